@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mims",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mims-ingest", targets: ["mims-ingest"]),
+        .executable(name: "mims-split", targets: ["mims-split"]),
+        .executable(name: "mims-train", targets: ["mims-train"]),
+        .library(name: "MIMSShards", targets: ["MIMSShards"]),
+        .library(name: "MIMSImage", targets: ["MIMSImage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages; `make deps` installs them).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4",
+                       providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF"]),
+
+        .target(name: "MIMSBLAS", dependencies: ["CBLAS"]),
+        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"]),
+        .target(name: "MIMSImage", dependencies: ["CImageCodecs"]),
+        .target(name: "MIMSCommandSupport", dependencies: [
+            "MIMSBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "mims-ingest", dependencies: [
+            "MIMSCommandSupport", "MIMSShards", "MIMSImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "mims-split", dependencies: [
+            "MIMSCommandSupport", "MIMSShards",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "mims-train", dependencies: [
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "mims-bench", dependencies: [
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
+        .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards"]),
+        .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage"]),
+    ]
+)

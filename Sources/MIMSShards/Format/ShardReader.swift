@@ -1,0 +1,110 @@
+/// What a shard says about one record, without its pixels.
+public struct ShardRecordInfo: Equatable, Sendable {
+    public var id: String
+    public var patient: String
+    public var source: String
+    public var sourceSHA256: String
+    public var pixelsSHA256: String
+    public var label: Int32
+    public var frameStart: Int
+    public var frameCount: Int
+}
+
+/// Opens a shard for random access: the per-record table is read at open, frames on demand, one
+/// record's frames at a time through an HDF5 hyperslab (no other frame is read or decompressed).
+public final class ShardReader {
+    public let path: String
+    public let header: ShardHeader
+    public let frameShape: FrameShape
+    /// Total frames in the shard.
+    public let frameCount: Int
+    public let records: [ShardRecordInfo]
+    private let file: HDF5File
+    private let frames: HDF5Dataset
+
+    public var recordCount: Int { records.count }
+
+    public init(path: String) throws {
+        self.path = path
+        file = try HDF5File.open(path)
+        let root = try file.root()
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == ShardSchema.format else {
+            throw ShardError.notAShard(path: path, reason: "root attribute format is not '\(ShardSchema.format)'")
+        }
+        let version = try root.int64Attribute("format_version")
+        guard version == ShardSchema.version else {
+            throw ShardError.notAShard(path: path, reason: "format_version \(version) is not supported (this reader reads \(ShardSchema.version))")
+        }
+        let kindText = try root.stringAttribute("kind")
+        guard let kind = DatasetKind(rawValue: kindText) else {
+            throw ShardError.notAShard(path: path, reason: "kind '\(kindText)' is neither image2d nor volume3d")
+        }
+        header = ShardHeader(
+            dataset: try root.stringAttribute("dataset"), kind: kind, split: try root.stringAttribute("split"),
+            shardIndex: Int(try root.int64Attribute("shard_index")), createdUTC: try root.stringAttribute("created_utc"),
+            toolVersion: try root.stringAttribute("tool_version"), manifestSHA256: try root.stringAttribute("manifest_sha256"))
+        frames = try root.dataset(ShardSchema.frames)
+        let shape = try frames.shape()
+        guard shape.count == 4 else {
+            throw ShardError.notAShard(path: path, reason: "/frames has rank \(shape.count), expected 4 (F, H, W, C)")
+        }
+        frameCount = shape[0]
+        frameShape = FrameShape(height: shape[1], width: shape[2], channels: shape[3])
+        let starts = try root.dataset(ShardSchema.recordFrameStart).read(as: Int64.self)
+        let counts = try root.dataset(ShardSchema.recordFrameCount).read(as: Int32.self)
+        let labels = try root.dataset(ShardSchema.label).read(as: Int32.self)
+        let ids = try root.dataset(ShardSchema.id).readStrings()
+        let patients = try root.dataset(ShardSchema.patient).readStrings()
+        let sources = try root.dataset(ShardSchema.source).readStrings()
+        let sourceHashes = try root.dataset(ShardSchema.sourceSHA256).readStrings()
+        let pixelHashes = try root.contains(ShardSchema.pixelsSHA256)
+            ? root.dataset(ShardSchema.pixelsSHA256).readStrings() : [String](repeating: "", count: ids.count)
+        let n = ids.count
+        for (name, count) in [("record_frame_start", starts.count), ("record_frame_count", counts.count),
+                              ("label", labels.count), ("patient", patients.count), ("source", sources.count),
+                              ("source_sha256", sourceHashes.count), ("pixels_sha256", pixelHashes.count)] where count != n {
+            throw ShardError.notAShard(path: path, reason: "/\(name) has \(count) entries but /id has \(n)")
+        }
+        var records: [ShardRecordInfo] = []
+        records.reserveCapacity(n)
+        for r in 0..<n {
+            let start = Int(starts[r]), count = Int(counts[r])
+            guard start >= 0, count >= 1, start + count <= frameCount else {
+                throw ShardError.notAShard(path: path, reason: "record \(r) ('\(ids[r])') claims frames \(start)..<\(start + count) of \(frameCount)")
+            }
+            records.append(ShardRecordInfo(id: ids[r], patient: patients[r], source: sources[r], sourceSHA256: sourceHashes[r],
+                                           pixelsSHA256: pixelHashes[r], label: labels[r], frameStart: start, frameCount: count))
+        }
+        self.records = records
+    }
+
+    /// The frames of record `index`, frame after frame (`frameCount * frameShape.byteCount` bytes).
+    public func frames(ofRecord index: Int) throws -> [UInt8] {
+        guard records.indices.contains(index) else {
+            throw ShardError.outOfRange(path: path, what: "record", index: index, count: records.count)
+        }
+        return try frames(start: records[index].frameStart, count: records[index].frameCount)
+    }
+
+    /// `count` consecutive frames starting at frame `start` of the shard.
+    public func frames(start: Int, count: Int) throws -> [UInt8] {
+        guard start >= 0, count >= 0, start + count <= frameCount else {
+            throw ShardError.outOfRange(path: path, what: "frame", index: start + count - 1, count: frameCount)
+        }
+        let bytes = count * frameShape.byteCount
+        return try [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
+            try frames.read(into: buffer, start: [start, 0, 0, 0],
+                            count: [count, frameShape.height, frameShape.width, frameShape.channels])
+            initialized = bytes
+        }
+    }
+
+    /// Reads frames into caller-owned memory (no allocation per call); `buffer` holds exactly them.
+    public func readFrames(start: Int, count: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) throws {
+        guard start >= 0, count >= 0, start + count <= frameCount else {
+            throw ShardError.outOfRange(path: path, what: "frame", index: start + count - 1, count: frameCount)
+        }
+        try frames.read(into: buffer, start: [start, 0, 0, 0],
+                        count: [count, frameShape.height, frameShape.width, frameShape.channels])
+    }
+}

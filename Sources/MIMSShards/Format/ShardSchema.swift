@@ -1,0 +1,86 @@
+/// Names and constants of shard format version 1 (docs/SHARDS.md).
+public enum ShardSchema {
+    public static let format = "mims-shard"
+    public static let version: Int64 = 1
+
+    public static let frames = "frames"
+    public static let recordFrameStart = "record_frame_start"
+    public static let recordFrameCount = "record_frame_count"
+    public static let label = "label"
+    public static let id = "id"
+    public static let patient = "patient"
+    public static let source = "source"
+    public static let sourceSHA256 = "source_sha256"
+    /// SHA-256 of each record's uncompressed frame bytes; lets the verifier prove the pixels intact.
+    public static let pixelsSHA256 = "pixels_sha256"
+    public static let meta = "meta"
+    public static let laterality = "laterality"
+    public static let spacingMM = "spacing_mm"
+    public static let originalShape = "original_shape"
+
+    /// The splits a shard can belong to.
+    public static let splits = ["train", "val", "test"]
+
+    /// `<split>-<index:05d>.h5`
+    public static func fileName(split: String, index: Int) -> String {
+        let digits = String(index)
+        return split + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".h5"
+    }
+
+    /// Parses a shard file name back into its split and index, or nil when it is not one.
+    public static func parseFileName(_ name: String) -> (split: String, index: Int)? {
+        guard name.hasSuffix(".h5"), let dash = name.lastIndex(of: "-") else { return nil }
+        let split = String(name[..<dash])
+        let digits = name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -3)]
+        guard splits.contains(split), digits.count >= 5, let index = Int(digits) else { return nil }
+        return (split, index)
+    }
+}
+
+/// Whether a dataset holds single images or volumes of frames.
+public enum DatasetKind: String, Sendable, CaseIterable {
+    case image2d
+    case volume3d
+}
+
+/// Height, width and channel count shared by every frame of a dataset.
+public struct FrameShape: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+
+    public init(height: Int, width: Int, channels: Int) {
+        self.height = height
+        self.width = width
+        self.channels = channels
+    }
+
+    /// Bytes of one uint8 frame.
+    public var byteCount: Int { height * width * channels }
+
+    public var description: String { "\(height)x\(width)x\(channels)" }
+}
+
+/// The root attributes of a shard.
+public struct ShardHeader: Equatable, Sendable {
+    public var dataset: String
+    public var kind: DatasetKind
+    public var split: String
+    public var shardIndex: Int
+    /// ISO 8601 UTC time of writing; honours `SOURCE_DATE_EPOCH` for reproducible shards.
+    public var createdUTC: String
+    public var toolVersion: String
+    /// SHA-256 of the manifest the shard was made from (64 hex characters, or empty).
+    public var manifestSHA256: String
+
+    public init(dataset: String, kind: DatasetKind, split: String, shardIndex: Int,
+                createdUTC: String = UTCTimestamp.now(), toolVersion: String, manifestSHA256: String) {
+        self.dataset = dataset
+        self.kind = kind
+        self.split = split
+        self.shardIndex = shardIndex
+        self.createdUTC = createdUTC
+        self.toolVersion = toolVersion
+        self.manifestSHA256 = manifestSHA256
+    }
+}

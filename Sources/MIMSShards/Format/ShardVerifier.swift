@@ -1,0 +1,115 @@
+import CHDF5
+
+/// The outcome of verifying one shard.
+public struct ShardVerification: Sendable {
+    public var path: String
+    public var recordCount: Int
+    public var frameCount: Int
+    /// Every problem found, each a sentence naming what is wrong; empty when the shard is sound.
+    public var problems: [String]
+
+    public var isValid: Bool { problems.isEmpty }
+}
+
+/// Re-opens shards and checks them against format v1: header, schema and types, counts, the frame
+/// table, and the pixels against their SHA-256.
+public enum ShardVerifier {
+    /// Verifies one shard. Never throws: an unreadable file is reported as a problem.
+    public static func verify(path: String, checkPixels: Bool = true) -> ShardVerification {
+        var problems: [String] = []
+        let reader: ShardReader
+        do {
+            reader = try ShardReader(path: path)
+        } catch {
+            return ShardVerification(path: path, recordCount: 0, frameCount: 0, problems: ["\(error)"])
+        }
+        let name = String(path.split(separator: "/").last ?? "")
+        if let parsed = ShardSchema.parseFileName(name) {
+            if parsed.split != reader.header.split {
+                problems.append("file name says split '\(parsed.split)' but the header says '\(reader.header.split)'")
+            }
+            if parsed.index != reader.header.shardIndex {
+                problems.append("file name says shard \(parsed.index) but the header says \(reader.header.shardIndex)")
+            }
+        } else {
+            problems.append("file name '\(name)' is not <split>-<index:05d>.h5")
+        }
+        if reader.header.manifestSHA256.count != 0 && reader.header.manifestSHA256.count != 64 {
+            problems.append("manifest_sha256 is not 64 hex characters")
+        }
+        if ![1, 3].contains(reader.frameShape.channels) {
+            problems.append("frames have \(reader.frameShape.channels) channels; 1 or 3 expected")
+        }
+        problems += schemaProblems(path: path, frameShape: reader.frameShape)
+
+        var expectedStart = 0
+        var seen = Set<String>()
+        for (index, record) in reader.records.enumerated() {
+            if record.frameStart != expectedStart {
+                problems.append("record \(index) ('\(record.id)') starts at frame \(record.frameStart), expected \(expectedStart)")
+            }
+            expectedStart = record.frameStart + record.frameCount
+            if !seen.insert(record.id).inserted { problems.append("record id '\(record.id)' appears twice") }
+            if reader.header.kind == .image2d && record.frameCount != 1 {
+                problems.append("record '\(record.id)' of an image2d shard has \(record.frameCount) frames")
+            }
+            if record.sourceSHA256.count != 64 || !record.sourceSHA256.utf8.allSatisfy(isHexDigit) {
+                problems.append("record '\(record.id)' has a malformed source_sha256")
+            }
+        }
+        if expectedStart != reader.frameCount {
+            problems.append("records cover \(expectedStart) frames but /frames holds \(reader.frameCount)")
+        }
+        if checkPixels {
+            for record in reader.records {
+                do {
+                    let pixels = try reader.frames(start: record.frameStart, count: record.frameCount)
+                    let digest = SHA256.hex(of: pixels)
+                    if digest != record.pixelsSHA256 {
+                        problems.append("record '\(record.id)': pixels do not match pixels_sha256")
+                    }
+                } catch {
+                    problems.append("record '\(record.id)': \(error)")
+                }
+            }
+        }
+        return ShardVerification(path: path, recordCount: reader.recordCount, frameCount: reader.frameCount, problems: problems)
+    }
+
+    /// Checks dataset presence, element types, ranks and the frames' chunking and filters.
+    static func schemaProblems(path: String, frameShape: FrameShape) -> [String] {
+        var problems: [String] = []
+        do {
+            let file = try HDF5File.open(path)
+            let root = try file.root()
+            let expected: [(String, H5T_class_t, Int?)] = [
+                (ShardSchema.frames, H5T_INTEGER, 1), (ShardSchema.recordFrameStart, H5T_INTEGER, 8),
+                (ShardSchema.recordFrameCount, H5T_INTEGER, 4), (ShardSchema.label, H5T_INTEGER, 4),
+                (ShardSchema.id, H5T_STRING, nil), (ShardSchema.patient, H5T_STRING, nil),
+                (ShardSchema.source, H5T_STRING, nil), (ShardSchema.sourceSHA256, H5T_STRING, 64),
+                (ShardSchema.pixelsSHA256, H5T_STRING, 64),
+            ]
+            for (name, typeClass, size) in expected {
+                guard root.contains(name) else {
+                    problems.append("/\(name) is missing")
+                    continue
+                }
+                let type = try root.dataset(name).elementType()
+                if type.typeClass != typeClass || (size != nil && type.size != size!) {
+                    problems.append("/\(name) has the wrong element type")
+                }
+            }
+            let frames = try root.dataset(ShardSchema.frames)
+            if try frames.chunkShape() != [1, frameShape.height, frameShape.width, frameShape.channels] {
+                problems.append("/frames is not chunked one frame per chunk")
+            }
+            let filters = try frames.filters()
+            if !filters.allSatisfy({ $0 == Int(H5Z_FILTER_SHUFFLE) || $0 == Int(H5Z_FILTER_DEFLATE) }) {
+                problems.append("/frames uses filters \(filters); only shuffle and deflate are allowed")
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,3 @@
+import MIMSBLAS
+BLASRuntime.ensureFastKernel()
+print(BLASRuntime.summary)
