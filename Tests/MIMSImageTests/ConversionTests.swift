@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import MIMSImage
+
+struct ConversionTests {
+    @Test func sixteenBitScalingRule() {
+        let image = DecodedImage(width: 5, height: 1, channels: 1, samples: .uint16([0, 128, 257, 32896, 65535]))
+        // round(v * 255 / 65535): 0, 0.498 -> 0, 1, 128.0 -> 128, 255
+        #expect(image.to8Bit().pixels == [0, 0, 1, 128, 255])
+        let half = DecodedImage(width: 1, height: 1, channels: 1, samples: .uint16([129]))
+        #expect(half.to8Bit().pixels == [1])  // 129 * 255 / 65535 = 0.502 rounds up
+    }
+
+    @Test func channelConversions() throws {
+        let rgba = Frame(width: 2, height: 1, channels: 4, pixels: [10, 20, 30, 99, 255, 0, 128, 7])
+        #expect(try rgba.converted(toChannels: 3).pixels == [10, 20, 30, 255, 0, 128])
+        let gray = Frame(width: 2, height: 1, channels: 2, pixels: [5, 200, 77, 1])
+        #expect(try gray.converted(toChannels: 3).pixels == [5, 5, 5, 77, 77, 77])
+        #expect(try gray.converted(toChannels: 1).pixels == [5, 77])
+        #expect(throws: ImageError.self) { try gray.converted(toChannels: 2) }
+    }
+
+    /// RGB to gray equals Pillow's `convert("L")`, computed by Pillow in this test.
+    @Test func lumaMatchesPillow() throws {
+        let path = fixturesPath + "/images/png_rgb8.png"
+        let script = "import sys,numpy as np;from PIL import Image;sys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]).convert('L')).tobytes())"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let pillow = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let ours = try ImageDecoder.decode(path: path).frame(channels: 1)
+        #expect(ours.pixels == pillow)
+    }
+
+    @Test func pngEncodeRoundTrips() throws {
+        for fixture in FixtureIndex.shared.images where fixture.kind == "png" {
+            let image = try ImageDecoder.decode(path: fixture.path)
+            let encoded = try PNGEncoder.encode(image)
+            #expect(try PNGDecoder.decode(encoded, file: "re-encoded") == DecodedImage(
+                width: image.width, height: image.height, channels: image.channels, samples: image.samples))
+        }
+    }
+}
