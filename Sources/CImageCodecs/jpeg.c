@@ -137,3 +137,48 @@ int mims_jpeg_decode(const uint8_t *data, size_t size, mims_decode_limits limits
     out->flags = cmyk ? MIMS_IMAGE_FROM_CMYK : 0;
     return MIMS_CODEC_OK;
 }
+
+int mims_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels, int quality,
+                     uint8_t **out, size_t *out_size, char *message, size_t message_capacity) {
+    *out = NULL;
+    *out_size = 0;
+    if (!pixels || width == 0 || height == 0 || (channels != 1 && channels != 3) || width > 65500 ||
+        height > 65500) {
+        mims_set_message(message, message_capacity, "cannot encode %ux%u x %u channels as JPEG", width,
+                         height, channels);
+        return MIMS_CODEC_BAD_ARGUMENT;
+    }
+    struct jpeg_compress_struct cinfo;
+    mims_jpeg_error err;
+    memset(&err, 0, sizeof(err));
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = mims_jpeg_error_exit;
+    unsigned char *volatile buffer = NULL;
+    unsigned long size = 0;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buffer);
+        mims_set_message(message, message_capacity, "%s", err.message);
+        return MIMS_CODEC_NO_MEMORY;
+    }
+    jpeg_create_compress(&cinfo);
+    unsigned char *target = NULL;
+    jpeg_mem_dest(&cinfo, &target, &size);
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = (int)channels;
+    cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * width * channels);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    buffer = target;
+    jpeg_destroy_compress(&cinfo);
+    *out = buffer;
+    *out_size = size;
+    return MIMS_CODEC_OK;
+}

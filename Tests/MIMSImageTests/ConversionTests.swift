@@ -46,3 +46,32 @@ struct ConversionTests {
         }
     }
 }
+
+struct JPEGEncoderTests {
+    /// Our JPEG encoder's output decodes in Pillow to what our decoder reads from it.
+    @Test func pillowReadsOurJPEG() throws {
+        // A smooth gradient, the kind of content JPEG keeps well.
+        let (w, h) = (67, 45)
+        let frame = Frame(width: w, height: h, channels: 3, pixels: (0..<w * h * 3).map { i in
+            UInt8(i / 3 % w * 2 + i / (3 * w) * 2 + (i % 3) * 10)
+        })
+        let jpeg = try JPEGEncoder.encode(frame, quality: 90)
+        let dir = NSTemporaryDirectory() + "/mims-jpeg-\(UUID().uuidString).jpg"
+        try Data(jpeg).write(to: URL(fileURLWithPath: dir))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "import sys,numpy as np;from PIL import Image;sys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]).convert('RGB')).tobytes())"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, dir]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let pillow = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        let ours = try JPEGDecoder.decode(jpeg, file: dir)
+        #expect(ours.samples == .uint8(pillow))
+        // Lossy, but close to the source.
+        let diff = zip(frame.pixels, pillow).map { abs(Int($0) - Int($1)) }.reduce(0, +)
+        #expect(Double(diff) / Double(pillow.count) < 3)
+    }
+}

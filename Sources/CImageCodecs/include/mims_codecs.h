@@ -53,6 +53,10 @@ void mims_codec_free(void *pointer);
 int mims_jpeg_decode(const uint8_t *data, size_t size, mims_decode_limits limits,
                      mims_image *out, char *message, size_t message_capacity);
 
+/// Encodes 8-bit gray or RGB as a baseline JPEG (4:2:0 for RGB) into a malloc'd buffer.
+int mims_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels, int quality,
+                     uint8_t **out, size_t *out_size, char *message, size_t message_capacity);
+
 /// Decodes any PNG: palette expanded to RGB(A), gray below 8 bits expanded to 8, tRNS to alpha,
 /// 16-bit kept as 16-bit, Adam7 de-interlaced.
 int mims_png_decode(const uint8_t *data, size_t size, mims_decode_limits limits,

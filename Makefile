@@ -1,0 +1,61 @@
+# mims — build, test, demo and benchmark targets. Every target first makes sure the five Debian
+# libraries are present (`make deps`), so a fresh machine needs nothing else.
+
+SWIFT        ?= swift
+DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev pkg-config
+PY_PACKAGES  := h5py numpy Pillow tifffile
+DEMO_OUT     ?= demo-out
+
+.PHONY: all deps py-deps build debug test demo bench clean fixtures
+
+all: build
+
+## deps: install the Debian -dev packages when missing (as root), else print the command to run
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || exit 1; \
+	  else \
+	    echo "Missing Debian packages:$$missing"; \
+	    echo "Run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+## py-deps: Python packages the interop tests use as independent readers (h5py, Pillow)
+py-deps:
+	@python3 -c "import h5py, numpy, PIL, tifffile" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
+
+## build: release binaries in .build/release/
+build: deps
+	$(SWIFT) build -c release --product mims-ingest
+	$(SWIFT) build -c release --product mims-split
+	$(SWIFT) build -c release --product mims-train
+
+debug: deps
+	$(SWIFT) build
+
+## test: the whole test suite
+test: deps py-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## demo: synthesize a small dataset, ingest it into verified shards, read one back
+demo: build
+	.build/release/mims-ingest demo --out $(DEMO_OUT)
+
+## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
+bench: deps py-deps
+	$(SWIFT) build -c release --product mims-bench
+	.build/release/mims-bench
+
+## fixtures: regenerate the image test fixtures (committed; needs Pillow, tifffile, tiffcp)
+fixtures: py-deps
+	@command -v tiffcp >/dev/null || apt-get install -y -qq libtiff-tools
+	python3 Tests/Fixtures/make_image_fixtures.py
+
+clean:
+	rm -rf .build $(DEMO_OUT)
