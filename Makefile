@@ -41,7 +41,7 @@ debug: deps
 ## test: the whole test suite
 test: deps py-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-xctest
 
 ## demo: synthesize a small dataset, ingest it into verified shards, read one back
 demo: build

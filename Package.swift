@@ -34,13 +34,14 @@ let package = Package(
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"]),
+        .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mims-ingest", dependencies: [
-            "MIMSCommandSupport", "MIMSShards", "MIMSImage",
+            "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-split", dependencies: [
@@ -59,5 +60,6 @@ let package = Package(
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage"]),
+        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage"]),
     ]
 )

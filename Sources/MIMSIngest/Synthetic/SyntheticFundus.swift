@@ -1,0 +1,82 @@
+import MIMSImage
+
+/// Synthetic colour fundus photographs for demos and tests: a bright optic disc, a vessel tree
+/// radiating from it and, for the "disease" class, scattered yellow lesions. Deterministic in the
+/// seed, so a demo run is reproducible byte for byte.
+public struct SyntheticFundus {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int = 900, height: Int = 600) {
+        self.width = width
+        self.height = height
+    }
+
+    /// One image; `diseased` adds lesions the classifier can learn.
+    public func image(seed: UInt64, diseased: Bool) -> Frame {
+        var random = SplitMix64(seed: seed)
+        let cx = Double(width) / 2, cy = Double(height) / 2
+        let radius = Double(min(width, height)) * 0.47
+        let discX = cx + (random.unit() - 0.5) * radius * 0.6, discY = cy + (random.unit() - 0.5) * radius * 0.3
+        let vessels = (0..<8).map { _ in (angle: random.unit() * 2 * Double.pi, curl: (random.unit() - 0.5) * 0.004) }
+        let lesions = diseased ? (0..<(6 + Int(random.unit() * 10))).map { _ in
+            (x: cx + (random.unit() - 0.5) * radius * 1.2, y: cy + (random.unit() - 0.5) * radius * 1.2, r: 4 + random.unit() * 9)
+        } : []
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let dx = Double(x) - cx, dy = Double(y) - cy
+                let r = (dx * dx + dy * dy).squareRoot()
+                guard r < radius else { continue }
+                let shade = 1 - 0.55 * (r / radius) * (r / radius)
+                var red = 190 * shade, green = 85 * shade, blue = 40 * shade
+                let ddx = Double(x) - discX, ddy = Double(y) - discY
+                let dr = (ddx * ddx + ddy * ddy).squareRoot()
+                if dr < 38 { let k = 1 - dr / 38; red += 60 * k; green += 110 * k; blue += 70 * k }
+                let theta = atan2Approx(ddy, ddx)
+                for vessel in vessels {
+                    var delta = theta - (vessel.angle + vessel.curl * dr)
+                    delta -= (delta / (2 * Double.pi)).rounded() * 2 * Double.pi
+                    if dr > 30 && abs(delta) * dr < 3.5 - dr / 250 { red *= 0.55; green *= 0.45; blue *= 0.5 }
+                }
+                for lesion in lesions {
+                    let lx = Double(x) - lesion.x, ly = Double(y) - lesion.y
+                    if lx * lx + ly * ly < lesion.r * lesion.r { red = 235; green = 215; blue = 110 }
+                }
+                let noise = random.unit() * 8 - 4
+                let at = (y * width + x) * 3
+                pixels[at] = clamp(red + noise); pixels[at + 1] = clamp(green + noise); pixels[at + 2] = clamp(blue + noise)
+            }
+        }
+        return Frame(width: width, height: height, channels: 3, pixels: pixels)
+    }
+
+    private func clamp(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+
+    /// atan2 without Foundation, accurate to about 0.005 rad: enough for drawing vessels.
+    private func atan2Approx(_ y: Double, _ x: Double) -> Double {
+        if x == 0 && y == 0 { return 0 }
+        let ax = abs(x), ay = abs(y)
+        let a = min(ax, ay) / max(ax, ay)
+        let s = a * a
+        var r = ((-0.0464964749 * s + 0.15931422) * s - 0.327622764) * s * a + a
+        if ay > ax { r = Double.pi / 2 - r }
+        if x < 0 { r = Double.pi - r }
+        return y < 0 ? -r : r
+    }
+}
+
+/// SplitMix64: a small, fast, well-mixed generator for reproducible synthetic data.
+public struct SplitMix64 {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

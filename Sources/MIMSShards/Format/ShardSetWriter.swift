@@ -1,0 +1,54 @@
+/// Writes one split's records into consecutive shards `<split>-00000.h5`, `<split>-00001.h5`, …,
+/// starting a new shard every `recordsPerShard` records.
+public final class ShardSetWriter {
+    public let directory: String
+    public let split: String
+    public let recordsPerShard: Int
+    private let makeHeader: (Int) -> ShardHeader
+    private let frameShape: FrameShape
+    private let deflateLevel: Int
+    private var current: ShardWriter?
+    private var nextIndex = 0
+    /// Shards finished so far.
+    public private(set) var finished: [ShardSummary] = []
+
+    /// - Parameter header: the header of shard `index`.
+    public init(directory: String, split: String, frameShape: FrameShape, recordsPerShard: Int, deflateLevel: Int = 4,
+                header: @escaping (Int) -> ShardHeader) {
+        self.directory = directory
+        self.split = split
+        self.frameShape = frameShape
+        self.recordsPerShard = max(1, recordsPerShard)
+        self.deflateLevel = deflateLevel
+        self.makeHeader = header
+    }
+
+    public func append(_ encoded: EncodedRecord) throws {
+        if current == nil {
+            current = try ShardWriter(directory: directory, header: makeHeader(nextIndex), frameShape: frameShape,
+                                      deflateLevel: deflateLevel)
+            nextIndex += 1
+        }
+        try current!.append(encoded)
+        if current!.recordCount >= recordsPerShard { try closeCurrent() }
+    }
+
+    /// Finishes the last shard; returns every shard written.
+    @discardableResult
+    public func finish() throws -> [ShardSummary] {
+        try closeCurrent()
+        return finished
+    }
+
+    /// Deletes the shard in progress (finished shards stay).
+    public func abandon() {
+        current?.abandon()
+        current = nil
+    }
+
+    private func closeCurrent() throws {
+        guard let writer = current else { return }
+        current = nil
+        if let summary = try writer.finish() { finished.append(summary) }
+    }
+}
