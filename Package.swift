@@ -31,10 +31,10 @@ let package = Package(
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF"]),
 
-        .target(name: "MIMSBLAS", dependencies: ["CBLAS"]),
-        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"]),
-        .target(name: "MIMSImage", dependencies: ["CImageCodecs"]),
-        .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"]),
+        .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"], exclude: ["README.md"]),
+        .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
+        .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
