@@ -57,9 +57,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .target(name: "MIMSTestSupport", path: "Tests/MIMSTestSupport"),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
-        .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards"]),
-        .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage"]),
-        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage"]),
+        .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSTestSupport"]),
     ]
 )

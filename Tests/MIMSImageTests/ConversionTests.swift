@@ -1,4 +1,5 @@
 import Foundation
+import MIMSTestSupport
 import Testing
 @testable import MIMSImage
 
@@ -23,16 +24,7 @@ struct ConversionTests {
     /// RGB to gray equals Pillow's `convert("L")`, computed by Pillow in this test.
     @Test func lumaMatchesPillow() throws {
         let path = fixturesPath + "/images/png_rgb8.png"
-        let script = "import sys,numpy as np;from PIL import Image;sys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]).convert('L')).tobytes())"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let pillow = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let pillow = try pillowPixels(path, mode: "L")
         let ours = try ImageDecoder.decode(path: path).frame(channels: 1)
         #expect(ours.pixels == pillow)
     }
@@ -59,15 +51,7 @@ struct JPEGEncoderTests {
         let dir = NSTemporaryDirectory() + "/mims-jpeg-\(UUID().uuidString).jpg"
         try Data(jpeg).write(to: URL(fileURLWithPath: dir))
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let script = "import sys,numpy as np;from PIL import Image;sys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]).convert('RGB')).tobytes())"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, dir]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let pillow = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
+        let pillow = try pillowPixels(dir, mode: "RGB")
         let ours = try JPEGDecoder.decode(jpeg, file: dir)
         #expect(ours.samples == .uint8(pillow))
         // Lossy, but close to the source.

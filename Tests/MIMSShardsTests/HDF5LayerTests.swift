@@ -1,4 +1,5 @@
 import Foundation
+import MIMSTestSupport
 import Testing
 @testable import MIMSShards
 

@@ -1,3 +1,4 @@
+import MIMSTestSupport
 import Testing
 @testable import MIMSShards
 

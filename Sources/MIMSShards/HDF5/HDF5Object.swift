@@ -37,12 +37,8 @@ extension HDF5AttributeHolder {
 
     /// Reads a string attribute, variable or fixed length.
     public func stringAttribute(_ name: String) throws -> String {
-        let attribute = try HDF5.check(H5Aopen(objectID, name, mims_h5p_default()),
-                                       "open attribute '\(name)' of", file: filePath, object: objectPath)
-        defer { H5Aclose(attribute) }
-        let fileType = try HDF5.check(H5Aget_type(attribute), "read attribute '\(name)' of",
-                                      file: filePath, object: objectPath)
-        defer { H5Tclose(fileType) }
+        let (attribute, fileType) = try openAttribute(name)
+        defer { H5Aclose(attribute); H5Tclose(fileType) }
         guard H5Tget_class(fileType) == H5T_STRING else {
             throw HDF5Error(operation: "read attribute '\(name)' of", file: filePath, object: objectPath,
                             detail: "attribute is not a string")
@@ -65,12 +61,8 @@ extension HDF5AttributeHolder {
 
     /// Reads an integer attribute (any integer type in the file).
     public func int64Attribute(_ name: String) throws -> Int64 {
-        let attribute = try HDF5.check(H5Aopen(objectID, name, mims_h5p_default()),
-                                       "open attribute '\(name)' of", file: filePath, object: objectPath)
-        defer { H5Aclose(attribute) }
-        let fileType = try HDF5.check(H5Aget_type(attribute), "read attribute '\(name)' of",
-                                      file: filePath, object: objectPath)
-        defer { H5Tclose(fileType) }
+        let (attribute, fileType) = try openAttribute(name)
+        defer { H5Aclose(attribute); H5Tclose(fileType) }
         guard H5Tget_class(fileType) == H5T_INTEGER else {
             throw HDF5Error(operation: "read attribute '\(name)' of", file: filePath, object: objectPath,
                             detail: "attribute is not an integer")
@@ -79,6 +71,19 @@ extension HDF5AttributeHolder {
         try HDF5.check(H5Aread(attribute, Int64.nativeType, &value), "read attribute '\(name)' of",
                        file: filePath, object: objectPath)
         return value
+    }
+
+    /// Opens an attribute and its stored type; the caller closes both.
+    private func openAttribute(_ name: String) throws -> (attribute: hid_t, type: hid_t) {
+        let attribute = try HDF5.check(H5Aopen(objectID, name, mims_h5p_default()),
+                                       "open attribute '\(name)' of", file: filePath, object: objectPath)
+        let type = H5Aget_type(attribute)
+        if type < 0 {
+            H5Aclose(attribute)
+            throw HDF5Error(operation: "read attribute '\(name)' of", file: filePath, object: objectPath,
+                            detail: HDF5.takeErrorMessage())
+        }
+        return (attribute, type)
     }
 
     private func withAttribute(_ name: String, type: hid_t, _ body: (hid_t) throws -> Void) throws {

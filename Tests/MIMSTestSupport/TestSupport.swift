@@ -1,9 +1,9 @@
 import Foundation
 
 /// A fresh temporary folder per test, removed when the test's scope ends.
-final class TemporaryDirectory {
-    let path: String
-    init() throws {
+public final class TemporaryDirectory {
+    public let path: String
+    public init() throws {
         path = NSTemporaryDirectory() + "/mims-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -11,20 +11,21 @@ final class TemporaryDirectory {
 }
 
 /// Deterministic pseudo-random bytes (SplitMix64) so tests are reproducible.
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+public struct TestRandom {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
 }
 
 /// Runs a command and returns its standard output; throws when it exits non-zero.
-func run(_ arguments: [String]) throws -> String {
+public func run(_ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -43,8 +44,27 @@ func run(_ arguments: [String]) throws -> String {
 }
 
 /// The repository's root, found from this file's path.
-let repositoryRoot: String = {
+public let repositoryRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
+
+/// Decodes an image file with Pillow (an independent decoder) and returns its samples after
+/// `convert(mode)`, e.g. "RGB" or "L".
+public func pillowPixels(_ path: String, mode: String) throws -> [UInt8] {
+    let script = "import sys,numpy as np;from PIL import Image;sys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]).convert(sys.argv[2])).tobytes())"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, path, mode]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: "pillow", code: Int(process.terminationStatus),
+                      userInfo: [NSLocalizedDescriptionKey: "Pillow could not decode \(path)"])
+    }
+    return [UInt8](data)
+}
