@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
+        .target(name: "MIMSOCT", dependencies: ["MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",
@@ -41,7 +42,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "mims-ingest", dependencies: [
-            "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest",
+            "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest", "MIMSOCT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-split", dependencies: [
@@ -53,7 +54,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSImage",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSImage", "MIMSOCT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSTestSupport"]),
     ]
 )
