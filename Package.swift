@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
-        .target(name: "MIMSOCT", dependencies: ["MIMSImage"], exclude: ["README.md"]),
+        // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
+        .target(name: "CKernels"),
+        .target(name: "MIMSOCT", dependencies: ["MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",

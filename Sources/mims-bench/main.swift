@@ -28,6 +28,7 @@ struct MimsBench: ParsableCommand {
         var table = BenchTable()
         SgemmBenchmark.run(into: &table, repeats: repeats)
         try DecodeBenchmark.run(into: &table, repeats: repeats)
+        try OCTReadBenchmark.run(into: &table, repeats: repeats)
         table.print()
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Reads Zeiss Cirrus `cube_z.img` / `cube_raw.img` exports: headerless uint8 voxels.
 ///
 /// The byte of voxel (x = A-scan, z = depth, y = B-scan) is at x + A·(z + D·y): A-scan index fastest,
@@ -27,28 +29,46 @@ public enum CirrusImgReader {
     }
 
     public static func read(path: String) throws -> OCTVolume {
+        var storage: [UInt8] = []
+        return try read(path: path, reusing: &storage)
+    }
+
+    /// Reads into `storage`, reusing its memory when it already has the volume's size (a run over
+    /// many volumes of one protocol then allocates once).
+    public static func read(path: String, reusing storage: inout [UInt8]) throws -> OCTVolume {
         let mapped = try MappedFile(path: path)
         let fileName = String(path.split(separator: "/").last ?? Substring(path))
-        return try read(bytes: mapped.bytes, fileName: fileName, file: path)
+        return try read(bytes: mapped.bytes, fileName: fileName, file: path, reusing: &storage)
     }
 
     public static func read(bytes: UnsafeRawBufferPointer, fileName: String, file: String) throws -> OCTVolume {
+        var storage: [UInt8] = []
+        return try read(bytes: bytes, fileName: fileName, file: file, reusing: &storage)
+    }
+
+    public static func read(bytes: UnsafeRawBufferPointer, fileName: String, file: String,
+                            reusing storage: inout [UInt8]) throws -> OCTVolume {
         let dims = try dimensions(fileName: fileName, size: bytes.count, file: file)
         let (a, b, d) = (dims.ascans, dims.bscans, dims.depth)
         let plane = a * d
-        var low: UInt8 = 255, high: UInt8 = 0
-        let pixels = [UInt8](unsafeUninitializedCapacity: bytes.count) { out, initialized in
-            let source = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            for frame in 0..<b {
-                let src = source + frame * plane, dst = out.baseAddress! + frame * plane
-                for i in 0..<plane { dst[i] = src[plane - 1 - i] }
-            }
-            initialized = bytes.count
-            for value in UnsafeBufferPointer(start: source, count: bytes.count) {
-                low = min(low, value)
-                high = max(high, value)
+        storage.prepare(count: bytes.count)
+        let source = SharedPointer(bytes.baseAddress!)
+        let ranges = storage.withUnsafeMutableBytes { out in
+            let target = SharedPointer(out.baseAddress!)
+            return ParallelFrames.map(count: b, bytesPerFrame: plane) { frames -> (UInt8, UInt8) in
+                var low: UInt8 = 255, high: UInt8 = 0
+                for frame in frames {
+                    var lo: UInt8 = 0, hi: UInt8 = 0
+                    mims_reverse_copy(source.address.assumingMemoryBound(to: UInt8.self) + frame * plane,
+                                      target.address.assumingMemoryBound(to: UInt8.self) + frame * plane, plane, &lo, &hi)
+                    low = min(low, lo)
+                    high = max(high, hi)
+                }
+                return (low, high)
             }
         }
+        let low = ranges.map(\.0).min()!, high = ranges.map(\.1).max()!
+        let pixels = storage
         var metadata = OCTMetadata(format: .cirrusImg)
         if let name = dims.name {
             metadata.patientID = name.patientID

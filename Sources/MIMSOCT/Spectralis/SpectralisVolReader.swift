@@ -8,11 +8,23 @@ import MIMSImage
 /// warning (real exports carry some).
 public enum SpectralisVolReader {
     public static func read(path: String, transform: IntensityTransform = .fourthRoot) throws -> OCTVolume {
+        var storage: [UInt8] = []
+        return try read(path: path, transform: transform, reusing: &storage)
+    }
+
+    /// Reads into `storage`, reusing its memory when it already has the volume's size.
+    public static func read(path: String, transform: IntensityTransform = .fourthRoot, reusing storage: inout [UInt8]) throws -> OCTVolume {
         let mapped = try MappedFile(path: path)
-        return try read(bytes: mapped.bytes, file: path, transform: transform)
+        return try read(bytes: mapped.bytes, file: path, transform: transform, reusing: &storage)
     }
 
     public static func read(bytes: UnsafeRawBufferPointer, file: String, transform: IntensityTransform = .fourthRoot) throws -> OCTVolume {
+        var storage: [UInt8] = []
+        return try read(bytes: bytes, file: file, transform: transform, reusing: &storage)
+    }
+
+    public static func read(bytes: UnsafeRawBufferPointer, file: String, transform: IntensityTransform = .fourthRoot,
+                            reusing storage: inout [UInt8]) throws -> OCTVolume {
         let reader = ByteReader(bytes: bytes, file: file)
         let header = try SpectralisVolHeader.parse(reader)
         var metadata = OCTMetadata(format: .spectralisVol)
@@ -28,40 +40,41 @@ public enum SpectralisVolReader {
         }
         let (width, height, frames) = (header.sizeX, header.sizeZ, header.numBScans)
         let frameSize = width * height
-        var low = Float.infinity, high = -Float.infinity
-        var geometry: [BScanGeometry] = []
-        var layers: [[[Float]]] = []
-        var pixels = [UInt8](repeating: 0, count: frames * frameSize)
-        try pixels.withUnsafeMutableBufferPointer { out in
-            for index in 0..<frames {
-                let start = header.firstBScanOffset + index * (header.bscanHeaderSize + header.bscanDataSize)
-                guard reader.hasPrefix(Array("HSF-BS-".utf8), at: start) else {
-                    throw OCTError.badMagic(file: file, offset: start, expected: "\"HSF-BS-\" (B-scan \(index) header)", found: reader.preview(start, 8))
+        let stride = header.bscanHeaderSize + header.bscanDataSize
+        // Headers first (cheap, and every one is validated before any pixel is converted).
+        for index in 0..<frames {
+            let start = header.firstBScanOffset + index * stride
+            guard reader.hasPrefix(Array("HSF-BS-".utf8), at: start) else {
+                throw OCTError.badMagic(file: file, offset: start, expected: "\"HSF-BS-\" (B-scan \(index) header)", found: reader.preview(start, 8))
+            }
+            metadata.bscans.append(BScanGeometry(startX: try reader.f64(start + 16, "StartX"), startY: try reader.f64(start + 24, "StartY"),
+                                                 endX: try reader.f64(start + 32, "EndX"), endY: try reader.f64(start + 40, "EndY"),
+                                                 quality: try reader.f32(start + 56, "Quality")))
+            metadata.layers.append(try layerLines(reader, header: header, bscanStart: start, index: index))
+        }
+        storage.prepare(count: frames * frameSize)
+        let first = SharedPointer(bytes.baseAddress! + header.firstBScanOffset + header.bscanHeaderSize)
+        let ranges = storage.withUnsafeMutableBytes { out in
+            let target = SharedPointer(out.baseAddress!)
+            return ParallelFrames.map(count: frames, bytesPerFrame: 4 * frameSize) { part -> ClosedRange<Float>? in
+                var range: ClosedRange<Float>? = nil
+                for index in part {
+                    let frameRange = transform.convert(first.address + index * stride, count: frameSize,
+                                                       into: target.address.assumingMemoryBound(to: UInt8.self) + index * frameSize)
+                    if let r = frameRange { range = range.map { min($0.lowerBound, r.lowerBound)...max($0.upperBound, r.upperBound) } ?? r }
                 }
-                geometry.append(BScanGeometry(startX: try reader.f64(start + 16, "StartX"), startY: try reader.f64(start + 24, "StartY"),
-                                              endX: try reader.f64(start + 32, "EndX"), endY: try reader.f64(start + 40, "EndY"),
-                                              quality: try reader.f32(start + 56, "Quality")))
-                layers.append(try layerLines(reader, header: header, bscanStart: start, index: index))
-                let data = start + header.bscanHeaderSize
-                let source = bytes.baseAddress! + data
-                transform.convert(source, count: frameSize, into: out.baseAddress! + index * frameSize)
-                for i in 0..<frameSize {
-                    let bits = UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
-                    if bits == 0x7F7F_FFFF { continue }
-                    let value = Float(bitPattern: bits)
-                    low = min(low, value)
-                    high = max(high, value)
-                }
+                return range
             }
         }
-        metadata.bscans = geometry
-        metadata.layers = layers
-        if low <= high { metadata.valueRange = Double(low)...Double(high) }
+        let found = ranges.compactMap { $0 }
+        if let low = found.map(\.lowerBound).min(), let high = found.map(\.upperBound).max() {
+            metadata.valueRange = Double(low)...Double(high)
+        }
         let trailing = bytes.count - header.expectedFileSize
         if trailing > 0 {
             metadata.warnings.append("\(trailing) bytes after the last B-scan are not referenced by any header; ignored")
         }
-        return OCTVolume(width: width, height: height, frameCount: frames, pixels: pixels, metadata: metadata)
+        return OCTVolume(width: width, height: height, frameCount: frames, pixels: storage, metadata: metadata)
     }
 
     /// NumSeg lines of SizeX floats at OffSeg within the B-scan header; values ≥ 3e38 mean "none".

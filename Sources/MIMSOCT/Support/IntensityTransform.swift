@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,72 +25,70 @@ public enum IntensityTransform: String, Sendable, CaseIterable, Codable {
 
     /// Converts floats to uint8 exactly as ``reference(_:)`` does, through a table over the top 16
     /// bits of the float (about 1 ns per value instead of a pow or log call).
-    public func convert(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<UInt8>) {
+    /// Also returns the range of the values that are neither NaN nor the invalid marker.
+    @discardableResult
+    public func convert(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<UInt8>) -> ClosedRange<Float>? {
         let table = self == .fourthRoot ? IntensityTable.fourthRoot : IntensityTable.log
-        table.convert(input, count: count, into: output)
+        return table.convert(input, count: count, into: output)
     }
 }
 
 /// For positive floats the bit pattern orders like the value, and both transforms are monotonic,
-/// so within a bucket of 2^16 consecutive patterns the output rises by at most one step (checked
-/// when the table is built; buckets where it rises more fall back to the exact function).
+/// so within a bucket of 2^16 consecutive patterns the output rises by at most one step. Each
+/// bucket's entry packs its first output (bits 24-31) and the offset in the bucket where the output
+/// steps up (bits 0-16, 0x10000 for no step). Built once per transform; checked exact when built.
 final class IntensityTable: Sendable {
     static let fourthRoot = IntensityTable(.fourthRoot)
     static let log = IntensityTable(.log)
 
-    private let base: [UInt8]
-    private let step: [UInt32]   // first pattern in the bucket whose output is base + 1
-    private let exact: [Bool]    // false: compute this bucket with the reference function
+    let entries: [UInt32]
+    /// False when some bucket steps more than once (then the exact function is used throughout).
+    let isExact: Bool
     private let transform: IntensityTransform
     private static let buckets = 0x7F80 + 1
 
     init(_ transform: IntensityTransform) {
         self.transform = transform
-        var base = [UInt8](repeating: 0, count: Self.buckets)
-        var step = [UInt32](repeating: .max, count: Self.buckets)
-        var exact = [Bool](repeating: true, count: Self.buckets)
+        var entries = [UInt32](repeating: 0x10000, count: Self.buckets)
+        var exact = true
         for bucket in 0..<Self.buckets {
             let lo = UInt32(bucket) << 16, hi = min(lo | 0xFFFF, 0x7F7F_FFFE)
             let first = transform.reference(Float(bitPattern: lo))
             let last = transform.reference(Float(bitPattern: hi))
-            base[bucket] = first
-            if last == first { continue }
-            if last != first + 1 {
-                exact[bucket] = false
-                continue
+            var offset: UInt32 = 0x10000
+            if Int(last) == Int(first) + 1 {
+                var low = lo, high = hi  // the first pattern with output first + 1 lies in (low, high]
+                while high - low > 1 {
+                    let mid = low + (high - low) / 2
+                    if transform.reference(Float(bitPattern: mid)) > first { high = mid } else { low = mid }
+                }
+                offset = high - lo
+            } else if last != first {
+                exact = false
             }
-            var low = lo, high = hi  // smallest pattern with output first + 1 lies in (low, high]
-            while high - low > 1 {
-                let mid = low + (high - low) / 2
-                if transform.reference(Float(bitPattern: mid)) > first { high = mid } else { low = mid }
-            }
-            step[bucket] = high
+            entries[bucket] = UInt32(first) << 24 | offset
         }
-        self.base = base
-        self.step = step
-        self.exact = exact
+        self.entries = entries
+        isExact = exact
     }
 
-    func convert(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<UInt8>) {
-        base.withUnsafeBufferPointer { base in
-            step.withUnsafeBufferPointer { step in
-                exact.withUnsafeBufferPointer { exact in
-                    for i in 0..<count {
-                        let bits = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
-                        // Negative values, NaN and the invalid marker FLT_MAX (0x7F7FFFFF) are 0.
-                        if bits >= 0x7F7F_FFFF {
-                            output[i] = bits == 0x7F80_0000 ? 255 : 0
-                            continue
-                        }
-                        let bucket = Int(bits >> 16)
-                        if exact[bucket] {
-                            output[i] = base[bucket] &+ (bits >= step[bucket] ? 1 : 0)
-                        } else {
-                            output[i] = transform.reference(Float(bitPattern: bits))
-                        }
-                    }
-                }
+    /// Converts `count` floats and returns the range of the values that are neither NaN nor the
+    /// invalid marker (nil when there is none).
+    @discardableResult
+    func convert(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<UInt8>) -> ClosedRange<Float>? {
+        var low = Float.infinity, high = -Float.infinity
+        if isExact {
+            entries.withUnsafeBufferPointer { table in
+                mims_float_table_convert(input.assumingMemoryBound(to: UInt8.self), output, count, table.baseAddress, &low, &high)
+            }
+        } else {
+            for i in 0..<count {
+                let bits = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                let value = Float(bitPattern: bits)
+                output[i] = transform.reference(value)
+                if !value.isNaN && bits != 0x7F7F_FFFF { low = min(low, value); high = max(high, value) }
             }
         }
+        return low <= high ? low...high : nil
     }
 }

@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+
+/// Splits per-frame work of large volumes over the cores: each frame's conversion is independent,
+/// and memory bandwidth, not one core, is the limit the readers should meet.
+enum ParallelFrames {
+    /// Calls `body` on contiguous frame ranges covering 0..<count, concurrently when the volume is
+    /// large enough for threads to pay off. Returns the per-range results in range order.
+    static func map<R: Sendable>(count: Int, bytesPerFrame: Int, _ body: @Sendable (Range<Int>) -> R) -> [R] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let parts = count * bytesPerFrame < (4 << 20) ? 1 : min(count, cores)
+        if parts <= 1 { return [body(0..<count)] }
+        let results = Slots<R>(count: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let range = (part * count / parts)..<((part + 1) * count / parts)
+            results.set(part, body(range))
+        }
+        return results.values()
+    }
+}
+
+/// One write-once slot per part.
+private final class Slots<R>: @unchecked Sendable {
+    private var slots: [R?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: R) { slots.withUnsafeMutableBufferPointer { $0[index] = value } }
+    func values() -> [R] { slots.map { $0! } }
+}
+
+/// A raw address handed to worker threads that each touch a disjoint part of it.
+struct SharedPointer: @unchecked Sendable {
+    let address: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { address = pointer }
+    init(_ pointer: UnsafeRawPointer) { address = UnsafeMutableRawPointer(mutating: pointer) }
+}
+
+extension Array where Element == UInt8 {
+    /// Makes the array exactly `count` bytes long, reusing its storage when the count already
+    /// matches (the contents are then overwritten by the caller).
+    mutating func prepare(count: Int) {
+        if self.count == count { return }
+        self = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import MIMSTestSupport
+import Testing
+
+/// `mims-ingest inspect` as a user runs it: text and JSON, one error line per bad file, exit 1.
+struct InspectCommandTests {
+    var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mims-ingest").path
+    }
+
+    func runTool(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func inspectsRealFilesAndReportsBadOnes() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
+        let vol = octFixtures + "/line-willis-0.vol", e2e = octFixtures + "/e2e_minimized.E2E", empty = octFixtures + "/empty.vol"
+        let result = try runTool(["inspect", vol, e2e, empty, repositoryRoot + "/Package.swift", "--json"])
+        #expect(result.status == 1)
+        let errors = result.err.split(separator: "\n")
+        #expect(errors.count == 2)
+        #expect(errors[0] == "error: \(empty): file is empty")
+        #expect(errors[1].hasPrefix("error: \(repositoryRoot)/Package.swift: unrecognized file"))
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        #expect(reports.count == 4)
+        #expect(reports[0]["format"] as? String == "spectralis-vol")
+        #expect(reports[0]["width"] as? Int == 768 && reports[0]["height"] as? Int == 496 && reports[0]["frames"] as? Int == 1)
+        #expect(reports[0]["laterality"] as? String == "OD")
+        #expect(reports[0]["patient_id"] as? String == "01234")
+        #expect(reports[0]["scan_pattern"] as? String == "line (1)")
+        #expect(reports[1]["format"] as? String == "heidelberg-e2e")
+        #expect(reports[1]["laterality"] as? String == "OS")
+        #expect(reports[2]["error"] as? String == "\(empty): file is empty")
+
+        let text = try runTool(["inspect", vol])
+        #expect(text.status == 0)
+        #expect(text.out.contains("dimensions:  768 A-scans x 496 deep x 1 B-scans"))
+    }
+}
