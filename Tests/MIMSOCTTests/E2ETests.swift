@@ -52,6 +52,35 @@ struct E2ETests {
         }
     }
 
+    /// With a sound directory the reader follows it instead of scanning, and finds the same data.
+    @Test func followsAValidDirectory() throws {
+        var bytes = try readFixture("e2e_minimized.E2E")
+        let scanned = try bytes.withUnsafeBytes { try HeidelbergE2EReader.read(bytes: $0, file: "a.E2E") }
+        func le(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+        let chunk = bytes.count
+        let containers: [UInt32] = [88, 175, 262, 348]
+        var header = Array("MDbMDir".utf8) + [UInt8](repeating: 0, count: 52 - 7)
+        header.replaceSubrange(36..<40, with: le(UInt32(containers.count)))
+        header.replaceSubrange(40..<44, with: le(UInt32(chunk)))
+        var folders: [UInt8] = []
+        for offset in containers {
+            var folder = [UInt8](repeating: 0, count: 44)
+            folder.replaceSubrange(0..<4, with: le(UInt32(chunk)))
+            folder.replaceSubrange(4..<8, with: le(offset))
+            folder.replaceSubrange(36..<40, with: Array(bytes[Int(offset) + 52..<Int(offset) + 56]))
+            folders += folder
+        }
+        bytes += header + folders
+        bytes.replaceSubrange(76..<80, with: le(UInt32(chunk)))
+        bytes.replaceSubrange(80..<84, with: le(UInt32(chunk)))
+        let walked = try bytes.withUnsafeBytes { try HeidelbergE2EReader.read(bytes: $0, file: "b.E2E") }
+        #expect(walked.count == 1)
+        #expect(walked[0].pixels == scanned[0].pixels)
+        #expect(walked[0].metadata.laterality == .os)
+        #expect(!walked[0].metadata.warnings.contains { $0.contains("dangle") })
+        #expect(walked[0].metadata.warnings.contains { $0.hasPrefix("container at offset 262 declares") })
+    }
+
     @Test func imageClaimingMoreThanTheFileIsRejected() throws {
         var bytes = try readFixture("e2e_minimized.E2E")
         // B-scan image header height (payload + 12) = 60000.
