@@ -31,13 +31,14 @@ let package = Package(
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF"]),
 
+        .target(name: "MIMSCore", exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
-        .target(name: "MIMSOCT", dependencies: ["MIMSImage", "CKernels"], exclude: ["README.md"]),
-        .target(name: "MIMSIngest", dependencies: ["MIMSShards", "MIMSImage"], exclude: ["README.md"]),
+        .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
+        .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "MIMSTestSupport", path: "Tests/MIMSTestSupport"),
+        .target(name: "MIMSTestSupport", dependencies: ["MIMSCore"], path: "Tests/MIMSTestSupport"),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),

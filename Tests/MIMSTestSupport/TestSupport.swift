@@ -1,4 +1,5 @@
 import Foundation
+@_exported import MIMSCore
 
 /// A fresh temporary folder per test, removed when the test's scope ends.
 public final class TemporaryDirectory {
@@ -10,18 +11,11 @@ public final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Deterministic pseudo-random bytes (SplitMix64) so tests are reproducible.
-public struct TestRandom {
-    public var state: UInt64
-    public init(state: UInt64) { self.state = state }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+/// Deterministic pseudo-random numbers for tests (SplitMix64 from MIMSCore).
+public typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
+    public init(state: UInt64) { self.init(seed: state) }
 }
 
 /// Runs a command and returns its standard output; throws when it exits non-zero.

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSImage
 import MIMSShards
 
@@ -71,8 +72,8 @@ public struct ImageFolderIngest: Sendable {
             let batch = max(8, ProcessInfo.processInfo.activeProcessorCount * 4)
             for start in stride(from: 0, to: records.count, by: batch) {
                 let slice = Array(records[start..<min(start + batch, records.count)])
-                let encoded = ParallelMap.map(slice) { record in
-                    Result { try encode(record) }
+                let encoded = Parallel.map(slice.count) { index in
+                    Result { try encode(slice[index]) }
                 }
                 for (record, result) in zip(slice, encoded) {
                     try writers[assignment[record.id]!]!.append(result.get())

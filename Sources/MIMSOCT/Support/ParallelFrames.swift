@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import MIMSCore
 
 /// Splits per-frame work of large volumes over the cores: each frame's conversion is independent,
 /// and memory bandwidth, not one core, is the limit the readers should meet.
@@ -8,23 +8,9 @@ enum ParallelFrames {
     /// large enough for threads to pay off. Returns the per-range results in range order.
     static func map<R: Sendable>(count: Int, bytesPerFrame: Int, _ body: @Sendable (Range<Int>) -> R) -> [R] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let parts = count * bytesPerFrame < (4 << 20) ? 1 : min(count, cores)
-        if parts <= 1 { return [body(0..<count)] }
-        let results = Slots<R>(count: parts)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let range = (part * count / parts)..<((part + 1) * count / parts)
-            results.set(part, body(range))
-        }
-        return results.values()
+        let parts = count * bytesPerFrame < (4 << 20) ? 1 : cores
+        return Parallel.mapRanges(count: count, parts: parts, body)
     }
-}
-
-/// One write-once slot per part.
-private final class Slots<R>: @unchecked Sendable {
-    private var slots: [R?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: R) { slots.withUnsafeMutableBufferPointer { $0[index] = value } }
-    func values() -> [R] { slots.map { $0! } }
 }
 
 /// A raw address handed to worker threads that each touch a disjoint part of it.
