@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages; `make deps` installs them).
@@ -38,7 +39,7 @@ let package = Package(
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
-        .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage"], exclude: ["README.md"]),
+        .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

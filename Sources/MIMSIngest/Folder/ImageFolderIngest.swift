@@ -114,11 +114,21 @@ public struct IngestSummary: Sendable {
 public enum IngestError: Error, CustomStringConvertible, Equatable {
     case missingClassFolder(path: String)
     case noRecords(root: String)
+    case sourceMissing(root: String)
+    case labelFile(path: String, reason: String)
+    case outputNotEmpty(path: String)
+    case resumeMismatch(path: String, reason: String)
+    case journal(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .missingClassFolder(path): "\(path): class folder is missing"
         case let .noRecords(root): "\(root): no images found"
+        case let .sourceMissing(root): "\(root): source root is not a folder"
+        case let .labelFile(path, reason): "\(path): cannot use as label table: \(reason)"
+        case let .outputNotEmpty(path): "\(path): output folder is not empty; use --resume to finish an interrupted run, or choose an empty folder"
+        case let .resumeMismatch(path, reason): "\(path): cannot resume: \(reason)"
+        case let .journal(path, reason): "\(path): unreadable journal: \(reason)"
         }
     }
 }

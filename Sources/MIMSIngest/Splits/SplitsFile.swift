@@ -1,26 +1,31 @@
 import Foundation
 import MIMSShards
 
-/// `splits.json` beside the shards: the policy, the seed and every id's split, written atomically.
+/// `splits.json` beside the shards: the policy, the seed, every id's split, the moved ids and the
+/// patients that straddle the split; written atomically.
 public struct SplitsFile: Equatable, Sendable {
     public var policy: String
     public var seed: UInt64
     public var assignment: [String: String]
+    public var moved: [String]
+    public var straddlingPatients: [String]
 
-    public init(policy: String, seed: UInt64, assignment: [String: String]) {
+    public init(policy: String, seed: UInt64, assignment: [String: String], moved: [String] = [], straddlingPatients: [String] = []) {
         self.policy = policy
         self.seed = seed
         self.assignment = assignment
+        self.moved = moved
+        self.straddlingPatients = straddlingPatients
+    }
+
+    public func data() throws -> Data {
+        let object: [String: Any] = ["policy": policy, "seed": seed, "splits": assignment, "moved": moved,
+                                     "straddling_patients": straddlingPatients]
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
     }
 
     public func write(to path: String) throws {
-        let object: [String: Any] = ["policy": policy, "seed": seed, "splits": assignment]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        let part = path + ".part"
-        guard FileManager.default.createFile(atPath: part, contents: data + Data("\n".utf8)) else {
-            throw ShardError.io(path: part, operation: "write", reason: "cannot create file")
-        }
-        try FileDurability.publish(part, as: path)
+        try AtomicFile.write(data(), to: path)
     }
 
     public static func read(from path: String) throws -> SplitsFile {
@@ -30,6 +35,18 @@ public struct SplitsFile: Equatable, Sendable {
               let splits = object["splits"] as? [String: String] else {
             throw ShardError.notAShard(path: path, reason: "not a splits.json file")
         }
-        return SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits)
+        return SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits, moved: object["moved"] as? [String] ?? [],
+                          straddlingPatients: object["straddling_patients"] as? [String] ?? [])
+    }
+}
+
+/// Whole-file writes that are never seen half done: `.part`, fsync, rename, fsync folder.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws {
+        let part = path + ".part"
+        guard FileManager.default.createFile(atPath: part, contents: data) else {
+            throw ShardError.io(path: part, operation: "write", reason: "cannot create file")
+        }
+        try FileDurability.publish(part, as: path)
     }
 }

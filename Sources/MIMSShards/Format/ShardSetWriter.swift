@@ -6,14 +6,16 @@ public final class ShardSetWriter {
     public let recordsPerShard: Int
     private let makeHeader: (Int) -> ShardHeader
     private let frameShape: FrameShape
-    private let deflateLevel: Int
+    private let deflateLevel: Int?
     private var current: ShardWriter?
     private var nextIndex = 0
     /// Shards finished so far.
     public private(set) var finished: [ShardSummary] = []
+    /// Called after each shard is published under its final name (e.g. to journal it).
+    public var onShardFinished: ((ShardSummary) throws -> Void)?
 
     /// - Parameter header: the header of shard `index`.
-    public init(directory: String, split: String, frameShape: FrameShape, recordsPerShard: Int, deflateLevel: Int = 4,
+    public init(directory: String, split: String, frameShape: FrameShape, recordsPerShard: Int, deflateLevel: Int? = 4, firstIndex: Int = 0,
                 header: @escaping (Int) -> ShardHeader) {
         self.directory = directory
         self.split = split
@@ -21,6 +23,7 @@ public final class ShardSetWriter {
         self.recordsPerShard = max(1, recordsPerShard)
         self.deflateLevel = deflateLevel
         self.makeHeader = header
+        nextIndex = firstIndex
     }
 
     public func append(_ encoded: EncodedRecord) throws {
@@ -49,6 +52,9 @@ public final class ShardSetWriter {
     private func closeCurrent() throws {
         guard let writer = current else { return }
         current = nil
-        if let summary = try writer.finish() { finished.append(summary) }
+        if let summary = try writer.finish() {
+            finished.append(summary)
+            try onShardFinished?(summary)
+        }
     }
 }

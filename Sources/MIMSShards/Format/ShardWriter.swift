@@ -9,7 +9,8 @@ import CZlib
 public final class ShardWriter {
     public let header: ShardHeader
     public let frameShape: FrameShape
-    public let deflateLevel: Int
+    /// Deflate level 1-9 (with shuffle), or nil for shards without filters.
+    public let deflateLevel: Int?
     /// Final path of the shard.
     public let path: String
     /// Path while it is being written.
@@ -38,7 +39,7 @@ public final class ShardWriter {
     public var frameCount: Int { frameTotal }
 
     /// Creates `directory/<split>-<index:05d>.h5.part` (replacing a stale one from a killed run).
-    public init(directory: String, header: ShardHeader, frameShape: FrameShape, deflateLevel: Int = 4) throws {
+    public init(directory: String, header: ShardHeader, frameShape: FrameShape, deflateLevel: Int? = 4) throws {
         guard frameShape.height > 0, frameShape.width > 0, frameShape.channels == 1 || frameShape.channels == 3 else {
             throw ShardError.invalidRecord(id: "-", reason: "frame shape \(frameShape) must be HxWx1 or HxWx3")
         }
@@ -47,7 +48,7 @@ public final class ShardWriter {
         }
         self.header = header
         self.frameShape = frameShape
-        self.deflateLevel = min(9, max(0, deflateLevel))
+        self.deflateLevel = deflateLevel.map { min(9, max(1, $0)) }
         path = directory + "/" + ShardSchema.fileName(split: header.split, index: header.shardIndex)
         partPath = path + ".part"
         let file = try HDF5File.create(partPath)
@@ -63,7 +64,8 @@ public final class ShardWriter {
     ///
     /// A chunk that deflate does not shrink by at least 10% is stored raw, with both filters marked
     /// as skipped in its filter mask, so every HDF5 reader still decodes it with no plugin.
-    public static func encode(_ record: ShardRecord, frameShape: FrameShape, deflateLevel: Int = 4) throws -> EncodedRecord {
+    /// With `deflateLevel` nil every chunk is stored as is (the shard then has no filters).
+    public static func encode(_ record: ShardRecord, frameShape: FrameShape, deflateLevel: Int? = 4) throws -> EncodedRecord {
         guard record.frameCount >= 1 else {
             throw ShardError.invalidRecord(id: record.id, reason: "has no frames")
         }
@@ -78,8 +80,14 @@ public final class ShardWriter {
         guard !record.id.isEmpty else {
             throw ShardError.invalidRecord(id: record.id, reason: "id is empty")
         }
-        let level = Int32(min(9, max(0, deflateLevel)))
         let frameBytes = frameShape.byteCount
+        guard let deflateLevel else {
+            let chunks = (0..<record.frameCount).map { frame in
+                EncodedRecord.Chunk(bytes: Array(record.pixels[frame * frameBytes..<(frame + 1) * frameBytes]), filterMask: 0)
+            }
+            return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: SHA256.hex(of: record.pixels))
+        }
+        let level = Int32(min(9, max(1, deflateLevel)))
         let bound = Int(compressBound(uLong(frameBytes)))
         var chunks: [EncodedRecord.Chunk] = []
         chunks.reserveCapacity(record.frameCount)

@@ -1,53 +1,60 @@
 import ArgumentParser
 import Foundation
+import MIMSIngest
 import MIMSShards
 
-/// Re-opens shards and checks schema, counts, the frame table and pixel checksums.
+/// Re-reads shards: schema, counts against splits.json, frame table and pixel checksums.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify shards: schema, counts, frame table and pixel checksums.",
-        discussion: "Exits with status 1 when any shard has a problem; each problem is printed under its shard.")
+        abstract: "Verify shards: schema, record counts against splits.json, frame table and pixel checksums.",
+        discussion: "Changes nothing. Exits with status 1 when any problem is found; each problem is printed.")
 
-    @Argument(help: "Shard files, or folders whose *.h5 shards are all verified.")
+    @Argument(help: "An ingest output folder, or shard files.")
     var paths: [String]
 
     @Flag(help: "Skip re-hashing the pixels (checks structure only).")
     var noPixels = false
 
+    @Flag(help: "Print a JSON report.")
+    var json = false
+
     func run() throws {
-        var shards: [String] = []
+        var problems: [String] = []
+        var shards: [[String: Any]] = []
+        var perSplit: [String: Int] = [:]
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ValidationError("\(path): no such file or folder")
             }
             if isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".h5") }.sorted()
-                shards += names.map { path + "/" + $0 }
+                let result = try ShardSetVerifier.verify(directory: path, checkPixels: !noPixels)
+                if result.shards.isEmpty { problems.append("\(path): no shards (<split>-<index>.h5) found") }
+                problems += result.problems.map { "\(path)/\($0)" }
+                for check in result.perShard { shards.append(describe(check)) }
+                for (split, count) in result.perSplit { perSplit[split, default: 0] += count }
             } else {
-                shards.append(path)
+                let check = ShardVerifier.verify(path: path, checkPixels: !noPixels)
+                problems += check.problems.map { "\(path): \($0)" }
+                shards.append(describe(check))
             }
         }
-        guard !shards.isEmpty else { throw ValidationError("no .h5 shards under \(paths.joined(separator: ", "))") }
-        var invalid = 0
-        var ids: [String: String] = [:]
-        for shard in shards {
-            var check = ShardVerifier.verify(path: shard, checkPixels: !noPixels)
-            if check.isValid, let reader = try? ShardReader(path: shard) {
-                for record in reader.records {
-                    if let other = ids.updateValue(shard, forKey: record.id) {
-                        check.problems.append("record id '\(record.id)' is also in \(other)")
-                    }
-                }
+        if json {
+            let report: [String: Any] = ["shards": shards, "records_per_split": perSplit, "problems": problems, "valid": problems.isEmpty]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        } else {
+            for shard in shards {
+                print("\(shard["path"]!): \(shard["records"]!) records, \(shard["frames"]!) frames, \(shard["valid"] as! Bool ? "ok" : "INVALID")")
             }
-            print("\(shard): \(check.recordCount) records, \(check.frameCount) frames, " + (check.isValid ? "ok" : "\(check.problems.count) problem(s)"))
-            check.problems.forEach { print("  - \($0)") }
-            if !check.isValid { invalid += 1 }
+            if !perSplit.isEmpty { print("records per split: " + perSplit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
+            problems.forEach { print("problem: \($0)") }
+            print(problems.isEmpty ? "all verified" : "\(problems.count) problem(s)")
         }
-        if invalid > 0 {
-            print("\(invalid) of \(shards.count) shards have problems")
-            throw ExitCode(1)
-        }
+        if !problems.isEmpty { throw ExitCode(1) }
+    }
+
+    func describe(_ check: ShardVerification) -> [String: Any] {
+        ["path": check.path, "records": check.recordCount, "frames": check.frameCount, "valid": check.isValid, "problems": check.problems]
     }
 }

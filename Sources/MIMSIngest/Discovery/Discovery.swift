@@ -1,0 +1,206 @@
+import Foundation
+import MIMSImage
+import MIMSOCT
+
+/// Walks a manifest's source root: one record per included file (or per slice folder), with its
+/// label, patient and official split. Nothing is decoded. Files that cannot be labelled are
+/// rejections, not failures.
+public enum Discovery {
+    public struct Result: Sendable {
+        /// Sorted by id.
+        public var records: [SourceRecord]
+        public var rejections: [Rejection]
+    }
+
+    public static func discover(_ manifest: Manifest) throws -> Result {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: manifest.root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IngestError.sourceMissing(root: manifest.root)
+        }
+        let includes = manifest.include.map(Glob.init), excludes = manifest.exclude.map(Glob.init)
+        let labeler = try Labeler(manifest)
+        let patient = try manifest.patientPattern.map { try NSRegularExpression(pattern: $0) }
+        let official = try manifest.officialSplit.map { (regex: try NSRegularExpression(pattern: $0.component), map: $0.map) }
+        var candidates: [String] = []
+        for relative in try walk(manifest.root, folders: manifest.reader == .sliceFolder) {
+            guard includes.contains(where: { $0.matches(relative) }), !excludes.contains(where: { $0.matches(relative) }) else { continue }
+            candidates.append(relative)
+        }
+        var records: [SourceRecord] = []
+        var rejections: [Rejection] = []
+        var seen: [String: String] = [:]
+        for relative in candidates {
+            let path = manifest.root + "/" + relative
+            let id = stripExtension(relative)
+            if let other = seen[id] {
+                rejections.append(Rejection(id: id, path: path, reason: "id '\(id)' is taken by \(other)"))
+                continue
+            }
+            seen[id] = relative
+            let label: Int32
+            switch labeler.label(relative) {
+            case let .success(value): label = value
+            case let .failure(reason):
+                rejections.append(Rejection(id: id, path: path, reason: reason.text))
+                continue
+            }
+            var split: String? = nil
+            if let official {
+                split = officialSplit(relative, regex: official.regex, map: official.map)
+                if split == nil {
+                    rejections.append(Rejection(id: id, path: path, reason: "no folder matches official_split.component '\(official.regex.pattern)'"))
+                    continue
+                }
+            }
+            records.append(SourceRecord(id: id, path: path, relativePath: relative, label: label,
+                                        patient: patientID(relative, regex: patient) ?? id, officialSplit: split))
+        }
+        return Result(records: records.sorted { $0.id < $1.id }, rejections: rejections)
+    }
+
+    /// Relative paths of regular files (or, for slice folders, of folders holding image files),
+    /// sorted, hidden entries skipped.
+    static func walk(_ root: String, folders: Bool) throws -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { throw IngestError.sourceMissing(root: root) }
+        var files: [String] = []
+        var folderSet = Set<String>()
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".") {
+                if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { enumerator.skipDescendants() }
+                continue
+            }
+            guard (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeRegular else { continue }
+            if folders {
+                let lower = name.lowercased()
+                if [".png", ".jpg", ".jpeg", ".tif", ".tiff"].contains(where: lower.hasSuffix) {
+                    folderSet.insert((relative as NSString).deletingLastPathComponent)
+                }
+            } else {
+                files.append(relative)
+            }
+        }
+        return (folders ? Array(folderSet) : files).sorted()
+    }
+
+    static func stripExtension(_ relative: String) -> String {
+        let name = (relative as NSString).lastPathComponent
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return relative }
+        return String(relative.dropLast(name.distance(from: dot, to: name.endIndex)))
+    }
+
+    static func patientID(_ relative: String, regex: NSRegularExpression?) -> String? {
+        guard let regex, let match = regex.firstMatch(in: relative, range: NSRange(relative.startIndex..., in: relative)) else { return nil }
+        let range = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
+        return Range(range, in: relative).map { String(relative[$0]) }
+    }
+
+    static func officialSplit(_ relative: String, regex: NSRegularExpression, map: [KeyValue]) -> String? {
+        for component in relative.split(separator: "/").dropLast().reversed().map(String.init) {
+            guard let match = regex.firstMatch(in: component, range: NSRange(component.startIndex..., in: component)) else { continue }
+            let range = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+            guard let captured = Range(range, in: component).map({ String(component[$0]) }) else { continue }
+            if let split = map.first(where: { $0.key == captured })?.value { return split }
+        }
+        return nil
+    }
+}
+
+/// Why a file has no label.
+struct LabelFailure: Error { var text: String }
+
+/// Resolves a record's class index from a manifest's label source.
+struct Labeler {
+    let classes: [String]
+    let source: LabelSource
+    let folderPatterns: [(NSRegularExpression, String)]
+    let table: [String: String]
+
+    init(_ manifest: Manifest) throws {
+        classes = manifest.classes
+        source = manifest.labels
+        switch manifest.labels {
+        case let .folder(map):
+            folderPatterns = try map.map { (try NSRegularExpression(pattern: "^(?:" + $0.key + ")$"), $0.value) }
+            table = [:]
+        case let .prefix(map):
+            folderPatterns = []
+            table = Dictionary(map.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        case let .csv(file, key, label, _, map):
+            folderPatterns = []
+            let rows = try CSVTable.read(path: file)
+            guard let keyColumn = rows.header.firstIndex(of: key) else { throw IngestError.labelFile(path: file, reason: "no column '\(key)' (columns: \(rows.header.joined(separator: ", ")))") }
+            guard let labelColumn = rows.header.firstIndex(of: label) else { throw IngestError.labelFile(path: file, reason: "no column '\(label)' (columns: \(rows.header.joined(separator: ", ")))") }
+            let mapping = Dictionary(map.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            var table: [String: String] = [:]
+            for (index, row) in rows.rows.enumerated() {
+                guard row.count > max(keyColumn, labelColumn) else { throw IngestError.labelFile(path: file, reason: "row \(index + 2) has \(row.count) columns") }
+                table[row[keyColumn]] = mapping[row[labelColumn]] ?? row[labelColumn]
+            }
+            self.table = table
+        }
+    }
+
+    func label(_ relative: String) -> Swift.Result<Int32, LabelFailure> {
+        let name = (relative as NSString).lastPathComponent
+        let className: String?
+        switch source {
+        case .folder:
+            className = relative.split(separator: "/").dropLast().reversed().lazy.compactMap { component -> String? in
+                let text = String(component)
+                return folderPatterns.first { $0.0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil }?.1
+            }.first
+            if className == nil { return .failure(LabelFailure(text: "no folder of '\(relative)' matches a labels.map pattern")) }
+        case .prefix:
+            let prefix = String(name.prefix { !$0.isNumber })
+            className = table[prefix]
+            if className == nil { return .failure(LabelFailure(text: "file-name prefix '\(prefix)' is not in labels.map")) }
+        case let .csv(file, _, _, match, _):
+            let key = match == .stem ? Discovery.stripExtension(name) : match == .name ? name : relative
+            className = table[key]
+            if className == nil { return .failure(LabelFailure(text: "'\(key)' has no row in \(file)")) }
+        }
+        guard let className, let index = classes.firstIndex(of: className) else {
+            return .failure(LabelFailure(text: "label '\(className ?? "")' is not one of labels.classes"))
+        }
+        return .success(Int32(index))
+    }
+}
+
+/// A small CSV reader (RFC 4180 quoting) for label tables.
+enum CSVTable {
+    static func read(path: String) throws -> (header: [String], rows: [[String]]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw IngestError.labelFile(path: path, reason: "cannot read the file") }
+        var rows = parse(String(decoding: data, as: UTF8.self))
+        guard !rows.isEmpty else { throw IngestError.labelFile(path: path, reason: "the file is empty") }
+        let header = rows.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+        return (header, rows.filter { !($0.count == 1 && $0[0].isEmpty) }.map { $0.map { $0.trimmingCharacters(in: .whitespaces) } })
+    }
+
+    static func parse(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = ""
+        var quoted = false, iterator = text.makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? iterator.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                    } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\n" || c == "\r\n" || c == "\r" {
+                row.append(field); field = ""
+                rows.append(row); row = []
+            } else {
+                field.append(c)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}

@@ -1,0 +1,109 @@
+import MIMSOCT
+import MIMSShards
+
+/// A dataset description: where the files are, how to label, group and split them, how to turn
+/// them into frames and shards. Parsed from YAML by ``ManifestParser``; documented in
+/// docs/MANIFESTS.md.
+public struct Manifest: Equatable, Sendable {
+    public var dataset: String
+    public var kind: DatasetKind
+    /// Source root, `${ENV}` expanded, relative paths resolved against the manifest's folder.
+    public var root: String
+    /// Glob patterns over paths relative to the root (`*`, `?`, `**` for any folders).
+    public var include: [String]
+    public var exclude: [String]
+    public var reader: ReaderChoice
+    /// Class names; a record's label is its class's index.
+    public var classes: [String]
+    public var labels: LabelSource
+    /// Regex over the relative path; the first capture group (or the whole match) is the patient.
+    public var patientPattern: String?
+    public var officialSplit: OfficialSplit?
+    public var split: SplitPolicy
+    public var seed: UInt64
+    public var normalize: Normalization
+    public var shards: ShardOptions
+    /// SHA-256 of the manifest's text, stored in every shard header.
+    public var sha256: String
+    /// The manifest's own text, copied beside the shards.
+    public var text: String
+}
+
+/// Which reader decodes the files.
+public enum ReaderChoice: String, Sendable, CaseIterable {
+    /// Recognise each file by its content.
+    case auto
+    case png, jpeg, tiff
+    case cirrusImg = "cirrus-img"
+    case spectralisVol = "spectralis-vol"
+    case heidelbergE2E = "heidelberg-e2e"
+    case tiffStack = "tiff-stack"
+    case sliceFolder = "slice-folder"
+}
+
+/// Where a record's class comes from.
+public enum LabelSource: Equatable, Sendable {
+    /// The nearest folder (from the file upwards, below the root) whose name fully matches one of
+    /// the patterns gives the class: `[(pattern, class)]` in manifest order.
+    case folder(map: [KeyValue])
+    /// A CSV file: the `key` column is matched against the record's file `match` (stem, name or
+    /// relative path); the `label` column is a class name, or a key of `map`.
+    case csv(file: String, key: String, label: String, match: CSVMatch, map: [KeyValue])
+    /// The file name's leading non-digit characters (PALM's `P0001.jpg`), looked up in `map`.
+    case prefix(map: [KeyValue])
+}
+
+public enum CSVMatch: String, Sendable, CaseIterable {
+    case stem, name, path
+}
+
+/// An ordered key/value pair from a YAML mapping.
+public struct KeyValue: Equatable, Sendable {
+    public var key: String
+    public var value: String
+}
+
+/// The source's own train/test split, read from a path component.
+public struct OfficialSplit: Equatable, Sendable {
+    /// Regex matched against each folder name; its first capture group is looked up in `map`.
+    public var component: String
+    /// Captured text to split name (train, val, test).
+    public var map: [KeyValue]
+}
+
+public enum SplitPolicy: Equatable, Sendable {
+    /// Seeded, stratified by label, grouped by patient: fractions of train, val and test.
+    case ratio(train: Double, val: Double, test: Double)
+    /// The official split as it is.
+    case official
+    /// The official split, then round(fraction x test size) test images moved into train (the
+    /// CRC-MSI protocol of the paper).
+    case officialMove(fraction: Double)
+}
+
+/// Which B-scans of a volume to keep.
+public enum SliceSelection: Equatable, Sendable {
+    case all
+    /// The N central B-scans (all of them when a volume has fewer).
+    case central(Int)
+}
+
+public struct Normalization: Equatable, Sendable {
+    /// Target frame size (height, width); nil keeps the source size, which must then be the same
+    /// for every frame.
+    public var size: (height: Int, width: Int)?
+    public var channels: Int
+    public var slices: SliceSelection
+    public var intensity: IntensityTransform
+
+    public static func == (a: Normalization, b: Normalization) -> Bool {
+        a.size?.height == b.size?.height && a.size?.width == b.size?.width && a.channels == b.channels
+            && a.slices == b.slices && a.intensity == b.intensity
+    }
+}
+
+public struct ShardOptions: Equatable, Sendable {
+    public var recordsPerShard: Int
+    /// Deflate level 1-9, or nil for no compression.
+    public var deflateLevel: Int?
+}

@@ -1,0 +1,13 @@
+/// An invalid manifest: the key, the line and what was expected.
+public struct ManifestError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var file: String
+    /// Dotted key path, e.g. "split.train".
+    public var key: String
+    /// 1-based line, 0 when unknown (e.g. a missing key reported at its parent).
+    public var line: Int
+    public var expected: String
+
+    public var description: String {
+        "\(file):\(line > 0 ? "\(line):" : "") '\(key)': \(expected)"
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import MIMSOCT
+import MIMSShards
+import Yams
+
+/// Parses and validates manifests. Every error names the key, its line and what was expected;
+/// unknown keys are errors too (a misspelt `recrods_per_shard` must not be silently ignored).
+public enum ManifestParser {
+    /// Reads the manifest at `path`; relative roots are resolved against its folder.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Manifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ManifestError(file: path, key: "", line: 0, expected: "a readable manifest file")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return try parse(String(decoding: data, as: UTF8.self), file: path, baseFolder: folder.isEmpty ? "." : folder,
+                         environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, baseFolder: String = ".",
+                             environment: [String: String] = [:]) throws -> Manifest {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ManifestError(file: file, key: "", line: Self.line(of: error), expected: "valid YAML (\(error))")
+        }
+        guard let node, node.mapping != nil else {
+            throw ManifestError(file: file, key: "", line: 1, expected: "a mapping of manifest keys (dataset, kind, source, ...)")
+        }
+        let top = Field(node: node, path: "", file: file)
+        try top.allow(["dataset", "kind", "source", "reader", "labels", "patient", "official_split", "split", "normalize", "shards"])
+
+        let dataset = try top.required("dataset").string()
+        let kindText = try top.required("kind").string()
+        guard let kind = DatasetKind(rawValue: kindText) else {
+            throw try top.required("kind").error("one of image2d, volume3d")
+        }
+
+        let source = try top.required("source")
+        try source.allow(["root", "include", "exclude"])
+        var root = try expand(source.required("root").string(), field: try source.required("root"), environment: environment)
+        if !root.hasPrefix("/") { root = baseFolder + "/" + root }
+        let include = try source.optional("include")?.strings() ?? ["**"]
+        let exclude = try source.optional("exclude")?.strings() ?? []
+
+        let readerText = try top.optional("reader")?.string() ?? "auto"
+        guard let reader = ReaderChoice(rawValue: readerText) else {
+            throw try top.required("reader").error("one of \(ReaderChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        let labelsField = try top.required("labels")
+        try labelsField.allow(["from", "classes", "map", "file", "key", "label", "match"])
+        let classes = try labelsField.required("classes").strings()
+        guard classes.count >= 2, Set(classes).count == classes.count else {
+            throw try labelsField.required("classes").error("at least two distinct class names")
+        }
+        let from = try labelsField.required("from").string()
+        let map = try labelsField.optional("map")?.pairs() ?? []
+        let labels: LabelSource
+        switch from {
+        case "folder", "prefix":
+            guard !map.isEmpty else { throw labelsField.missing("map", expected: "a mapping from \(from == "folder" ? "folder-name patterns" : "file-name prefixes") to classes") }
+            for pair in map where !classes.contains(pair.value) {
+                throw try labelsField.required("map").error("class names from labels.classes (\(classes.joined(separator: ", "))), not '\(pair.value)'")
+            }
+            if from == "folder" {
+                for pair in map { try checkRegex(pair.key, field: try labelsField.required("map")) }
+                labels = .folder(map: map)
+            } else {
+                labels = .prefix(map: map)
+            }
+        case "csv":
+            var csvFile = try labelsField.required("file").string()
+            if !csvFile.hasPrefix("/") { csvFile = root + "/" + csvFile }
+            let matchText = try labelsField.optional("match")?.string() ?? "stem"
+            guard let match = CSVMatch(rawValue: matchText) else { throw try labelsField.required("match").error("one of stem, name, path") }
+            labels = .csv(file: csvFile, key: try labelsField.required("key").string(), label: try labelsField.required("label").string(),
+                          match: match, map: map)
+        default:
+            throw try labelsField.required("from").error("one of folder, csv, prefix")
+        }
+
+        var patientPattern: String? = nil
+        if let patient = try top.optional("patient") {
+            try patient.allow(["regex"])
+            let pattern = try patient.required("regex").string()
+            try checkRegex(pattern, field: try patient.required("regex"))
+            patientPattern = pattern
+        }
+
+        var official: OfficialSplit? = nil
+        if let field = try top.optional("official_split") {
+            try field.allow(["component", "map"])
+            let component = try field.required("component").string()
+            try checkRegex(component, field: try field.required("component"))
+            let splitMap = try field.required("map").pairs()
+            for pair in splitMap where !ShardSchema.splits.contains(pair.value) {
+                throw try field.required("map").error("split names train, val or test, not '\(pair.value)'")
+            }
+            official = OfficialSplit(component: component, map: splitMap)
+        }
+
+        let splitField = try top.required("split")
+        try splitField.allow(["policy", "train", "val", "test", "seed", "move_fraction"])
+        let seed = try splitField.optional("seed")?.unsigned() ?? 0
+        let policyText = try splitField.required("policy").string()
+        let split: SplitPolicy
+        switch policyText {
+        case "ratio":
+            let train = try splitField.required("train").fraction()
+            let val = try splitField.optional("val")?.fraction() ?? 0
+            let test = try splitField.required("test").fraction()
+            guard abs(train + val + test - 1) < 1e-9 else {
+                throw try splitField.required("test").error("train + val + test = 1 (they add up to \(train + val + test))")
+            }
+            split = .ratio(train: train, val: val, test: test)
+        case "official", "official-move":
+            guard official != nil else { throw top.missing("official_split", expected: "an official_split section for split policy '\(policyText)'") }
+            split = policyText == "official" ? .official : .officialMove(fraction: try splitField.required("move_fraction").fraction())
+        default:
+            throw try splitField.required("policy").error("one of ratio, official, official-move")
+        }
+
+        let normalizeField = try top.required("normalize")
+        try normalizeField.allow(["size", "channels", "slices", "intensity"])
+        var size: (height: Int, width: Int)? = nil
+        if let sizeField = try normalizeField.optional("size") {
+            let values = try sizeField.integers()
+            guard values.count == 2, values.allSatisfy({ $0 > 0 && $0 <= 8192 }) else { throw sizeField.error("[height, width], each 1...8192") }
+            size = (values[0], values[1])
+        }
+        let channels = try normalizeField.required("channels").integer()
+        guard channels == 1 || channels == 3 else { throw try normalizeField.required("channels").error("1 or 3") }
+        var slices = SliceSelection.all
+        if let slicesField = try normalizeField.optional("slices") {
+            if slicesField.node.scalar != nil {
+                guard try slicesField.string() == "all" else { throw slicesField.error("all, or {central: N}") }
+            } else {
+                try slicesField.allow(["central"])
+                let count = try slicesField.required("central").integer()
+                guard count > 0 else { throw try slicesField.required("central").error("a positive number of slices") }
+                slices = .central(count)
+            }
+        }
+        let intensityText = try normalizeField.optional("intensity")?.string() ?? "fourth-root"
+        guard let intensity = IntensityTransform(rawValue: intensityText) else {
+            throw try normalizeField.required("intensity").error("fourth-root or log")
+        }
+
+        var shards = ShardOptions(recordsPerShard: 1000, deflateLevel: 4)
+        if let shardsField = try top.optional("shards") {
+            try shardsField.allow(["records_per_shard", "compression"])
+            if let records = try shardsField.optional("records_per_shard") {
+                shards.recordsPerShard = try records.integer()
+                guard shards.recordsPerShard > 0 else { throw records.error("a positive number of records") }
+            }
+            if let compression = try shardsField.optional("compression") {
+                if compression.node.scalar?.string == "none" {
+                    shards.deflateLevel = nil
+                } else {
+                    let level = try compression.integer()
+                    guard (0...9).contains(level) else { throw compression.error("none, or a deflate level 0-9") }
+                    shards.deflateLevel = level == 0 ? nil : level
+                }
+            }
+        }
+        return Manifest(dataset: dataset, kind: kind, root: root, include: include, exclude: exclude, reader: reader,
+                        classes: classes, labels: labels, patientPattern: patientPattern, officialSplit: official, split: split,
+                        seed: seed, normalize: Normalization(size: size, channels: channels, slices: slices, intensity: intensity),
+                        shards: shards, sha256: SHA256.hex(of: Array(text.utf8)), text: text)
+    }
+
+    /// `${NAME}` is replaced by the environment variable; an unset one is an error.
+    static func expand(_ value: String, field: Field, environment: [String: String]) throws -> String {
+        var result = ""
+        var rest = Substring(value)
+        while let open = rest.range(of: "${") {
+            result += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw field.error("a closing } after ${") }
+            let name = String(rest[open.upperBound..<close])
+            guard let replacement = environment[name] else {
+                throw field.error("environment variable \(name) to be set (used as ${\(name)})")
+            }
+            result += replacement
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    static func checkRegex(_ pattern: String, field: Field) throws {
+        do { _ = try NSRegularExpression(pattern: pattern) } catch {
+            throw field.error("a valid regular expression, not '\(pattern)'")
+        }
+    }
+
+    static func line(of error: YamlError) -> Int {
+        let text = "\(error)"
+        // Yams reports "<line>:<column>: error: ..."
+        if let first = text.split(separator: ":").first, let line = Int(first) { return line }
+        return 0
+    }
+}
+
+/// A node of the manifest with its dotted path, for typed access with precise errors.
+struct Field {
+    let node: Node
+    let path: String
+    let file: String
+
+    var line: Int { node.mark?.line ?? 0 }
+
+    func error(_ expected: String) -> ManifestError {
+        ManifestError(file: file, key: path, line: line, expected: expected)
+    }
+
+    func missing(_ key: String, expected: String) -> ManifestError {
+        ManifestError(file: file, key: path.isEmpty ? key : path + "." + key, line: line, expected: "missing; expected \(expected)")
+    }
+
+    func child(_ key: String) -> Field? {
+        guard let mapping = node.mapping else { return nil }
+        for (k, v) in mapping where k.string == key { return Field(node: v, path: path.isEmpty ? key : path + "." + key, file: file) }
+        return nil
+    }
+
+    func required(_ key: String) throws -> Field {
+        guard node.mapping != nil else { throw error("a mapping") }
+        guard let field = child(key) else { throw missing(key, expected: "a value") }
+        return field
+    }
+
+    func optional(_ key: String) throws -> Field? {
+        guard node.mapping != nil else { throw error("a mapping") }
+        return child(key)
+    }
+
+    /// Rejects keys not in `known`.
+    func allow(_ known: [String]) throws {
+        guard let mapping = node.mapping else { throw error("a mapping with keys \(known.joined(separator: ", "))") }
+        for (key, _) in mapping {
+            guard let name = key.string, known.contains(name) else {
+                let name = key.string ?? "?"
+                throw ManifestError(file: file, key: path.isEmpty ? name : path + "." + name, line: key.mark?.line ?? line,
+                                    expected: "not a known key here; known keys: \(known.joined(separator: ", "))")
+            }
+        }
+    }
+
+    func string() throws -> String {
+        guard let scalar = node.scalar else { throw error("a text value") }
+        return scalar.string
+    }
+
+    func integer() throws -> Int {
+        guard let text = node.scalar?.string, let value = Int(text) else { throw error("a whole number") }
+        return value
+    }
+
+    func unsigned() throws -> UInt64 {
+        guard let text = node.scalar?.string, let value = UInt64(text) else { throw error("a non-negative whole number") }
+        return value
+    }
+
+    func fraction() throws -> Double {
+        guard let text = node.scalar?.string, let value = Double(text), value >= 0, value <= 1 else { throw error("a number between 0 and 1") }
+        return value
+    }
+
+    func strings() throws -> [String] {
+        if let scalar = node.scalar { return [scalar.string] }
+        guard let sequence = node.sequence else { throw error("a list of text values") }
+        return try sequence.map { item in
+            guard let scalar = item.scalar else {
+                throw ManifestError(file: file, key: path, line: item.mark?.line ?? line, expected: "a list of text values")
+            }
+            return scalar.string
+        }
+    }
+
+    func integers() throws -> [Int] {
+        guard let sequence = node.sequence else { throw error("a list of whole numbers") }
+        return try sequence.map { item in
+            guard let text = item.scalar?.string, let value = Int(text) else {
+                throw ManifestError(file: file, key: path, line: item.mark?.line ?? line, expected: "a list of whole numbers")
+            }
+            return value
+        }
+    }
+
+    func pairs() throws -> [KeyValue] {
+        guard let mapping = node.mapping else { throw error("a mapping of text to text") }
+        return try mapping.map { key, value in
+            guard let k = key.string, let v = value.scalar?.string else {
+                throw ManifestError(file: file, key: path, line: key.mark?.line ?? line, expected: "a mapping of text to text")
+            }
+            return KeyValue(key: k, value: v)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import MIMSShards
+
+/// `ingest.journal`: an append-only log of JSON lines, each fsynced before the run goes on, from
+/// which `--resume` learns what is done. A shard is journaled only after it is published under its
+/// final name; a torn last line (a kill mid-write) is ignored.
+public final class IngestJournal {
+    public let path: String
+    private var handle: FileHandle?
+
+    /// What an earlier run finished.
+    public struct State: Equatable {
+        public var manifestSHA256: String?
+        /// Shard file name to its record ids.
+        public var shards: [String: [String]] = [:]
+        public var rejections: [Rejection] = []
+        public var done = false
+
+        public var writtenIDs: Set<String> { Set(shards.values.joined()) }
+    }
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Reads the journal; a missing file is an empty state.
+    public static func read(path: String) throws -> State {
+        var state = State()
+        guard let data = FileManager.default.contents(atPath: path) else { return state }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        for (number, line) in lines.enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let event = object["event"] as? String else {
+                if number == lines.count - 1 { break }  // torn final line from a kill
+                throw IngestError.journal(path: path, reason: "line \(number + 1) is not a journal event")
+            }
+            switch event {
+            case "start": state.manifestSHA256 = object["manifest_sha256"] as? String
+            case "shard":
+                if let file = object["file"] as? String, let ids = object["ids"] as? [String] { state.shards[file] = ids }
+            case "reject":
+                if let id = object["id"] as? String, let path = object["path"] as? String, let reason = object["reason"] as? String {
+                    state.rejections.append(Rejection(id: id, path: path, reason: reason))
+                }
+            case "done": state.done = true
+            default: break
+            }
+        }
+        return state
+    }
+
+    /// Appends one event and fsyncs it.
+    public func append(_ event: [String: Any]) throws {
+        if handle == nil {
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            guard let opened = FileHandle(forWritingAtPath: path) else {
+                throw ShardError.io(path: path, operation: "open for appending", reason: "cannot open the journal")
+            }
+            opened.seekToEndOfFile()
+            handle = opened
+        }
+        var line = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
+        line.append(UInt8(ascii: "\n"))
+        try handle!.write(contentsOf: line)
+        try handle!.synchronize()
+    }
+
+    deinit { try? handle?.close() }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import MIMSImage
+import MIMSOCT
+import MIMSShards
+
+/// Decode, normalize and compress one record: everything but the HDF5 write. Pure and safe on any
+/// thread; failures are reasons for rejection, never crashes.
+public struct RecordProcessor: Sendable {
+    public let manifest: Manifest
+    /// The frame shape every record must reach.
+    public let frameShape: FrameShape
+
+    public init(manifest: Manifest, frameShape: FrameShape) {
+        self.manifest = manifest
+        self.frameShape = frameShape
+    }
+
+    /// The frame shape of a run: the manifest's target size, else the size of the first record
+    /// (in id order) that decodes.
+    public static func frameShape(for manifest: Manifest, records: [SourceRecord]) -> FrameShape? {
+        if let size = manifest.normalize.size {
+            return FrameShape(height: size.height, width: size.width, channels: manifest.normalize.channels)
+        }
+        for record in records {
+            if let frames = try? decodeFrames(record, manifest: manifest) {
+                return FrameShape(height: frames.frames[0].height, width: frames.frames[0].width, channels: manifest.normalize.channels)
+            }
+        }
+        return nil
+    }
+
+    public func encode(_ record: SourceRecord) -> Result<EncodedRecord, Rejection> {
+        do {
+            let decoded = try Self.decodeFrames(record, manifest: manifest)
+            var pixels = [UInt8]()
+            pixels.reserveCapacity(decoded.frames.count * frameShape.byteCount)
+            for (index, var frame) in decoded.frames.enumerated() {
+                if frame.width != frameShape.width || frame.height != frameShape.height {
+                    guard manifest.normalize.size != nil else {
+                        throw IngestRejection("frame \(index) is \(frame.height)x\(frame.width) (HxW), expected \(frameShape.height)x\(frameShape.width) like the first record; set normalize.size to resize")
+                    }
+                    frame = try BilinearResize.resize(frame, height: frameShape.height, width: frameShape.width)
+                }
+                pixels += try frame.converted(toChannels: frameShape.channels).pixels
+            }
+            let shardRecord = ShardRecord(
+                id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
+                label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
+                spacingMM: decoded.spacing, originalShape: decoded.originalShape)
+            return .success(try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel))
+        } catch let rejection as IngestRejection {
+            return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason))
+        } catch {
+            return .failure(Rejection(id: record.id, path: record.path, reason: "\(error)"))
+        }
+    }
+
+    struct DecodedFrames {
+        var frames: [Frame]
+        var sourceSHA256: String
+        var laterality: String?
+        var spacing: [Double]?
+        var originalShape: [Int]
+    }
+
+    /// The record's frames as decoded (native size), after slice selection.
+    static func decodeFrames(_ record: SourceRecord, manifest: Manifest) throws -> DecodedFrames {
+        switch manifest.kind {
+        case .image2d:
+            let bytes = try FileBytes.read(record.path)
+            let expected: ImageFormat? = switch manifest.reader {
+            case .png: .png
+            case .jpeg: .jpeg
+            case .tiff: .tiff
+            case .auto: nil
+            default: throw IngestRejection("reader \(manifest.reader.rawValue) does not read 2D images")
+            }
+            if let expected, let found = ImageFormat.sniff(bytes), found != expected {
+                throw IngestRejection("content is \(found.rawValue), not the manifest's reader \(expected.rawValue)")
+            }
+            let image = try ImageDecoder.decode(bytes, file: record.path)
+            return DecodedFrames(frames: [image.to8Bit()], sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
+                                 originalShape: [1, image.height, image.width])
+        case .volume3d:
+            let volume = try readVolume(record, manifest: manifest)
+            let keep: Range<Int>
+            switch manifest.normalize.slices {
+            case .all: keep = 0..<volume.frameCount
+            case let .central(count):
+                let n = min(count, volume.frameCount)
+                let start = (volume.frameCount - n) / 2
+                keep = start..<start + n
+            }
+            let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
+            return DecodedFrames(frames: keep.map { volume.frame($0) }, sourceSHA256: try hashSource(record.path),
+                                 laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
+                                 originalShape: [volume.frameCount, volume.height, volume.width])
+        }
+    }
+
+    static func readVolume(_ record: SourceRecord, manifest: Manifest) throws -> OCTVolume {
+        let transform = manifest.normalize.intensity
+        let detected = OCTReader.detect(path: record.path)
+        let wanted: OCTFormat? = switch manifest.reader {
+        case .auto: nil
+        case .cirrusImg: .cirrusImg
+        case .spectralisVol: .spectralisVol
+        case .heidelbergE2E: .heidelbergE2E
+        case .tiffStack, .tiff: .tiffStack
+        case .sliceFolder: .sliceFolder
+        case .png, .jpeg: throw IngestRejection("reader \(manifest.reader.rawValue) does not read volumes")
+        }
+        if let wanted, let detected, wanted != detected, wanted != .cirrusImg {
+            throw IngestRejection("content is \(detected.rawValue), not the manifest's reader \(wanted.rawValue)")
+        }
+        if wanted == .cirrusImg || (wanted == nil && detected == .cirrusImg) { return try CirrusImgReader.read(path: record.path) }
+        let volumes = try OCTReader.read(path: record.path, transform: transform)
+        guard volumes.count == 1 else {
+            throw IngestRejection("holds \(volumes.count) volumes; export one volume per file")
+        }
+        return volumes[0]
+    }
+
+    /// SHA-256 of a file, or of a slice folder's files in natural order.
+    static func hashSource(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        var hasher = SHA256()
+        let files = isDirectory.boolValue
+            ? try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted(by: StackReaders.naturalOrder).map { path + "/" + $0 }
+            : [path]
+        for file in files {
+            let mapped = try MappedFile(path: file)
+            hasher.update(mapped.bytes)
+        }
+        return hasher.finalizeHex()
+    }
+}
+
+/// A reason to reject a record, in words for rejected.jsonl.
+struct IngestRejection: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}

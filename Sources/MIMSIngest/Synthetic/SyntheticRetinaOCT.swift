@@ -1,0 +1,131 @@
+import MIMSCore
+
+/// Synthetic retinal OCT volumes in reader orientation (rows = depth, columns = A-scans, frames =
+/// B-scans): a layered retina with a foveal pit and speckle and, for positives, dark fluid pockets
+/// of several scales (radius spread 6x) spanning one to three B-scans, the look of macular edema.
+public struct SyntheticRetinaOCT: Sendable {
+    public var width: Int
+    public var depth: Int
+    public var frames: Int
+
+    public init(width: Int, depth: Int, frames: Int) {
+        self.width = width
+        self.depth = depth
+        self.frames = frames
+    }
+
+    /// (layer thickness as a fraction of depth, mean intensity), top to bottom below the surface.
+    static let layers: [(Double, Double)] = [(0.03, 175), (0.06, 110), (0.03, 70), (0.02, 145), (0.07, 55),
+                                             (0.01, 205), (0.015, 235), (0.08, 120)]
+
+    /// Pixels (frames x depth x width) and the per-frame boxes of planted lesions.
+    public func volume(seed: UInt64, diseased: Bool, id: String) -> (pixels: [UInt8], lesions: [LesionBox]) {
+        var random = SplitMix64(seed: seed)
+        let phase = random.unit() * 6.28, tilt = (random.unit() - 0.5) * 0.06
+        var lesions: [(blob: Blob, frames: ClosedRange<Int>)] = []
+        if diseased {
+            for _ in 0..<(2 + Int(random.unit() * 4)) {
+                let ry = random.lesionRadius(smallest: Double(depth) * 0.006)
+                let rx = ry * Double(width) / Double(depth) * 1.5
+                let frame = Int(random.unit() * Double(frames))
+                let span = Int(random.unit() * 2)
+                let x = rx + random.unit() * (Double(width) - 2 * rx)
+                // Inside the retina: below the inner layers, above the photoreceptors.
+                let surface = surfaceDepth(x: Int(x), frame: frame, phase: phase, tilt: tilt)
+                let y = surface + Double(depth) * 0.11 + random.unit() * Double(depth) * 0.03
+                lesions.append((Blob(y: y, x: x, radiusY: ry, radiusX: rx), max(0, frame - span)...min(frames - 1, frame + span)))
+            }
+        }
+        let frameSize = width * depth
+        let planted = lesions
+        let parts = Parallel.map(frames) { [self] frame -> [UInt8] in
+            var noise = SplitMix64(seed: seed &+ UInt64(frame) &* 0x9E37_79B9)
+            var pixels = [UInt8](repeating: 0, count: frameSize)
+            let active = planted.filter { $0.frames.contains(frame) }.map(\.blob)
+            for x in 0..<width {
+                let surface = surfaceDepth(x: x, frame: frame, phase: phase, tilt: tilt)
+                var bounds: [(Double, Double)] = []
+                var top = surface
+                for (thickness, value) in Self.layers {
+                    bounds.append((top + thickness * Double(depth), value))
+                    top += thickness * Double(depth)
+                }
+                var layer = 0
+                for y in 0..<depth {
+                    let d = Double(y)
+                    var mean: Double
+                    if d < surface {
+                        mean = 18
+                    } else {
+                        while layer < bounds.count && d >= bounds[layer].0 { layer += 1 }
+                        mean = layer < bounds.count ? bounds[layer].1 : 35
+                    }
+                    for blob in active where blob.contains(y, x) { mean = 12 }
+                    let speckle = 0.55 + 0.9 * noise.unit()
+                    pixels[y * width + x] = UInt8(max(0, min(255, (mean * speckle).rounded())))
+                }
+            }
+            return pixels
+        }
+        var boxes: [LesionBox] = []
+        for lesion in lesions {
+            for frame in lesion.frames { boxes.append(lesion.blob.box(id: id, frame: frame, height: depth, width: width)) }
+        }
+        return (parts.flatMap { $0 }, boxes.sorted { ($0.frame, $0.y0, $0.x0) < ($1.frame, $1.y0, $1.x0) })
+    }
+
+    /// Depth of the inner retinal surface: a gentle curve with a foveal pit at the centre.
+    func surfaceDepth(x: Int, frame: Int, phase: Double, tilt: Double) -> Double {
+        let u = Double(x) / Double(width) - 0.5, v = frames > 1 ? Double(frame) / Double(frames - 1) - 0.5 : 0
+        let curve = 0.25 + 0.03 * sinApprox(u * 3 + phase) + tilt * u
+        let r2 = (u * u + v * v) / 0.01
+        let pit = 0.05 * (1 / (1 + r2 * r2))
+        return (curve + pit) * Double(depth)
+    }
+}
+
+/// Synthetic H&E histology tiles: eosin background with texture and scattered nuclei; positives
+/// carry dense clusters of small dark lymphocyte nuclei of several scales (radius spread 6x).
+public struct SyntheticHistology: Sendable {
+    public var size: Int
+
+    public init(size: Int = 224) { self.size = size }
+
+    public func tile(seed: UInt64, positive: Bool, id: String) -> (pixels: [UInt8], lesions: [LesionBox]) {
+        var random = SplitMix64(seed: seed)
+        let waves = (0..<3).map { _ in (fx: random.unit() * 0.08, fy: random.unit() * 0.08, p: random.unit() * 6.28) }
+        var nuclei: [(Blob, Double)] = (0..<(40 + Int(random.unit() * 40))).map { _ in
+            let r = 2.5 + random.unit() * 3
+            return (Blob(y: random.unit() * Double(size), x: random.unit() * Double(size), radiusY: r, radiusX: r * (0.7 + random.unit() * 0.6)), 0)
+        }
+        var clusters: [Blob] = []
+        if positive {
+            for _ in 0..<(1 + Int(random.unit() * 3)) {
+                let r = random.lesionRadius(smallest: Double(size) * 0.036)
+                let cluster = Blob(y: r + random.unit() * (Double(size) - 2 * r), x: r + random.unit() * (Double(size) - 2 * r), radiusY: r, radiusX: r)
+                clusters.append(cluster)
+                for _ in 0..<Int(r * r / 6) {
+                    let a = random.unit() * 6.283, d = r * random.unit().squareRoot() * 0.92
+                    nuclei.append((Blob(y: cluster.y + d * sinApprox(a), x: cluster.x + d * cosApprox(a), radiusY: 1.8, radiusX: 1.8), 1))
+                }
+            }
+        }
+        var pixels = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size {
+            for x in 0..<size {
+                var texture = 0.0
+                for w in waves { texture += sinApprox(Double(x) * w.fx + Double(y) * w.fy + w.p) }
+                var rgb = (232 + 6 * texture, 168 + 10 * texture, 200 + 6 * texture)
+                for (blob, kind) in nuclei where abs(Double(y) - blob.y) <= blob.radiusY && blob.contains(y, x) {
+                    rgb = kind == 0 ? (110, 60, 150) : (55, 25, 95)
+                }
+                let n = random.unit() * 12 - 6
+                let at = (y * size + x) * 3
+                pixels[at] = UInt8(max(0, min(255, rgb.0 + n)))
+                pixels[at + 1] = UInt8(max(0, min(255, rgb.1 + n)))
+                pixels[at + 2] = UInt8(max(0, min(255, rgb.2 + n)))
+            }
+        }
+        return (pixels, clusters.map { $0.box(id: id, frame: 0, height: size, width: size) })
+    }
+}
