@@ -11,7 +11,7 @@ struct MimsIngest: ParsableCommand {
         makes a small synthetic fundus dataset and ingests it end to end.
         """,
         version: ToolVersion.versionText(command: "mims-ingest"),
-        subcommands: [RunCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self, DemoCommand.self])
+        subcommands: [RunCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self])
 }
 
 BLASRuntime.ensureFastKernel()

@@ -1,0 +1,98 @@
+import Foundation
+import MIMSTestSupport
+import Testing
+@testable import MIMSIngest
+
+struct ManifestTests {
+    static let valid = """
+    dataset: demo
+    kind: image2d
+    source:
+      root: ${DATA}/fundus
+      include: ["**/*.jpg"]
+    labels:
+      from: folder
+      classes: [healthy, MMD]
+      map: {healthy: healthy, 'MMD.*': MMD}
+    patient:
+      regex: '(P\\d+)-'
+    split:
+      policy: ratio
+      train: 0.7
+      test: 0.3
+      seed: 9
+    normalize:
+      size: [300, 450]
+      channels: 3
+    shards:
+      records_per_shard: 64
+      compression: none
+    """
+
+    @Test func parsesEveryField() throws {
+        let manifest = try ManifestParser.parse(Self.valid, file: "m.yaml", environment: ["DATA": "/data"])
+        #expect(manifest.dataset == "demo" && manifest.kind == .image2d)
+        #expect(manifest.root == "/data/fundus")
+        #expect(manifest.include == ["**/*.jpg"])
+        #expect(manifest.classes == ["healthy", "MMD"])
+        #expect(manifest.labels == .folder(map: [KeyValue(key: "healthy", value: "healthy"), KeyValue(key: "MMD.*", value: "MMD")]))
+        #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3) && manifest.seed == 9)
+        #expect(manifest.normalize.size?.height == 300 && manifest.normalize.size?.width == 450)
+        #expect(manifest.shards == ShardOptions(recordsPerShard: 64, deflateLevel: nil))
+        #expect(manifest.sha256.count == 64)
+    }
+
+    /// Each broken manifest names the key, its line and what was expected.
+    @Test(arguments: [
+        ("kind: image2d", "kind: image3d", "m.yaml:2: 'kind': one of image2d, volume3d"),
+        ("  records_per_shard: 64", "  recrods_per_shard: 64", "m.yaml:21: 'shards.recrods_per_shard': not a known key here; known keys: records_per_shard, compression"),
+        ("  test: 0.3", "  test: 0.4", "m.yaml:15: 'split.test': train + val + test = 1 (they add up to 1.1)"),
+        ("  channels: 3", "  channels: 2", "m.yaml:19: 'normalize.channels': 1 or 3"),
+        ("  size: [300, 450]", "  size: [300]", "m.yaml:18: 'normalize.size': [height, width], each 1...8192"),
+        ("map: {healthy: healthy, 'MMD.*': MMD}", "map: {healthy: sick}", "m.yaml:9: 'labels.map': class names from labels.classes (healthy, MMD), not 'sick'"),
+        ("  regex: '(P\\d+)-'", "  regex: '(P\\d+'", "m.yaml:11: 'patient.regex': a valid regular expression, not '(P\\d+'"),
+        ("  root: ${DATA}/fundus", "  root: ${NOPE}/fundus", "m.yaml:4: 'source.root': environment variable NOPE to be set (used as ${NOPE})"),
+    ])
+    func errorsNameKeyLineAndExpectation(_ change: (String, String, String)) throws {
+        let text = Self.valid.replacingOccurrences(of: change.0, with: change.1)
+        #expect(text != Self.valid)
+        do {
+            _ = try ManifestParser.parse(text, file: "m.yaml", environment: ["DATA": "/data"])
+            Issue.record("accepted: \(change.1)")
+        } catch let error as ManifestError {
+            #expect("\(error)" == change.2)
+        }
+    }
+
+    @Test func missingKeyAndBadYAML() {
+        let noSplit = Self.valid.components(separatedBy: "\n").filter {
+            !$0.hasPrefix("split:") && !$0.hasPrefix("  policy") && !$0.hasPrefix("  train") && !$0.hasPrefix("  test") && !$0.hasPrefix("  seed")
+        }.joined(separator: "\n")
+        #expect(throws: ManifestError(file: "m.yaml", key: "split", line: 1, expected: "missing; expected a value")) {
+            try ManifestParser.parse(noSplit, file: "m.yaml", environment: ["DATA": "/d"])
+        }
+        #expect(throws: ManifestError.self) { try ManifestParser.parse("dataset: [unclosed", file: "m.yaml") }
+    }
+
+    /// The manifests shipped in manifests/ parse (with their environment variables set).
+    @Test(arguments: ["cirrus.yaml", "spectralis.yaml", "mmd.yaml", "crc-msi.yaml"])
+    func shippedManifestsParse(_ name: String) throws {
+        let environment = ["CIRRUS_ROOT": "/c", "SPECTRALIS_ROOT": "/s", "MMD_ROOT": "/m", "CRC_MSI_ROOT": "/k"]
+        let manifest = try ManifestParser.load(path: repositoryRoot + "/manifests/" + name, environment: environment)
+        #expect(manifest.root.hasPrefix("/"))
+        switch name {
+        case "cirrus.yaml": #expect(manifest.split == .ratio(train: 0.67, val: 0, test: 0.33))
+        case "spectralis.yaml": #expect(manifest.split == .ratio(train: 0.5, val: 0, test: 0.5))
+        case "mmd.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3))
+        default: #expect(manifest.split == .officialMove(fraction: 0.02))
+        }
+    }
+
+    /// Every synthetic dataset's generated manifest parses.
+    @Test(arguments: SyntheticDataset.allCases)
+    func syntheticManifestsParse(_ dataset: SyntheticDataset) throws {
+        let text = SyntheticDatasetWriter(dataset: dataset).manifest
+        let manifest = try ManifestParser.parse(text, file: "synth.yaml", baseFolder: "/x")
+        #expect(manifest.root == "/x/.")
+    }
+}
