@@ -15,13 +15,16 @@ public final class IngestRunner {
         public var resume: Bool
         public var maxRejects: Int
         public var toolVersion: String
+        /// The shards' `created_utc`; nil for now (or `SOURCE_DATE_EPOCH`).
+        public var createdUTC: String?
 
         public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, resume: Bool = false, maxRejects: Int = 0,
-                    toolVersion: String) {
+                    toolVersion: String, createdUTC: String? = nil) {
             self.jobs = jobs
             self.resume = resume
             self.maxRejects = maxRejects
             self.toolVersion = toolVersion
+            self.createdUTC = createdUTC
         }
     }
 
@@ -87,7 +90,7 @@ public final class IngestRunner {
             if pending.isEmpty { continue }
             let firstIndex = state.shards.keys.compactMap { ShardSchema.parseFileName($0) }.filter { $0.split == splitName }
                 .map(\.index).max().map { $0 + 1 } ?? 0
-            let created = UTCTimestamp.now()
+            let created = options.createdUTC ?? UTCTimestamp.now()
             let writer = ShardSetWriter(directory: output, split: splitName, frameShape: frameShape,
                                         recordsPerShard: manifest.shards.recordsPerShard, deflateLevel: manifest.shards.deflateLevel,
                                         firstIndex: firstIndex) { [manifest, options] index in

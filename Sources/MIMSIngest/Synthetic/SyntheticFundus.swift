@@ -28,7 +28,7 @@ public struct SyntheticFundus: Sendable {
         var blobs: [Blob] = []
         if diseased {
             for _ in 0..<(3 + Int(random.unit() * 5)) {
-                let r = random.lesionRadius(smallest: 4 * scale)
+                let r = random.lesionRadius(smallest: max(6, 4 * scale))
                 let angle = random.unit() * 2 * Double.pi, distance = random.unit() * (radius * 0.75 - r)
                 blobs.append(Blob(y: cy + distance * sinApprox(angle), x: cx + distance * cosApprox(angle), radiusY: r, radiusX: r))
             }

@@ -25,8 +25,8 @@ public struct SyntheticRetinaOCT: Sendable {
         var lesions: [(blob: Blob, frames: ClosedRange<Int>)] = []
         if diseased {
             for _ in 0..<(2 + Int(random.unit() * 4)) {
-                let ry = random.lesionRadius(smallest: Double(depth) * 0.006)
-                let rx = ry * Double(width) / Double(depth) * 1.5
+                let ry = random.lesionRadius(smallest: max(3, Double(depth) * 0.006))
+                let rx = max(3, ry * Double(width) / Double(depth) * 1.5)
                 let frame = Int(random.unit() * Double(frames))
                 let span = Int(random.unit() * 2)
                 let x = rx + random.unit() * (Double(width) - 2 * rx)
