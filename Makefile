@@ -45,9 +45,12 @@ test: deps py-deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	$(SWIFT) test --skip-build --disable-xctest $(TEST_FLAGS)
 
-## demo: synthesize a small dataset, ingest it into verified shards, read one back
+## demo: synthesize a fundus dataset (embedded default), ingest it into verified, split shards
 demo: build
-	.build/release/mims-ingest demo --out $(DEMO_OUT)
+	rm -rf $(DEMO_OUT)/shards
+	.build/release/mims-ingest synth --dataset mmd --out $(DEMO_OUT)/source
+	.build/release/mims-ingest run $(DEMO_OUT)/source/manifest.yaml --out $(DEMO_OUT)/shards
+	.build/release/mims-ingest verify $(DEMO_OUT)/shards
 
 ## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
 bench: deps py-deps
