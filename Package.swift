@@ -34,7 +34,7 @@ let package = Package(
 
         .target(name: "MIMSCore", exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
-        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib"], exclude: ["README.md"]),
+        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
@@ -58,13 +58,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSImage", "MIMSOCT",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSImage", "MIMSOCT", "MIMSIngest", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "MIMSTestSupport", dependencies: ["MIMSCore"], path: "Tests/MIMSTestSupport"),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
-        .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSTestSupport"]),

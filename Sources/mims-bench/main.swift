@@ -14,6 +14,9 @@ struct MimsBench: ParsableCommand {
     @Flag(help: "Only measure sgemm 2048³ in this process and print GFLOPS (used to compare kernels).")
     var sgemmOnly = false
 
+    @Flag(help: "Skip the ingest rows (they synthesize about 800 MB of data).")
+    var skipIngest = false
+
     @Option(help: "Repetitions of each timed measurement; the best is reported.")
     var repeats = 3
 
@@ -29,6 +32,7 @@ struct MimsBench: ParsableCommand {
         SgemmBenchmark.run(into: &table, repeats: repeats)
         try DecodeBenchmark.run(into: &table, repeats: repeats)
         try OCTReadBenchmark.run(into: &table, repeats: repeats)
+        if !skipIngest { try IngestBenchmark.run(into: &table, repeats: repeats) }
         table.print()
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import MIMSTestSupport
+import CKernels
 import Testing
 @testable import MIMSShards
 
@@ -19,5 +21,37 @@ struct SHA256Tests {
             hasher.update(Array(data[piece..<min(piece + 37, data.count)]))
         }
         #expect(hasher.finalizeHex() == SHA256.hex(of: data))
+    }
+
+    /// Against Python's hashlib (OpenSSL), at lengths around the block and padding boundaries.
+    @Test func matchesHashlib() throws {
+        var random = TestRandom(state: 3)
+        let data = random.bytes(300_000)
+        let lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 65_537, 300_000]
+        let script = "import sys,hashlib;d=sys.stdin.buffer.read();print(' '.join(hashlib.sha256(d[:int(n)]).hexdigest() for n in sys.argv[1:]))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + lengths.map(String.init)
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(data))
+        try input.fileHandleForWriting.close()
+        let expected = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        process.waitUntilExit()
+        #expect(lengths.map { SHA256.hex(of: Array(data[0..<$0])) } == expected)
+    }
+
+    /// The portable block function agrees with the one this CPU uses (SHA extensions here).
+    @Test func portableAndAcceleratedAgree() {
+        var random = TestRandom(state: 4)
+        let data = random.bytes(64 * 50)
+        var a: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8], b = a
+        data.withUnsafeBufferPointer { mims_sha256_blocks(&a, $0.baseAddress, 50) }
+        data.withUnsafeBufferPointer { mims_sha256_blocks_portable(&b, $0.baseAddress, 50) }
+        #expect(a == b)
     }
 }

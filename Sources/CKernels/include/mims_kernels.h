@@ -20,6 +20,11 @@ void mims_reverse_copy(const uint8_t *src, uint8_t *dst, size_t n, uint8_t *min_
 void mims_float_table_convert(const uint8_t *src, uint8_t *dst, size_t n, const uint32_t *table,
                               float *min_out, float *max_out);
 
+/// SHA-256 compression of `blocks` 64-byte blocks into `state` (x86 SHA extensions when present).
+void mims_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
+/// The portable C path of mims_sha256_blocks (for tests on machines with the extensions).
+void mims_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t blocks);
+
 /// Which vector path the kernels use here: 512, 256 or 0 (scalar).
 int mims_kernels_vector_width(void);
 

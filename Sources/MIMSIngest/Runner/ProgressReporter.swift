@@ -3,22 +3,25 @@ import Foundation
 /// How a run tells what it is doing: a progress bar on a terminal, JSON lines on a pipe.
 public final class ProgressReporter: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable {
-        case auto, text, json
+        case auto, text, json, quiet
     }
 
     private let json: Bool
     private let bar: Bool
+    private let quiet: Bool
     private var lastDraw = 0.0
     private let start = Date()
 
     public init(format: Format) {
         let terminal = isatty(STDERR_FILENO) != 0
+        quiet = format == .quiet
         json = format == .json || (format == .auto && !terminal)
-        bar = !json && terminal
+        bar = !json && !quiet && terminal
     }
 
     /// A one-off event (start, reject, shard, summary).
     public func event(_ name: String, _ fields: [String: Any], text: String) {
+        if quiet { return }
         if json {
             emit(["event": name].merging(fields) { a, _ in a })
         } else {
@@ -29,6 +32,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// Records done so far; drawn at most 10 times a second on a terminal, once a second as JSON.
     public func progress(done: Int, total: Int, force: Bool = false) {
+        if quiet { return }
         let now = Date().timeIntervalSince(start)
         guard force || now - lastDraw >= (json ? 1 : 0.1) else { return }
         lastDraw = now
