@@ -2,7 +2,7 @@
 # libraries are present (`make deps`), so a fresh machine needs nothing else.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev pkg-config
+DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev pkg-config
 PY_PACKAGES  := h5py numpy Pillow tifffile
 DEMO_OUT     ?= demo-out
 

@@ -27,14 +27,14 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4",
                        providers: [.apt(["libtiff-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF"]),
 
         .target(name: "MIMSCore", exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
-        .target(name: "MIMSShards", dependencies: ["CHDF5", "CZlib", "CKernels"], exclude: ["README.md"]),
+        .target(name: "MIMSShards", dependencies: ["CHDF5", "CDeflate", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),

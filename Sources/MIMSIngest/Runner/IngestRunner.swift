@@ -85,6 +85,7 @@ public final class IngestRunner {
         var rejections = state.rejections
         var written = state.writtenIDs.count
         let total = discovery.records.count
+        let verifier = ShardSetVerifier.Background()
         for splitName in ShardSchema.splits {
             let pending = discovery.records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
             if pending.isEmpty { continue }
@@ -100,6 +101,7 @@ public final class IngestRunner {
             writer.onShardFinished = { [reporter] summary in
                 let name = (summary.path as NSString).lastPathComponent
                 try journal.append(["event": "shard", "split": splitName, "file": name, "ids": summary.ids])
+                verifier.submit(summary.path)
                 reporter.event("shard", ["file": name, "records": summary.recordCount], text: "  wrote \(name) (\(summary.recordCount) records)")
             }
             // Bound memory by bytes in flight: ~256 MB of decoded frames, at least 2 records per worker.
@@ -123,13 +125,14 @@ public final class IngestRunner {
             } catch {
                 writer.abandon()
                 reporter.finish()
+                _ = verifier.finish()
                 throw error
             }
         }
         reporter.progress(done: written + rejections.count, total: total, force: true)
         reporter.finish()
         try writeRejected(rejections)
-        let verification = try ShardSetVerifier.verify(directory: output)
+        let verification = try ShardSetVerifier.verify(directory: output, known: verifier.finish())
         if verification.problems.isEmpty { try journal.append(["event": "done"]) }
         return Report(discovered: total, written: written, rejections: rejections, shards: verification.shards,
                       perSplit: verification.perSplit, problems: verification.problems, seconds: Date().timeIntervalSince(started))

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 
 /// Verifies an ingest output folder: every shard (schema, counts, frame table, pixel checksums),
@@ -12,9 +13,15 @@ public enum ShardSetVerifier {
         public var problems: [String]
     }
 
-    public static func verify(directory: String, checkPixels: Bool = true) throws -> Result {
+    /// - Parameter known: verifications already done (e.g. in the background while ingesting),
+    ///   by file name; the other shards are verified here, several at a time.
+    public static func verify(directory: String, checkPixels: Bool = true, known: [String: ShardVerification] = [:]) throws -> Result {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        let missing = names.filter { known[$0] == nil }
+        // HDF5 reads take one global lock, but hashing the pixels runs in parallel.
+        let fresh = Parallel.map(missing.count) { ShardVerifier.verify(path: directory + "/" + missing[$0], checkPixels: checkPixels) }
+        let checks = known.merging(zip(missing, fresh).map { ($0, $1) }) { a, _ in a }
         var problems: [String] = []
         var perShard: [ShardVerification] = []
         var perSplit: [String: Int] = [:]
@@ -22,7 +29,7 @@ public enum ShardSetVerifier {
         var splitOfShard: [String: String] = [:]
         for name in names {
             let path = directory + "/" + name
-            let check = ShardVerifier.verify(path: path, checkPixels: checkPixels)
+            let check = checks[name]!
             perShard.append(check)
             problems += check.problems.map { "\(name): \($0)" }
             guard check.isValid, let reader = try? ShardReader(path: path) else { continue }
@@ -51,6 +58,34 @@ public enum ShardSetVerifier {
             }
         }
         return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems)
+    }
+
+    /// Verifies shards on background threads as they are published, so verification overlaps
+    /// the rest of the ingest instead of following it.
+    public final class Background: @unchecked Sendable {
+        private let group = DispatchGroup()
+        private let queue = DispatchQueue(label: "mims.verify", attributes: .concurrent)
+        private let lock = NSLock()
+        private var results: [String: ShardVerification] = [:]
+
+        public init() {}
+
+        public func submit(_ path: String) {
+            queue.async(group: group) { [self] in
+                let check = ShardVerifier.verify(path: path)
+                lock.lock()
+                results[(path as NSString).lastPathComponent] = check
+                lock.unlock()
+            }
+        }
+
+        /// Waits for every submitted shard and returns the results by file name.
+        public func finish() -> [String: ShardVerification] {
+            group.wait()
+            lock.lock()
+            defer { lock.unlock() }
+            return results
+        }
     }
 
     static func readRejected(_ path: String) -> [String] {

@@ -1,4 +1,3 @@
-import CZlib
 
 /// Writes one shard: records stream in, frames go straight to the file, and the shard becomes
 /// visible under its final name only when ``finish()`` has written, flushed and fsynced it.
@@ -87,23 +86,17 @@ public final class ShardWriter {
             }
             return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: SHA256.hex(of: record.pixels))
         }
-        let level = Int32(min(9, max(1, deflateLevel)))
-        let bound = Int(compressBound(uLong(frameBytes)))
+        let level = min(9, max(1, deflateLevel))
         var chunks: [EncodedRecord.Chunk] = []
         chunks.reserveCapacity(record.frameCount)
-        var scratch = [UInt8](repeating: 0, count: bound)
-        record.pixels.withUnsafeBufferPointer { pixels in
+        record.pixels.withUnsafeBytes { pixels in
             for frame in 0..<record.frameCount {
-                let source = pixels.baseAddress! + frame * frameBytes
-                var compressedSize = uLongf(bound)
-                let status = scratch.withUnsafeMutableBufferPointer {
-                    compress2($0.baseAddress, &compressedSize, source, uLong(frameBytes), level)
-                }
-                if status == Z_OK && Int(compressedSize) * 10 <= frameBytes * 9 {
+                let source = UnsafeRawBufferPointer(rebasing: pixels[frame * frameBytes..<(frame + 1) * frameBytes])
+                if let compressed = ChunkCompressor.shared.compress(source, level: level) {
                     // Shuffle is the identity on 1-byte elements; mark it skipped to say so plainly.
-                    chunks.append(.init(bytes: Array(scratch[0..<Int(compressedSize)]), filterMask: 0b01))
+                    chunks.append(.init(bytes: compressed, filterMask: 0b01))
                 } else {
-                    chunks.append(.init(bytes: Array(UnsafeBufferPointer(start: source, count: frameBytes)), filterMask: 0b11))
+                    chunks.append(.init(bytes: Array(source), filterMask: 0b11))
                 }
             }
         }

@@ -1,4 +1,0 @@
-#ifndef MIMS_CZLIB_SHIM_H
-#define MIMS_CZLIB_SHIM_H
-#include <zlib.h>
-#endif
