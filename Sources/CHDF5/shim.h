@@ -27,6 +27,7 @@ static inline hid_t mims_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t mims_h5s_all(void) { return H5S_ALL; }
 static inline hsize_t mims_h5s_unlimited(void) { return H5S_UNLIMITED; }
 static inline size_t mims_h5t_variable(void) { return H5T_VARIABLE; }
+static inline unsigned mims_h5f_obj_all_local(void) { return H5F_OBJ_ALL | H5F_OBJ_LOCAL; }
 
 static inline unsigned mims_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned mims_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }

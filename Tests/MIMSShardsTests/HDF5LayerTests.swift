@@ -7,8 +7,9 @@ struct HDF5LayerTests {
     @Test func hyperslabsAttributesAndStrings() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/layer.h5"
+        let created = try HDF5File.create(path)
         do {
-            let file = try HDF5File.create(path)
+            let file = created
             let root = try file.root()
             let grid = try root.createDataset("grid", of: Int32.self, shape: [6, 5], chunk: [2, 5], deflateLevel: 6)
             let block: [Int32] = [1, 2, 3, 4, 5, 6]
@@ -19,8 +20,8 @@ struct HDF5LayerTests {
             try group.createStringDataset("names", values: ["α", "", "b c"])
             try group.createStringDataset("hashes", values: ["ab", "0123"], fixedLength: 4)
             #expect(try grid.filters() == [2, 1])  // shuffle, then deflate
-            try file.close()
         }
+        try created.close()  // every group and dataset above is released by now
         let file = try HDF5File.open(path)
         let grid = try file.root().dataset("grid")
         #expect(try grid.shape() == [6, 5])

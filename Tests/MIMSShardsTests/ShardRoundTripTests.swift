@@ -115,6 +115,28 @@ struct ShardRoundTripTests {
         #expect(verification.problems == ["record 'vol-1': pixels do not match pixels_sha256"])
     }
 
+    /// A shard published before HDF5 finished closing it keeps the superblock's open-for-writing
+    /// flag; the writer closes every handle first, and the verifier catches the flag.
+    @Test func publishedShardsAreClosedCleanly() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try ShardWriter(directory: dir.path, header: Self.header(), frameShape: Self.shape)
+        try writer.append(Self.makeRecords(count: 1, shape: Self.shape)[0])
+        let path = try #require(try writer.finish()).path
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes[8] == 0 && bytes[20..<24].allSatisfy { $0 == 0 })
+        bytes[20] = 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(ShardVerifier.verify(path: path).problems == ["the file was not closed cleanly (superblock version 0 flags 1)"])
+    }
+
+    @Test func closingWithOpenObjectsIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let file = try HDF5File.create(dir.path + "/x.h5")
+        let group = try file.root().createGroup("g")
+        #expect(throws: HDF5Error.self) { try file.close() }
+        _ = group
+    }
+
     @Test func abandonedAndEmptyWritersLeaveNothing() throws {
         let dir = try TemporaryDirectory()
         let writer = try ShardWriter(directory: dir.path, header: Self.header(), frameShape: Self.shape)

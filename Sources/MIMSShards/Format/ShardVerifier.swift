@@ -1,3 +1,4 @@
+import Foundation
 import CHDF5
 
 /// The outcome of verifying one shard.
@@ -41,6 +42,7 @@ public enum ShardVerifier {
             problems.append("frames have \(reader.frameShape.channels) channels; 1 or 3 expected")
         }
         problems += schemaProblems(path: path, frameShape: reader.frameShape)
+        if let problem = closedCleanlyProblem(path: path) { problems.append(problem) }
 
         var expectedStart = 0
         var seen = Set<String>()
@@ -74,6 +76,18 @@ public enum ShardVerifier {
             }
         }
         return ShardVerification(path: path, recordCount: reader.recordCount, frameCount: reader.frameCount, problems: problems)
+    }
+
+    /// A file whose superblock still says "open for writing" was published before HDF5 finished
+    /// closing it. The flags sit at byte 20 (superblock versions 0 and 1) or 11 (versions 2 and 3).
+    static func closedCleanlyProblem(path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 24), head.count == 24,
+              head.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else { return nil }
+        let version = head[8]
+        let flags = version <= 1 ? head[20] | head[21] | head[22] | head[23] : head[11]
+        return flags == 0 ? nil : "the file was not closed cleanly (superblock version \(version) flags \(flags))"
     }
 
     /// Checks dataset presence, element types, ranks and the frames' chunking and filters.

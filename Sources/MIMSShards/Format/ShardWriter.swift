@@ -151,36 +151,10 @@ public final class ShardWriter {
             return nil
         }
         do {
-            let root = try file.root()
-            let n = ids.count
-            let chunk = [min(n, 65_536)]
-            try root.createDataset(ShardSchema.recordFrameStart, of: Int64.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(starts)
-            try root.createDataset(ShardSchema.recordFrameCount, of: Int32.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(counts)
-            try root.createDataset(ShardSchema.label, of: Int32.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(labels)
-            try root.createStringDataset(ShardSchema.id, values: ids)
-            try root.createStringDataset(ShardSchema.patient, values: patients)
-            try root.createStringDataset(ShardSchema.source, values: sources)
-            try root.createStringDataset(ShardSchema.sourceSHA256, values: sourceHashes, fixedLength: 64)
-            try root.createStringDataset(ShardSchema.pixelsSHA256, values: pixelHashes, fixedLength: 64)
-            let meta = try root.createGroup(ShardSchema.meta)
-            if lateralities.contains(where: { !$0.isEmpty }) {
-                try meta.createStringDataset(ShardSchema.laterality, values: lateralities)
-            }
-            if hasSpacing {
-                try meta.createDataset(ShardSchema.spacingMM, of: Double.self, shape: [n, 3]).write(spacings)
-            }
-            if hasOriginalShape {
-                try meta.createDataset(ShardSchema.originalShape, of: Int64.self, shape: [n, 3]).write(originalShapes)
-            }
-            try root.setAttribute("format", ShardSchema.format)
-            try root.setAttribute("format_version", ShardSchema.version)
-            try root.setAttribute("dataset", header.dataset)
-            try root.setAttribute("kind", header.kind.rawValue)
-            try root.setAttribute("split", header.split)
-            try root.setAttribute("shard_index", Int64(header.shardIndex))
-            try root.setAttribute("created_utc", header.createdUTC)
-            try root.setAttribute("tool_version", header.toolVersion)
-            try root.setAttribute("manifest_sha256", header.manifestSHA256)
+            // Every group and dataset handle is released when writeTables returns, so the close
+            // below really closes the file (HDF5 defers it while objects are open, and would then
+            // finish writing after the rename).
+            try writeTables(file)
             frames = nil
             try file.flush()
             try file.close()
@@ -192,6 +166,40 @@ public final class ShardWriter {
         }
         return ShardSummary(path: path, header: header, frameShape: frameShape, recordCount: ids.count,
                             frameCount: frameTotal, ids: ids)
+    }
+
+    /// The per-record arrays and the header attributes.
+    private func writeTables(_ file: HDF5File) throws {
+        let root = try file.root()
+        let n = ids.count
+        let chunk = [min(n, 65_536)]
+        try root.createDataset(ShardSchema.recordFrameStart, of: Int64.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(starts)
+        try root.createDataset(ShardSchema.recordFrameCount, of: Int32.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(counts)
+        try root.createDataset(ShardSchema.label, of: Int32.self, shape: [n], chunk: chunk, deflateLevel: deflateLevel).write(labels)
+        try root.createStringDataset(ShardSchema.id, values: ids)
+        try root.createStringDataset(ShardSchema.patient, values: patients)
+        try root.createStringDataset(ShardSchema.source, values: sources)
+        try root.createStringDataset(ShardSchema.sourceSHA256, values: sourceHashes, fixedLength: 64)
+        try root.createStringDataset(ShardSchema.pixelsSHA256, values: pixelHashes, fixedLength: 64)
+        let meta = try root.createGroup(ShardSchema.meta)
+        if lateralities.contains(where: { !$0.isEmpty }) {
+            try meta.createStringDataset(ShardSchema.laterality, values: lateralities)
+        }
+        if hasSpacing {
+            try meta.createDataset(ShardSchema.spacingMM, of: Double.self, shape: [n, 3]).write(spacings)
+        }
+        if hasOriginalShape {
+            try meta.createDataset(ShardSchema.originalShape, of: Int64.self, shape: [n, 3]).write(originalShapes)
+        }
+        try root.setAttribute("format", ShardSchema.format)
+        try root.setAttribute("format_version", ShardSchema.version)
+        try root.setAttribute("dataset", header.dataset)
+        try root.setAttribute("kind", header.kind.rawValue)
+        try root.setAttribute("split", header.split)
+        try root.setAttribute("shard_index", Int64(header.shardIndex))
+        try root.setAttribute("created_utc", header.createdUTC)
+        try root.setAttribute("tool_version", header.toolVersion)
+        try root.setAttribute("manifest_sha256", header.manifestSHA256)
     }
 
     /// Stops writing and deletes the `.part` file.

@@ -43,10 +43,15 @@ public final class HDF5File {
         try HDF5.check(H5Fflush(id, H5F_SCOPE_GLOBAL), "flush", file: path)
     }
 
-    /// Closes the file. Objects still open keep HDF5's handle alive until they are released too
-    /// (HDF5's default "weak" close degree); the path may be renamed once all are gone.
+    /// Closes the file. Every group and dataset of it must be released first: HDF5 would otherwise
+    /// defer the close (and its last writes, such as clearing the superblock's open-for-writing
+    /// flag) until they are, which could be after the caller has fsynced and renamed the file.
     public func close() throws {
         guard id >= 0 else { return }
+        let open = H5Fget_obj_count(id, mims_h5f_obj_all_local())
+        if open > 1 {
+            throw HDF5Error(operation: "close", file: path, object: "", detail: "\(open - 1) groups or datasets of the file are still open")
+        }
         let status = H5Fclose(id)
         id = -1
         try HDF5.check(status, "close", file: path)
