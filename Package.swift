@@ -30,9 +30,9 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate",
                        providers: [.apt(["libdeflate-dev"])]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
-        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF"]),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate"]),
 
-        .target(name: "MIMSCore", exclude: ["README.md"]),
+        .target(name: "MIMSCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CDeflate", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
@@ -41,20 +41,20 @@ let package = Package(
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
-            "MIMSBLAS",
+            "MIMSBLAS", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mims-ingest", dependencies: [
-            "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest", "MIMSOCT",
+            "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest", "MIMSOCT", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-split", dependencies: [
-            "MIMSCommandSupport", "MIMSShards",
+            "MIMSCommandSupport", "MIMSShards", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-train", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [

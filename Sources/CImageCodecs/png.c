@@ -34,8 +34,15 @@ static void mims_png_read_fn(png_structp png, png_bytep target, size_t length) {
     src->position += length;
 }
 
+int mims_png_decode_fast(const uint8_t *data, size_t size, mims_decode_limits limits, mims_image *out,
+                         char *message, size_t message_capacity);
+
 int mims_png_decode(const uint8_t *data, size_t size, mims_decode_limits limits,
                     mims_image *out, char *message, size_t message_capacity) {
+    if (data && mims_png_decode_fast(data, size, limits, out, message, message_capacity) == MIMS_CODEC_OK) {
+        return MIMS_CODEC_OK;
+    }
+    if (message && message_capacity) message[0] = 0;
     memset(out, 0, sizeof(*out));
     if (!data || size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         mims_set_message(message, message_capacity, "not a PNG file (no PNG signature)");

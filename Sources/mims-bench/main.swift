@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MIMSBLAS
+import MIMSCore
 import MIMSCommandSupport
 import MIMSImage
 
@@ -74,4 +75,5 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 BLASRuntime.ensureFastKernel()
+MemoryTuning.apply()
 MimsBench.main()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MIMSBLAS
+import MIMSCore
 import MIMSCommandSupport
 
 struct MimsIngest: ParsableCommand {
@@ -15,4 +16,5 @@ struct MimsIngest: ParsableCommand {
 }
 
 BLASRuntime.ensureFastKernel()
+MemoryTuning.apply()
 MimsIngest.main()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MIMSBLAS
+import MIMSCore
 import MIMSCommandSupport
 
 /// Split reports, leakage checks and re-splitting of shard folders.
@@ -12,4 +13,5 @@ struct MimsSplit: ParsableCommand {
 }
 
 BLASRuntime.ensureFastKernel()
+MemoryTuning.apply()
 MimsSplit.main()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MIMSBLAS
+import MIMSCore
 import MIMSCommandSupport
 
 /// Trains and evaluates MIMS-CNN and the paper's baselines from shards.
@@ -12,4 +13,5 @@ struct MimsTrain: ParsableCommand {
 }
 
 BLASRuntime.ensureFastKernel()
+MemoryTuning.apply()
 MimsTrain.main()

@@ -79,6 +79,43 @@ def pack_row(samples, bits):
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
 
 
+def filter_row(row, prev, kind, bpp):
+    """PNG filter `kind` (0 none, 1 Sub, 2 Up, 3 Average, 4 Paeth) of one row of bytes."""
+    row = row.astype(np.int32)
+    prev = np.zeros_like(row) if prev is None else prev.astype(np.int32)
+    left = np.concatenate([np.zeros(bpp, np.int32), row[:-bpp]])
+    upleft = np.concatenate([np.zeros(bpp, np.int32), prev[:-bpp]])
+    if kind == 0:
+        predictor = np.zeros_like(row)
+    elif kind == 1:
+        predictor = left
+    elif kind == 2:
+        predictor = prev
+    elif kind == 3:
+        predictor = (left + prev) // 2
+    else:
+        p = left + prev - upleft
+        pa, pb, pc = np.abs(p - left), np.abs(p - prev), np.abs(p - upleft)
+        predictor = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+    return ((row - predictor) % 256).astype(np.uint8).tobytes()
+
+
+def write_png_filtered(samples, color_type, kinds):
+    """8-bit PNG whose row y uses filter kinds[y % len(kinds)]."""
+    h, w, c = samples.shape
+    raw, prev = b"", None
+    for y in range(h):
+        row = samples[y].reshape(-1).astype(np.uint8)
+        kind = kinds[y % len(kinds)]
+        raw += bytes([kind]) + filter_row(row, prev, kind, c)
+        prev = row
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
+    # Split the stream over several IDAT chunks, as encoders do.
+    stream = zlib.compress(raw, 6)
+    idats = b"".join(png_chunk(b"IDAT", stream[i:i + 1000]) for i in range(0, len(stream), 1000))
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + idats + png_chunk(b"IEND", b"")
+
+
 def write_png(samples, color_type, bits, interlace=False, palette=None, trns=None):
     """A minimal PNG encoder (filter 0 on every row), written here so tests do not depend on the
     decoder's own library to make their inputs. samples: [h, w, c] array of sample values."""
@@ -131,6 +168,11 @@ emit("png_rgb8_interlaced.png", write_png(rgb8, 2, 8, interlace=True), rgb8, "pn
 emit("png_gray16_interlaced.png", write_png(g16, 0, 16, interlace=True), g16, "png")
 g2 = pattern(H, W, 1, 2)[:, :, 0]
 emit("png_gray2_interlaced.png", write_png(g2[:, :, None], 0, 2, interlace=True), g2.astype(np.int32) * 85, "png")
+for kind in range(5):
+    emit(f"png_rgb8_filter{kind}.png", write_png_filtered(rgb8, 2, [kind]), rgb8, "png")
+emit("png_rgba8_filters_mixed.png", write_png_filtered(rgba8, 6, [4, 3, 1, 2, 0]), rgba8, "png")
+emit("png_gray8_filters_mixed.png", write_png_filtered(g8[:, :, None], 0, [3, 4, 2, 1]), g8, "png")
+emit("png_gray_alpha8_paeth.png", write_png_filtered(la8, 4, [4]), la8, "png")
 pal = rng.integers(0, 256, size=(16, 3)).astype(np.uint8)
 for bits in (1, 2, 4, 8):
     n = 1 << bits

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 
 /// `ingest.journal`: an append-only log of JSON lines, each fsynced before the run goes on, from
@@ -58,10 +59,25 @@ public final class IngestJournal {
             opened.seekToEndOfFile()
             handle = opened
         }
-        var line = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
+        var line = Data(Self.encode(event).utf8)
         line.append(UInt8(ascii: "\n"))
         try handle!.write(contentsOf: line)
         try handle!.synchronize()
+    }
+
+    /// One event as a JSON line: strings, integers and string lists (ids) are all a journal holds.
+    static func encode(_ event: [String: Any]) -> String {
+        var members: [String: String] = [:]
+        for (key, value) in event {
+            switch value {
+            case let text as String: members[key] = JSONText.string(text)
+            case let list as [String]: members[key] = JSONText.array(list)
+            case let number as Int: members[key] = String(number)
+            case let flag as Bool: members[key] = flag ? "true" : "false"
+            default: members[key] = JSONText.string("\(value)")
+            }
+        }
+        return JSONText.object(members)
     }
 
     deinit { try? handle?.close() }

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 
 /// `splits.json` beside the shards: the policy, the seed, every id's split, the moved ids and the
@@ -18,10 +19,15 @@ public struct SplitsFile: Equatable, Sendable {
         self.straddlingPatients = straddlingPatients
     }
 
+    /// Keys and ids in byte order, one id per line, so the file diffs well between runs.
     public func data() throws -> Data {
-        let object: [String: Any] = ["policy": policy, "seed": seed, "splits": assignment, "moved": moved,
-                                     "straddling_patients": straddlingPatients]
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        let splits = "{\n    " + assignment.keys.sorted().map { JSONText.string($0) + ": " + JSONText.string(assignment[$0]!) }
+            .joined(separator: ",\n    ") + "\n  }"
+        let text = JSONText.object([
+            "policy": JSONText.string(policy), "seed": String(seed), "splits": assignment.isEmpty ? "{}" : splits,
+            "moved": JSONText.array(moved), "straddling_patients": JSONText.array(straddlingPatients),
+        ], multiline: true)
+        return Data((text + "\n").utf8)
     }
 
     public func write(to path: String) throws {
