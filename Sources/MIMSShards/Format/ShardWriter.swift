@@ -18,6 +18,8 @@ public final class ShardWriter {
     private var file: HDF5File?
     private var frames: HDF5Dataset?
     private var frameTotal = 0
+    /// Frames the dataset's extent covers; grown in steps so HDF5 rewrites its metadata rarely.
+    private var allocatedFrames = 0
     private var starts: [Int64] = []
     private var counts: [Int32] = []
     private var labels: [Int32] = []
@@ -119,7 +121,10 @@ public final class ShardWriter {
             throw ShardError.invalidRecord(id: record.id, reason: "original_shape needs 3 values, got \(shape.count)")
         }
         let first = frameTotal
-        try frames.extend(to: [first + encoded.chunks.count, frameShape.height, frameShape.width, frameShape.channels])
+        if first + encoded.chunks.count > allocatedFrames {
+            allocatedFrames = max(first + encoded.chunks.count, allocatedFrames + max(64, allocatedFrames / 2))
+            try frames.extend(to: [allocatedFrames, frameShape.height, frameShape.width, frameShape.channels])
+        }
         for (offset, chunk) in encoded.chunks.enumerated() {
             try chunk.bytes.withUnsafeBytes { bytes in
                 try frames.writeRawChunk(at: [first + offset, 0, 0, 0], filterMask: chunk.filterMask, bytes: bytes)
@@ -154,6 +159,7 @@ public final class ShardWriter {
             // Every group and dataset handle is released when writeTables returns, so the close
             // below really closes the file (HDF5 defers it while objects are open, and would then
             // finish writing after the rename).
+            try frames?.extend(to: [frameTotal, frameShape.height, frameShape.width, frameShape.channels])
             try writeTables(file)
             frames = nil
             try file.flush()
