@@ -9,6 +9,22 @@ final class ChunkCompressor: @unchecked Sendable {
 
     private let lock = NSLock()
     private var idle: [Int: [OpaquePointer]] = [:]
+    private var idleDecompressors: [OpaquePointer] = []
+
+    /// Inflates a zlib stream that must expand to exactly `output.count` bytes.
+    func decompress(_ source: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        lock.lock()
+        let decompressor = idleDecompressors.popLast() ?? libdeflate_alloc_decompressor()
+        lock.unlock()
+        defer {
+            lock.lock()
+            idleDecompressors.append(decompressor!)
+            lock.unlock()
+        }
+        var produced = 0
+        let result = libdeflate_zlib_decompress(decompressor, source.baseAddress, source.count, output.baseAddress, output.count, &produced)
+        return result == LIBDEFLATE_SUCCESS && produced == output.count
+    }
 
     /// Compresses `source` into a new array, or returns nil when the result would not be at least
     /// 10% smaller than the input (the chunk is then stored raw).

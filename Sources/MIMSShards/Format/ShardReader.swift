@@ -21,6 +21,10 @@ public final class ShardReader {
     public let records: [ShardRecordInfo]
     private let file: HDF5File
     private let frames: HDF5Dataset
+    /// Positions of shuffle and deflate in /frames' filter pipeline, when it holds nothing else:
+    /// frames are then read as raw chunks and inflated here with libdeflate (2-3x faster than the
+    /// zlib inside HDF5). Nil for any other pipeline (read through HDF5).
+    private let fastFilters: (shuffle: Int?, deflate: Int?)?
 
     public var recordCount: Int { records.count }
 
@@ -50,6 +54,13 @@ public final class ShardReader {
         }
         frameCount = shape[0]
         frameShape = FrameShape(height: shape[1], width: shape[2], channels: shape[3])
+        let pipeline = try frames.filters()
+        if pipeline.allSatisfy({ $0 == 1 || $0 == 2 }), try frames.chunkShape() == [1, shape[1], shape[2], shape[3]],
+           try frames.elementType().size == 1 {
+            fastFilters = (pipeline.firstIndex(of: 2), pipeline.firstIndex(of: 1))
+        } else {
+            fastFilters = nil
+        }
         let starts = try root.dataset(ShardSchema.recordFrameStart).read(as: Int64.self)
         let counts = try root.dataset(ShardSchema.recordFrameCount).read(as: Int32.self)
         let labels = try root.dataset(ShardSchema.label).read(as: Int32.self)
@@ -93,8 +104,7 @@ public final class ShardReader {
         }
         let bytes = count * frameShape.byteCount
         return try [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
-            try frames.read(into: buffer, start: [start, 0, 0, 0],
-                            count: [count, frameShape.height, frameShape.width, frameShape.channels])
+            try readFrames(start: start, count: count, into: buffer)
             initialized = bytes
         }
     }
@@ -104,7 +114,31 @@ public final class ShardReader {
         guard start >= 0, count >= 0, start + count <= frameCount else {
             throw ShardError.outOfRange(path: path, what: "frame", index: start + count - 1, count: frameCount)
         }
-        try frames.read(into: buffer, start: [start, 0, 0, 0],
-                        count: [count, frameShape.height, frameShape.width, frameShape.channels])
+        guard let fast = fastFilters else {
+            try frames.read(into: buffer, start: [start, 0, 0, 0],
+                            count: [count, frameShape.height, frameShape.width, frameShape.channels])
+            return
+        }
+        let frameBytes = frameShape.byteCount
+        var stored = [UInt8]()
+        for frame in 0..<count {
+            let target = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[frame * frameBytes..<(frame + 1) * frameBytes])
+            let offset = [start + frame, 0, 0, 0]
+            let size = try frames.storedChunkSize(at: offset)
+            if stored.count < size { stored = [UInt8](repeating: 0, count: size) }
+            let mask = try stored.withUnsafeMutableBytes { try frames.readRawChunk(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<size])) }
+            // Shuffle is the identity on 1-byte elements, so only deflate matters.
+            let deflated = fast.deflate.map { mask & (1 << UInt32($0)) == 0 } ?? false
+            let ok = stored.withUnsafeBytes { source -> Bool in
+                let chunk = UnsafeRawBufferPointer(rebasing: source[0..<size])
+                if deflated { return ChunkCompressor.shared.decompress(chunk, into: target) }
+                guard size == frameBytes else { return false }
+                target.copyMemory(from: chunk)
+                return true
+            }
+            if !ok {
+                throw ShardError.notAShard(path: path, reason: "frame \(start + frame): its stored chunk (\(size) bytes, filter mask \(mask)) does not decode to \(frameBytes) bytes")
+            }
+        }
     }
 }

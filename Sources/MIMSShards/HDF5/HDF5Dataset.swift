@@ -171,6 +171,16 @@ public final class HDF5Dataset: HDF5AttributeHolder {
                                       bytes.baseAddress), "write chunk of", file: file.path, object: path)
     }
 
+    /// Reads one chunk as stored in the file (still filtered) into `buffer`, which must hold
+    /// ``storedChunkSize(at:)`` bytes; returns the chunk's filter mask.
+    public func readRawChunk(at offset: [Int], into buffer: UnsafeMutableRawBufferPointer) throws -> UInt32 {
+        var chunkOffset = offset.map { hsize_t($0) }
+        var mask: UInt32 = 0
+        try HDF5.check(H5Dread_chunk(id, mims_h5p_default(), &chunkOffset, &mask, buffer.baseAddress), "read chunk of",
+                       file: file.path, object: path)
+        return mask
+    }
+
     /// The number of bytes a chunk occupies in the file.
     public func storedChunkSize(at offset: [Int]) throws -> Int {
         var chunkOffset = offset.map { hsize_t($0) }
