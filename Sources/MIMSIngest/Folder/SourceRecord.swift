@@ -26,4 +26,10 @@ public struct Rejection: Error, Equatable, Sendable, Codable {
     public var id: String
     public var path: String
     public var reason: String
+
+    public init(id: String, path: String, reason: String) {
+        self.id = id
+        self.path = path
+        self.reason = reason
+    }
 }

@@ -8,6 +8,10 @@ public struct ShardRecordInfo: Equatable, Sendable {
     public var label: Int32
     public var frameStart: Int
     public var frameCount: Int
+    /// From /meta when the shard has them: "OD", "OS" or "".
+    public var laterality: String = ""
+    public var spacingMM: [Double]? = nil
+    public var originalShape: [Int]? = nil
 }
 
 /// Opens a shard for random access: the per-record table is read at open, frames on demand, one
@@ -25,6 +29,8 @@ public final class ShardReader {
     /// frames are then read as raw chunks and inflated here with libdeflate (2-3x faster than the
     /// zlib inside HDF5). Nil for any other pipeline (read through HDF5).
     private let fastFilters: (shuffle: Int?, deflate: Int?)?
+    /// Whether /frames' pipeline has deflate (copied chunks need a writer with the same pipeline).
+    public let hasDeflate: Bool
 
     public var recordCount: Int { records.count }
 
@@ -76,6 +82,18 @@ public final class ShardReader {
                               ("source_sha256", sourceHashes.count), ("pixels_sha256", pixelHashes.count)] where count != n {
             throw ShardError.notAShard(path: path, reason: "/\(name) has \(count) entries but /id has \(n)")
         }
+        var lateralities = [String](repeating: "", count: n)
+        var spacings: [Double]? = nil, shapes: [Int64]? = nil
+        if root.contains(ShardSchema.meta) {
+            let meta = try root.group(ShardSchema.meta)
+            if meta.contains(ShardSchema.laterality) { lateralities = try meta.dataset(ShardSchema.laterality).readStrings() }
+            if meta.contains(ShardSchema.spacingMM) { spacings = try meta.dataset(ShardSchema.spacingMM).read(as: Double.self) }
+            if meta.contains(ShardSchema.originalShape) { shapes = try meta.dataset(ShardSchema.originalShape).read(as: Int64.self) }
+            guard lateralities.count == n, spacings.map({ $0.count == 3 * n }) ?? true, shapes.map({ $0.count == 3 * n }) ?? true else {
+                throw ShardError.notAShard(path: path, reason: "/meta arrays do not have one entry per record")
+            }
+        }
+        hasDeflate = try frames.filters().contains(1)
         var records: [ShardRecordInfo] = []
         records.reserveCapacity(n)
         for r in 0..<n {
@@ -83,8 +101,12 @@ public final class ShardReader {
             guard start >= 0, count >= 1, start + count <= frameCount else {
                 throw ShardError.notAShard(path: path, reason: "record \(r) ('\(ids[r])') claims frames \(start)..<\(start + count) of \(frameCount)")
             }
-            records.append(ShardRecordInfo(id: ids[r], patient: patients[r], source: sources[r], sourceSHA256: sourceHashes[r],
-                                           pixelsSHA256: pixelHashes[r], label: labels[r], frameStart: start, frameCount: count))
+            var info = ShardRecordInfo(id: ids[r], patient: patients[r], source: sources[r], sourceSHA256: sourceHashes[r],
+                                       pixelsSHA256: pixelHashes[r], label: labels[r], frameStart: start, frameCount: count)
+            info.laterality = lateralities[r]
+            if let spacings, !spacings[3 * r].isNaN { info.spacingMM = Array(spacings[3 * r..<3 * r + 3]) }
+            if let shapes, shapes[3 * r] >= 0 { info.originalShape = shapes[3 * r..<3 * r + 3].map { Int($0) } }
+            records.append(info)
         }
         self.records = records
     }
@@ -107,6 +129,27 @@ public final class ShardReader {
             try readFrames(start: start, count: count, into: buffer)
             initialized = bytes
         }
+    }
+
+    /// Record `index` with its frames as stored (compressed chunks and their filter masks), for
+    /// copying into another shard without decoding: ``ShardWriter/append(_:)-2y0eg`` takes it as is
+    /// when the destination has the same filter pipeline (see ``hasDeflate``).
+    public func storedRecord(_ index: Int) throws -> EncodedRecord {
+        guard records.indices.contains(index) else {
+            throw ShardError.outOfRange(path: path, what: "record", index: index, count: records.count)
+        }
+        let info = records[index]
+        var chunks: [EncodedRecord.Chunk] = []
+        for frame in info.frameStart..<info.frameStart + info.frameCount {
+            let offset = [frame, 0, 0, 0]
+            var bytes = [UInt8](repeating: 0, count: try frames.storedChunkSize(at: offset))
+            let mask = try bytes.withUnsafeMutableBytes { try frames.readRawChunk(at: offset, into: $0) }
+            chunks.append(EncodedRecord.Chunk(bytes: bytes, filterMask: mask))
+        }
+        let record = ShardRecord(id: info.id, patient: info.patient, source: info.source, sourceSHA256: info.sourceSHA256,
+                                 label: info.label, frameCount: info.frameCount, pixels: [], laterality: info.laterality,
+                                 spacingMM: info.spacingMM, originalShape: info.originalShape)
+        return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: info.pixelsSHA256)
     }
 
     /// Reads frames into caller-owned memory (no allocation per call); `buffer` holds exactly them.

@@ -1,0 +1,97 @@
+import Foundation
+import MIMSCore
+import MIMSIngest
+import MIMSShards
+
+/// Re-splits existing shards under another policy or seed by copying stored chunks from shard to
+/// shard: no source file is read and no frame is decoded or recompressed.
+public enum Resplitter {
+    public enum Policy: Equatable, Sendable {
+        case ratio(train: Double, val: Double, test: Double)
+        /// K folds, patient-grouped and stratified; fold `index` is the test split.
+        case kFold(folds: Int, index: Int)
+    }
+
+    public struct Result: Sendable {
+        public var perSplit: [String: Int]
+        public var shards: [String]
+    }
+
+    public static func run(from source: String, to output: String, policy: Policy, seed: UInt64, recordsPerShard: Int? = nil,
+                           toolVersion: String) throws -> Result {
+        let names = try FileManager.default.contentsOfDirectory(atPath: source).filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        guard !names.isEmpty else { throw SplitReportError.noShards(directory: source) }
+        if FileManager.default.fileExists(atPath: output), !(try FileManager.default.contentsOfDirectory(atPath: output)).isEmpty {
+            throw IngestError.outputNotEmpty(path: output)
+        }
+        try FileDurability.makeDirectory(output)
+        let readers = try names.map { try ShardReader(path: source + "/" + $0) }
+        var location: [String: (reader: Int, record: Int)] = [:]
+        var records: [SourceRecord] = []
+        for (r, reader) in readers.enumerated() {
+            for (i, record) in reader.records.enumerated() {
+                location[record.id] = (r, i)
+                records.append(SourceRecord(id: record.id, path: record.source, relativePath: record.source, label: record.label, patient: record.patient))
+            }
+        }
+        records.sort { $0.id < $1.id }
+        let assignment: [String: String]
+        let policyText: String
+        switch policy {
+        case let .ratio(train, val, test):
+            assignment = SplitAssigner.assign(records, policy: .ratio(train: train, val: val, test: test), seed: seed).assignment
+            policyText = "ratio train \(train) val \(val) test \(test), stratified by label, grouped by patient"
+        case let .kFold(folds, index):
+            assignment = kFold(records, folds: folds, index: index, seed: seed)
+            policyText = "fold \(index) of \(folds) as test, stratified by label, grouped by patient"
+        }
+        let first = readers[0]
+        let perShard = recordsPerShard ?? max(1, readers.map(\.recordCount).max() ?? 1000)
+        var shards: [String] = []
+        var perSplit: [String: Int] = [:]
+        let created = UTCTimestamp.now()
+        for split in ShardSchema.splits {
+            let members = records.filter { assignment[$0.id] == split }
+            if members.isEmpty { continue }
+            let writer = ShardSetWriter(directory: output, split: split, frameShape: first.frameShape, recordsPerShard: perShard,
+                                        deflateLevel: first.hasDeflate ? 4 : nil) { index in
+                ShardHeader(dataset: first.header.dataset, kind: first.header.kind, split: split, shardIndex: index, createdUTC: created,
+                            toolVersion: toolVersion, manifestSHA256: first.header.manifestSHA256)
+            }
+            do {
+                for record in members {
+                    let (r, i) = location[record.id]!
+                    guard readers[r].frameShape == first.frameShape, readers[r].hasDeflate == first.hasDeflate else {
+                        throw ShardError.invalidRecord(id: record.id, reason: "its shard's frame shape or filters differ from the others")
+                    }
+                    try writer.append(readers[r].storedRecord(i))
+                }
+                shards += try writer.finish().map { ($0.path as NSString).lastPathComponent }
+            } catch {
+                writer.abandon()
+                throw error
+            }
+            perSplit[split] = members.count
+        }
+        try SplitsFile(policy: policyText + " (re-split of \(source))", seed: seed, assignment: assignment).write(to: output + "/splits.json")
+        for name in ["manifest.yaml"] where FileManager.default.fileExists(atPath: source + "/" + name) {
+            try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: source + "/" + name)), to: output + "/" + name)
+        }
+        return Result(perSplit: perSplit, shards: shards)
+    }
+
+    /// Patients (in the stratum of their smallest label, ordered by SHA-256 of "seed:patient")
+    /// are dealt round-robin into `folds` folds; fold `index` is test, the rest train.
+    static func kFold(_ records: [SourceRecord], folds: Int, index: Int, seed: UInt64) -> [String: String] {
+        var labelOfPatient: [String: Int32] = [:]
+        for record in records { labelOfPatient[record.patient] = min(labelOfPatient[record.patient] ?? record.label, record.label) }
+        var strata: [Int32: [String]] = [:]
+        for (patient, label) in labelOfPatient { strata[label, default: []].append(patient) }
+        var foldOfPatient: [String: Int] = [:]
+        for label in strata.keys.sorted() {
+            let ordered = strata[label]!.map { (SHA256.hex(of: Array("\(seed):\($0)".utf8)), $0) }.sorted { $0 < $1 }.map(\.1)
+            for (position, patient) in ordered.enumerated() { foldOfPatient[patient] = position % folds }
+        }
+        return Dictionary(uniqueKeysWithValues: records.map { ($0.id, foldOfPatient[$0.patient] == index ? "test" : "train") })
+    }
+}

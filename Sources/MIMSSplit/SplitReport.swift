@@ -1,0 +1,181 @@
+import Foundation
+import MIMSIngest
+import MIMSShards
+import Yams
+
+/// Everything a reviewer asks about a shard folder's splits, computed from the shards alone (plus
+/// splits.json, rejected.jsonl and the manifest copy beside them when present).
+public struct SplitReport: Sendable {
+    public struct ShardFile: Sendable {
+        public var file: String
+        public var bytes: Int
+        /// SHA-256 of the shard file.
+        public var sha256: String
+    }
+
+    public struct Split: Sendable {
+        public var name: String
+        public var records = 0
+        public var frames = 0
+        /// Records per class index.
+        public var classCounts: [Int: Int] = [:]
+        public var patients = 0
+        public var bytes = 0
+        public var shards: [ShardFile] = []
+    }
+
+    /// Patients found in more than one split.
+    public struct Overlap: Sendable {
+        public var splits: [String]
+        public var patients: [String]
+        /// True when every one of them straddles because the policy moved records on purpose.
+        public var intended: Bool
+    }
+
+    /// Records whose source files have the same SHA-256.
+    public struct Duplicate: Sendable {
+        public var sourceSHA256: String
+        public var ids: [String]
+        public var splits: [String]
+        public var acrossSplits: Bool { Set(splits).count > 1 }
+    }
+
+    public var directory: String
+    public var dataset: String
+    public var kind: String
+    public var policy: String
+    public var seed: UInt64?
+    public var classNames: [String]
+    public var splits: [Split]
+    /// Moved ids (official-move policy) and their counts per class index.
+    public var moved: [String]
+    public var movedPerClass: [Int: Int]
+    public var overlaps: [Overlap]
+    public var duplicates: [Duplicate]
+    public var rejected: [Rejection]
+    /// Disagreements with splits.json (ids missing, extra or in the wrong split).
+    public var inconsistencies: [String]
+
+    public func className(_ label: Int) -> String {
+        label >= 0 && label < classNames.count ? classNames[label] : "class \(label)"
+    }
+
+    /// Builds the report for `directory`.
+    public static func build(directory: String) throws -> SplitReport {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        guard !names.isEmpty else { throw SplitReportError.noShards(directory: directory) }
+        var splits: [String: Split] = [:]
+        var patientsBySplit: [String: Set<String>] = [:]
+        var splitOfID: [String: String] = [:]
+        var labelOfID: [String: Int32] = [:]
+        var bySource: [String: [(id: String, split: String)]] = [:]
+        var dataset = "", kind = ""
+        for name in names {
+            let path = directory + "/" + name
+            let reader = try ShardReader(path: path)
+            dataset = reader.header.dataset
+            kind = reader.header.kind.rawValue
+            let splitName = reader.header.split
+            var split = splits[splitName] ?? Split(name: splitName)
+            let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            split.shards.append(ShardFile(file: name, bytes: bytes, sha256: try fileSHA256(path)))
+            split.bytes += bytes
+            for record in reader.records {
+                split.records += 1
+                split.frames += record.frameCount
+                split.classCounts[Int(record.label), default: 0] += 1
+                patientsBySplit[splitName, default: []].insert(record.patient)
+                splitOfID[record.id] = splitName
+                labelOfID[record.id] = record.label
+                bySource[record.sourceSHA256, default: []].append((record.id, splitName))
+            }
+            splits[splitName] = split
+        }
+        for (name, patients) in patientsBySplit { splits[name]!.patients = patients.count }
+
+        let splitsPath = directory + "/splits.json"
+        let splitsFile = FileManager.default.fileExists(atPath: splitsPath) ? try SplitsFile.read(from: splitsPath) : nil
+        let rejected = readRejected(directory + "/rejected.jsonl")
+        let straddling = Set(splitsFile?.straddlingPatients ?? [])
+
+        var overlaps: [Overlap] = []
+        let ordered = ShardSchema.splits.filter { patientsBySplit[$0] != nil }
+        for (i, a) in ordered.enumerated() {
+            for b in ordered[(i + 1)...] {
+                let shared = patientsBySplit[a]!.intersection(patientsBySplit[b]!).sorted()
+                if !shared.isEmpty {
+                    overlaps.append(Overlap(splits: [a, b], patients: shared, intended: shared.allSatisfy(straddling.contains)))
+                }
+            }
+        }
+        let duplicates = bySource.filter { $0.value.count > 1 }.map { hash, entries in
+            Duplicate(sourceSHA256: hash, ids: entries.map(\.id).sorted(), splits: entries.map(\.split).sorted())
+        }.sorted { $0.ids[0] < $1.ids[0] }
+
+        var inconsistencies: [String] = []
+        var moved: [String] = []
+        var movedPerClass: [Int: Int] = [:]
+        if let splitsFile {
+            let rejectedIDs = Set(rejected.map(\.id))
+            for (id, split) in splitsFile.assignment.sorted(by: { $0.key < $1.key }) {
+                if let actual = splitOfID[id] {
+                    if actual != split { inconsistencies.append("'\(id)' is assigned to \(split) but stored in \(actual)") }
+                } else if !rejectedIDs.contains(id) {
+                    inconsistencies.append("'\(id)' (\(split)) is in no shard and was not rejected")
+                }
+            }
+            for id in splitOfID.keys.sorted() where splitsFile.assignment[id] == nil {
+                inconsistencies.append("'\(id)' is stored in \(splitOfID[id]!) but not listed in splits.json")
+            }
+            moved = splitsFile.moved
+            for id in moved { if let label = labelOfID[id] { movedPerClass[Int(label), default: 0] += 1 } }
+        } else {
+            inconsistencies.append("no splits.json beside the shards")
+        }
+        return SplitReport(
+            directory: directory, dataset: dataset, kind: kind, policy: splitsFile?.policy ?? "unknown", seed: splitsFile?.seed,
+            classNames: classNames(directory + "/manifest.yaml"),
+            splits: ShardSchema.splits.compactMap { splits[$0] }, moved: moved, movedPerClass: movedPerClass,
+            overlaps: overlaps, duplicates: duplicates, rejected: rejected, inconsistencies: inconsistencies)
+    }
+
+    /// Class names from the manifest copy (labels.classes), or [] (classes then print as "class N").
+    static func classNames(_ manifestPath: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: manifestPath),
+              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)),
+              let classes = node["labels"]?["classes"]?.sequence else { return [] }
+        return classes.compactMap { $0.string }
+    }
+
+    static func readRejected(_ path: String) -> [Rejection] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Rejection? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
+                  let id = object["id"], let path = object["path"], let reason = object["reason"] else { return nil }
+            return Rejection(id: id, path: path, reason: reason)
+        }
+    }
+
+    static func fileSHA256(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SplitReportError.unreadable(path: path) }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty {
+            block.withUnsafeBytes { hasher.update($0) }
+        }
+        return hasher.finalizeHex()
+    }
+}
+
+public enum SplitReportError: Error, CustomStringConvertible, Equatable {
+    case noShards(directory: String)
+    case unreadable(path: String)
+
+    public var description: String {
+        switch self {
+        case let .noShards(directory): "\(directory): no shards (<split>-<index:05d>.h5) found"
+        case let .unreadable(path): "\(path): cannot read"
+        }
+    }
+}
