@@ -51,6 +51,7 @@ demo: build
 	.build/release/mims-ingest synth --dataset mmd --out $(DEMO_OUT)/source
 	.build/release/mims-ingest run $(DEMO_OUT)/source/manifest.yaml --out $(DEMO_OUT)/shards
 	.build/release/mims-ingest verify $(DEMO_OUT)/shards
+	.build/release/mims-split report $(DEMO_OUT)/shards
 
 ## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
 bench: deps py-deps
