@@ -101,7 +101,7 @@ public final class IngestRunner {
             writer.onShardFinished = { [reporter] summary in
                 let name = (summary.path as NSString).lastPathComponent
                 try journal.append(["event": "shard", "split": splitName, "file": name, "ids": summary.ids])
-                verifier.submit(summary.path)
+                verifier.submit(summary)
                 reporter.event("shard", ["file": name, "records": summary.recordCount], text: "  wrote \(name) (\(summary.recordCount) records)")
             }
             // Bound memory by bytes in flight: ~256 MB of decoded frames, at least 2 records per worker.

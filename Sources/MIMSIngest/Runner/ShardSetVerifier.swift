@@ -70,9 +70,10 @@ public enum ShardSetVerifier {
 
         public init() {}
 
-        public func submit(_ path: String) {
+        public func submit(_ summary: ShardSummary) {
+            let path = summary.path, crcs = summary.pixelCRC32s
             queue.async(group: group) { [self] in
-                let check = ShardVerifier.verify(path: path)
+                let check = ShardVerifier.verify(path: path, expectedCRC32s: crcs)
                 lock.lock()
                 results[(path as NSString).lastPathComponent] = check
                 lock.unlock()

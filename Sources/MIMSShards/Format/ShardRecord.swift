@@ -47,4 +47,7 @@ public struct EncodedRecord: Sendable {
     public var record: ShardRecord
     public var chunks: [Chunk]
     public var pixelsSHA256: String
+    /// CRC-32 of the uncompressed frames, kept (not stored) so the ingest's own verification can
+    /// re-check what it wrote without a second SHA-256; nil for copied records.
+    public var pixelsCRC32: UInt32? = nil
 }

@@ -16,7 +16,10 @@ public struct ShardVerification: Sendable {
 /// table, and the pixels against their SHA-256.
 public enum ShardVerifier {
     /// Verifies one shard. Never throws: an unreadable file is reported as a problem.
-    public static func verify(path: String, checkPixels: Bool = true) -> ShardVerification {
+    /// - Parameter expectedCRC32s: per record, the CRC-32 of the frames as they were written; where
+    ///   given, a record's pixels are checked against it instead of the stored SHA-256 (the writer's
+    ///   own check right after writing; `mims-ingest verify` always uses the SHA-256).
+    public static func verify(path: String, checkPixels: Bool = true, expectedCRC32s: [UInt32?]? = nil) -> ShardVerification {
         var problems: [String] = []
         let reader: ShardReader
         do {
@@ -63,11 +66,12 @@ public enum ShardVerifier {
             problems.append("records cover \(expectedStart) frames but /frames holds \(reader.frameCount)")
         }
         if checkPixels {
-            for record in reader.records {
+            for (index, record) in reader.records.enumerated() {
                 do {
                     let pixels = try reader.frames(start: record.frameStart, count: record.frameCount)
-                    let digest = SHA256.hex(of: pixels)
-                    if digest != record.pixelsSHA256 {
+                    if let expected = expectedCRC32s, index < expected.count, let crc = expected[index] {
+                        if PixelCRC.of(pixels) != crc { problems.append("record '\(record.id)': pixels differ from what was written") }
+                    } else if SHA256.hex(of: pixels) != record.pixelsSHA256 {
                         problems.append("record '\(record.id)': pixels do not match pixels_sha256")
                     }
                 } catch {
