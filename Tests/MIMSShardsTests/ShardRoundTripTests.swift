@@ -129,6 +129,19 @@ struct ShardRoundTripTests {
         #expect(ShardVerifier.verify(path: path).problems == ["the file was not closed cleanly (superblock version 0 flags 1)"])
     }
 
+    /// The writer's own check compares re-read frames with the CRC-32 of what it wrote.
+    @Test func writerCRCsCatchAMismatch() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try ShardWriter(directory: dir.path, header: Self.header(), frameShape: Self.shape)
+        for record in Self.makeRecords(count: 3, shape: Self.shape) { try writer.append(record) }
+        let summary = try #require(try writer.finish())
+        #expect(summary.pixelCRC32s.count == 3 && summary.pixelCRC32s.allSatisfy { $0 != nil })
+        #expect(ShardVerifier.verify(path: summary.path, expectedCRC32s: summary.pixelCRC32s).problems == [])
+        var wrong = summary.pixelCRC32s
+        wrong[1] = wrong[1]! ^ 1
+        #expect(ShardVerifier.verify(path: summary.path, expectedCRC32s: wrong).problems == ["record 'vol-1': pixels differ from what was written"])
+    }
+
     @Test func closingWithOpenObjectsIsRefused() throws {
         let dir = try TemporaryDirectory()
         let file = try HDF5File.create(dir.path + "/x.h5")
