@@ -1,5 +1,5 @@
 /// SplitMix64: a small, fast, well-mixed generator for reproducible synthetic data and tests.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }

@@ -1,0 +1,164 @@
+import MIMSBLAS
+
+/// 2D convolution as PyTorch's `F.conv2d` (cross-correlation, NCHW, OIHW weights): forward and
+/// backward through im2col and sgemm; a 1x1, stride-1, unpadded convolution is a plain GEMM.
+public struct Conv2DGeometry: Equatable, Sendable {
+    public var stride: Int
+    public var padding: Int
+    public var dilation: Int
+
+    public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+    }
+
+    func output(_ size: Int, kernel: Int) -> Int {
+        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    }
+}
+
+public enum Conv2D {
+    /// y = conv(x, weight) + bias.
+    public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2DGeometry) -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        precondition(weight.shape[1] == c, "weight expects \(weight.shape[1]) input channels, x has \(c)")
+        let (oh, ow) = (geometry.output(h, kernel: kh), geometry.output(w, kernel: kw))
+        let k = c * kh * kw, pixels = oh * ow
+        var y = Tensor.zeros([n, o, oh, ow])
+        let direct = kh == 1 && kw == 1 && geometry.stride == 1 && geometry.padding == 0
+        var cols = [Float](repeating: 0, count: direct ? 0 : k * pixels)
+        x.values.withUnsafeBufferPointer { xs in
+            weight.values.withUnsafeBufferPointer { ws in
+                y.values.withUnsafeMutableBufferPointer { ys in
+                    for image in 0..<n {
+                        let input = xs.baseAddress! + image * c * h * w
+                        let output = ys.baseAddress! + image * o * pixels
+                        if direct {
+                            sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
+                                  b: input, ldb: pixels, beta: 0, c: output, ldc: pixels)
+                        } else {
+                            cols.withUnsafeMutableBufferPointer { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: $0.baseAddress!) }
+                            cols.withUnsafeBufferPointer { cs in
+                                sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
+                                      b: cs.baseAddress!, ldb: pixels, beta: 0, c: output, ldc: pixels)
+                            }
+                        }
+                        if let bias {
+                            for channel in 0..<o {
+                                let b = bias.values[channel]
+                                for p in 0..<pixels { output[channel * pixels + p] += b }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Gradients of the input, the weight and the bias for the output gradient `gradY`.
+    public static func backward(_ x: Tensor, weight: Tensor, gradY: Tensor, geometry: Conv2DGeometry, hasBias: Bool)
+        -> (gradX: Tensor, gradWeight: Tensor, gradBias: Tensor?) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        let (oh, ow) = (gradY.shape[2], gradY.shape[3])
+        let k = c * kh * kw, pixels = oh * ow
+        var gradX = Tensor.zeros(x.shape), gradW = Tensor.zeros(weight.shape)
+        var gradB: Tensor? = hasBias ? Tensor.zeros([o]) : nil
+        let direct = kh == 1 && kw == 1 && geometry.stride == 1 && geometry.padding == 0
+        var cols = [Float](repeating: 0, count: direct ? 0 : k * pixels)
+        var gradCols = [Float](repeating: 0, count: direct ? 0 : k * pixels)
+        x.values.withUnsafeBufferPointer { xs in
+            weight.values.withUnsafeBufferPointer { ws in
+                gradY.values.withUnsafeBufferPointer { gys in
+                    gradX.values.withUnsafeMutableBufferPointer { gxs in
+                        gradW.values.withUnsafeMutableBufferPointer { gws in
+                            for image in 0..<n {
+                                let input = xs.baseAddress! + image * c * h * w
+                                let gy = gys.baseAddress! + image * o * pixels
+                                let gx = gxs.baseAddress! + image * c * h * w
+                                if direct {
+                                    // gW += gY · Xᵀ ; gX = Wᵀ · gY
+                                    sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
+                                          b: input, ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
+                                    sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
+                                          b: gy, ldb: pixels, beta: 0, c: gx, ldc: pixels)
+                                } else {
+                                    cols.withUnsafeMutableBufferPointer { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: $0.baseAddress!) }
+                                    cols.withUnsafeBufferPointer { cs in
+                                        sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
+                                              b: cs.baseAddress!, ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
+                                    }
+                                    gradCols.withUnsafeMutableBufferPointer { gcs in
+                                        sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
+                                              b: gy, ldb: pixels, beta: 0, c: gcs.baseAddress!, ldc: pixels)
+                                        col2im(gcs.baseAddress!, c, h, w, kh, kw, oh, ow, geometry, into: gx)
+                                    }
+                                }
+                                if gradB != nil {
+                                    for channel in 0..<o {
+                                        var sum: Float = 0
+                                        for p in 0..<pixels { sum += gy[channel * pixels + p] }
+                                        gradB!.values[channel] += sum
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gradX, gradW, gradB)
+    }
+
+    /// Rows (channel, ky, kx) × columns (output pixel) of input samples; zero where padded.
+    static func im2col(_ input: UnsafePointer<Float>, _ c: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int,
+                       _ g: Conv2DGeometry, into cols: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for channel in 0..<c {
+            let plane = input + channel * h * w
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let target = cols + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * g.stride - g.padding + ky * g.dilation
+                        if iy < 0 || iy >= h {
+                            for ox in 0..<ow { target[oy * ow + ox] = 0 }
+                            continue
+                        }
+                        for ox in 0..<ow {
+                            let ix = ox * g.stride - g.padding + kx * g.dilation
+                            target[oy * ow + ox] = ix >= 0 && ix < w ? plane[iy * w + ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: adds each column entry back to the input sample it came from.
+    static func col2im(_ cols: UnsafePointer<Float>, _ c: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int,
+                       _ g: Conv2DGeometry, into input: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for channel in 0..<c {
+            let plane = input + channel * h * w
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let source = cols + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * g.stride - g.padding + ky * g.dilation
+                        if iy < 0 || iy >= h { continue }
+                        for ox in 0..<ow {
+                            let ix = ox * g.stride - g.padding + kx * g.dilation
+                            if ix >= 0 && ix < w { plane[iy * w + ix] += source[oy * ow + ox] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+}
