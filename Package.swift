@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSTensor", dependencies: ["MIMSBLAS"], exclude: ["README.md"]),
+        .target(name: "MIMSModels", dependencies: ["MIMSTensor"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
-        .testTarget(name: "MIMSTensorTests", dependencies: ["MIMSTensor", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSTensorTests", dependencies: ["MIMSTensor", "MIMSModels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSTestSupport"]),
     ]

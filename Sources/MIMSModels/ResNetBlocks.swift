@@ -1,0 +1,34 @@
+import MIMSTensor
+
+/// torchvision's ResNet blocks on a tape, reading parameters by torchvision's names under a
+/// prefix (e.g. "layer3.4"): `conv1.weight`, `bn1.*`, ..., `downsample.0.weight`, `downsample.1.*`.
+public enum ResNetBlocks {
+    /// BasicBlock: 3x3 (stride s) - BN - ReLU - 3x3 - BN, plus the (downsampled) input, ReLU.
+    public static func basic(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
+        let p = prefix.isEmpty ? "" : prefix + "."
+        var out = tape.conv2d(x, weight: tape.parameter(p + "conv1.weight"), geometry: Conv2DGeometry(stride: stride, padding: 1))
+        out = tape.relu(tape.batchNorm(out, prefix: p + "bn1"))
+        out = tape.conv2d(out, weight: tape.parameter(p + "conv2.weight"), geometry: Conv2DGeometry(stride: 1, padding: 1))
+        out = tape.batchNorm(out, prefix: p + "bn2")
+        return tape.relu(tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)))
+    }
+
+    /// Bottleneck (torchvision v1.5, stride on the 3x3): 1x1 - BN - ReLU - 3x3 (stride s) - BN -
+    /// ReLU - 1x1 - BN, plus the (downsampled) input, ReLU.
+    public static func bottleneck(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
+        let p = prefix.isEmpty ? "" : prefix + "."
+        var out = tape.conv2d(x, weight: tape.parameter(p + "conv1.weight"), geometry: Conv2DGeometry())
+        out = tape.relu(tape.batchNorm(out, prefix: p + "bn1"))
+        out = tape.conv2d(out, weight: tape.parameter(p + "conv2.weight"), geometry: Conv2DGeometry(stride: stride, padding: 1))
+        out = tape.relu(tape.batchNorm(out, prefix: p + "bn2"))
+        out = tape.conv2d(out, weight: tape.parameter(p + "conv3.weight"), geometry: Conv2DGeometry())
+        out = tape.batchNorm(out, prefix: p + "bn3")
+        return tape.relu(tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)))
+    }
+
+    static func shortcut(_ tape: Tape, _ x: Tape.Variable, prefix p: String, stride: Int, downsample: Bool) -> Tape.Variable {
+        guard downsample else { return x }
+        let projected = tape.conv2d(x, weight: tape.parameter(p + "downsample.0.weight"), geometry: Conv2DGeometry(stride: stride))
+        return tape.batchNorm(projected, prefix: p + "downsample.1")
+    }
+}

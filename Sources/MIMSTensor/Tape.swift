@@ -1,0 +1,180 @@
+/// A define-by-run, reverse-mode autograd tape over coarse ops. Each op computes its output now
+/// and records a closure that turns the output's gradient into its inputs' gradients;
+/// ``backward(from:seed:)`` runs them in reverse.
+///
+/// One tape per training step: create it, run the forward, call backward, read the gradients.
+public final class Tape {
+    /// A value on the tape.
+    public struct Variable: Hashable, Sendable {
+        public let id: Int
+    }
+
+    private var values: [Tensor] = []
+    private var needsGradient: [Bool] = []
+    private var records: [(output: Int, inputs: [Int], backward: (Tensor) -> [Tensor?])] = []
+    private var gradients: [Int: Tensor] = [:]
+    private var parameterIDs: [String: Int] = [:]
+    /// The store whose parameters this tape reads and whose running statistics it updates.
+    public let store: ParameterStore?
+    /// Training mode: batch statistics in BatchNorm, running statistics updated.
+    public let training: Bool
+
+    public init(store: ParameterStore? = nil, training: Bool = true) {
+        self.store = store
+        self.training = training
+    }
+
+    /// A value that needs no gradient.
+    public func constant(_ tensor: Tensor) -> Variable { add(tensor, gradient: false) }
+
+    /// A value whose gradient is wanted (an input or a free parameter).
+    public func variable(_ tensor: Tensor) -> Variable { add(tensor, gradient: true) }
+
+    /// The store's parameter `name`, on the tape once however often it is used.
+    public func parameter(_ name: String) -> Variable {
+        if let id = parameterIDs[name] { return Variable(id: id) }
+        guard let tensor = store?.tensors[name] else { preconditionFailure("no parameter '\(name)' in the store") }
+        let variable = add(tensor, gradient: true)
+        parameterIDs[name] = variable.id
+        return variable
+    }
+
+    public func value(_ variable: Variable) -> Tensor { values[variable.id] }
+
+    /// The gradient after ``backward(from:seed:)``; nil when nothing flowed into it.
+    public func gradient(_ variable: Variable) -> Tensor? { gradients[variable.id] }
+
+    /// The gradient of the store's parameter `name`.
+    public func gradient(of name: String) -> Tensor? { parameterIDs[name].flatMap { gradients[$0] } }
+
+    /// Names of the store's parameters used on this tape.
+    public var parameterNames: [String] { parameterIDs.keys.sorted() }
+
+    /// Records an op: `forward` gives the output; `backward` maps the output gradient to one
+    /// gradient per input (nil where an input needs none).
+    public func record(_ inputs: [Variable], output: Tensor, backward: @escaping (Tensor) -> [Tensor?]) -> Variable {
+        let needs = inputs.contains { needsGradient[$0.id] }
+        let result = add(output, gradient: needs)
+        if needs { records.append((result.id, inputs.map(\.id), backward)) }
+        return result
+    }
+
+    /// Reverse pass from `output` with d(loss)/d(output) = `seed` (ones for a scalar loss).
+    public func backward(from output: Variable, seed: Tensor? = nil) {
+        gradients[output.id] = seed ?? Tensor(shape: values[output.id].shape, values: [Float](repeating: 1, count: values[output.id].count))
+        for record in records.reversed() {
+            guard let gradient = gradients[record.output] else { continue }
+            let inputGradients = record.backward(gradient)
+            for (input, grad) in zip(record.inputs, inputGradients) {
+                guard let grad, needsGradient[input] else { continue }
+                if var existing = gradients[input] {
+                    for i in 0..<existing.count { existing.values[i] += grad.values[i] }
+                    gradients[input] = existing
+                } else {
+                    gradients[input] = grad
+                }
+            }
+        }
+    }
+
+    private func add(_ tensor: Tensor, gradient: Bool) -> Variable {
+        values.append(tensor)
+        needsGradient.append(gradient)
+        return Variable(id: values.count - 1)
+    }
+}
+
+/// Named parameters and buffers (running statistics), with torchvision's names.
+public final class ParameterStore {
+    public var tensors: [String: Tensor]
+
+    public init(_ tensors: [String: Tensor] = [:]) {
+        self.tensors = tensors
+    }
+}
+
+// MARK: - Ops on the tape
+
+extension Tape {
+    public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Conv2DGeometry) -> Variable {
+        let xs = value(x), ws = value(weight), bs = bias.map(value)
+        let y = Conv2D.forward(xs, weight: ws, bias: bs, geometry: geometry)
+        return record([x, weight] + (bias.map { [$0] } ?? []), output: y) { gy in
+            let g = Conv2D.backward(xs, weight: ws, gradY: gy, geometry: geometry, hasBias: bs != nil)
+            return [g.gradX, g.gradWeight] + (bs != nil ? [g.gradBias] : [])
+        }
+    }
+
+    /// BatchNorm2d with the store's `prefix.weight/bias/running_mean/running_var`; in training the
+    /// running statistics and `num_batches_tracked` are updated as PyTorch does.
+    public func batchNorm(_ x: Variable, prefix: String, momentum: Float = 0.1, eps: Float = 1e-5) -> Variable {
+        let weight = parameter(prefix + ".weight"), bias = parameter(prefix + ".bias")
+        guard let store else { preconditionFailure("batchNorm needs a parameter store") }
+        let ws = value(weight), bs = value(bias)
+        if !training {
+            let y = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,
+                                            runningVar: store.tensors[prefix + ".running_var"]!, eps: eps)
+            let scale = (0..<ws.count).map { ws.values[$0] / (store.tensors[prefix + ".running_var"]!.values[$0] + eps).squareRoot() }
+            return record([x, weight, bias], output: y) { gy in
+                var gx = gy
+                let plane = gy.shape[2] * gy.shape[3], c = gy.shape[1]
+                for i in 0..<gy.count { gx.values[i] *= scale[(i / plane) % c] }
+                return [gx, nil, nil]
+            }
+        }
+        var mean = store.tensors[prefix + ".running_mean"]!, variance = store.tensors[prefix + ".running_var"]!
+        let (y, saved) = BatchNorm2D.trainForward(value(x), weight: ws, bias: bs, runningMean: &mean, runningVar: &variance,
+                                                  momentum: momentum, eps: eps)
+        store.tensors[prefix + ".running_mean"] = mean
+        store.tensors[prefix + ".running_var"] = variance
+        if let tracked = store.tensors[prefix + ".num_batches_tracked"] {
+            store.tensors[prefix + ".num_batches_tracked"] = Tensor(shape: tracked.shape, values: [tracked.values[0] + 1])
+        }
+        return record([x, weight, bias], output: y) { gy in
+            let g = BatchNorm2D.backward(gy, saved: saved, weight: ws)
+            return [g.gradX, g.gradWeight, g.gradBias]
+        }
+    }
+
+    public func relu(_ x: Variable) -> Variable {
+        let y = ReLU.forward(value(x))
+        return record([x], output: y) { gy in [ReLU.backward(gy, output: y)] }
+    }
+
+    public func add(_ a: Variable, _ b: Variable) -> Variable {
+        let (x, y) = (value(a), value(b))
+        precondition(x.shape == y.shape, "add: shapes \(x.shape) and \(y.shape)")
+        return record([a, b], output: Tensor(shape: x.shape, values: zip(x.values, y.values).map(+))) { gy in [gy, gy] }
+    }
+
+    public func maxPool(_ x: Variable, kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> Variable {
+        let shape = value(x).shape
+        let (y, argmax) = MaxPool2D.forward(value(x), kernel: kernel, stride: stride, padding: padding)
+        return record([x], output: y) { gy in [MaxPool2D.backward(gy, argmax: argmax, inputShape: shape)] }
+    }
+
+    public func resize(_ x: Variable, height: Int, width: Int) -> Variable {
+        let shape = value(x).shape
+        if shape[2] == height && shape[3] == width { return x }
+        return record([x], output: BilinearResize2D.forward(value(x), height: height, width: width)) { gy in
+            [BilinearResize2D.backward(gy, inputShape: shape)]
+        }
+    }
+
+    public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
+        let xs = value(x), ws = value(weight)
+        let y = Linear.forward(xs, weight: ws, bias: bias.map(value))
+        return record([x, weight] + (bias.map { [$0] } ?? []), output: y) { gy in
+            let g = Linear.backward(xs, weight: ws, gradY: gy)
+            return [g.gradX, g.gradWeight] + (bias != nil ? [g.gradBias] : [])
+        }
+    }
+
+    /// Mean softmax cross-entropy; a scalar of shape [1].
+    public func crossEntropy(_ logits: Variable, labels: [Int]) -> Variable {
+        let (loss, gradLogits) = SoftmaxCrossEntropy.lossAndGradient(logits: value(logits), labels: labels)
+        return record([logits], output: Tensor(shape: [1], values: [loss])) { gy in
+            [Tensor(shape: gradLogits.shape, values: gradLogits.values.map { $0 * gy.values[0] })]
+        }
+    }
+}
