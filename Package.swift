@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSTensor", dependencies: ["MIMSBLAS"], exclude: ["README.md"]),
-        .target(name: "MIMSModels", dependencies: ["MIMSTensor"]),
+        .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
