@@ -35,12 +35,12 @@ let package = Package(
         .target(name: "MIMSCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "MIMSShards", dependencies: ["CHDF5", "CDeflate", "CKernels"], exclude: ["README.md"]),
-        .target(name: "MIMSImage", dependencies: ["CImageCodecs"], exclude: ["README.md"]),
+        .target(name: "MIMSImage", dependencies: ["CImageCodecs", "MIMSCore"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
-        .target(name: "MIMSTensor", dependencies: ["MIMSBLAS"], exclude: ["README.md"]),
+        .target(name: "MIMSTensor", dependencies: ["MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [

@@ -1,3 +1,5 @@
+import MIMSCore
+
 /// Bilinear resizing exactly as PyTorch's
 /// `F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=False)`.
 ///
@@ -5,33 +7,12 @@
 /// s = max(0, (d + 0.5)·n/m − 0.5); i0 = ⌊s⌋, i1 = min(i0 + 1, n − 1), λ = s − i0; the value is
 /// (1−λh)((1−λw)x00 + λw·x01) + λh((1−λw)x10 + λw·x11), computed in Float in that order.
 public enum BilinearResize {
-    /// Per-axis source indices and weights.
-    struct Axis {
-        var i0: [Int]
-        var i1: [Int]
-        var l0: [Float]
-        var l1: [Float]
-
-        init(input n: Int, output m: Int) {
-            let scale = Float(n) / Float(m)
-            i0 = []; i1 = []; l0 = []; l1 = []
-            i0.reserveCapacity(m); i1.reserveCapacity(m); l0.reserveCapacity(m); l1.reserveCapacity(m)
-            for d in 0..<m {
-                let s = max(0, scale * (Float(d) + 0.5) - 0.5)
-                let lo = min(Int(s), n - 1)
-                let hi = lo + (lo < n - 1 ? 1 : 0)
-                let lambda = s - Float(lo)
-                i0.append(lo); i1.append(hi); l1.append(lambda); l0.append(1 - lambda)
-            }
-        }
-    }
-
     /// Resizes planar float data: `channels` planes of `height` x `width`, into `output` planes of
     /// `outHeight` x `outWidth` (the NCHW layout of one image).
     public static func resize(planes input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int,
                               into output: UnsafeMutableBufferPointer<Float>, outHeight: Int, outWidth: Int) {
         precondition(input.count == channels * height * width && output.count == channels * outHeight * outWidth)
-        let rows = Axis(input: height, output: outHeight), cols = Axis(input: width, output: outWidth)
+        let rows = BilinearAxis(input: height, output: outHeight), cols = BilinearAxis(input: width, output: outWidth)
         for c in 0..<channels {
             let plane = input.baseAddress! + c * height * width
             let target = output.baseAddress! + c * outHeight * outWidth
@@ -53,7 +34,7 @@ public enum BilinearResize {
             throw ImageError.invalidArgument(reason: "cannot resize to \(outHeight)x\(outWidth)")
         }
         if outHeight == frame.height && outWidth == frame.width { return frame }
-        let rows = Axis(input: frame.height, output: outHeight), cols = Axis(input: frame.width, output: outWidth)
+        let rows = BilinearAxis(input: frame.height, output: outHeight), cols = BilinearAxis(input: frame.width, output: outWidth)
         let channels = frame.channels, width = frame.width
         let pixels = [UInt8](unsafeUninitializedCapacity: outHeight * outWidth * channels) { out, initialized in
             frame.pixels.withUnsafeBufferPointer { input in

@@ -1,25 +1,11 @@
+import MIMSCore
+
 /// Bilinear resize of NCHW tensors as PyTorch's `F.interpolate(mode="bilinear",
 /// align_corners=False)`, with its backward (each output's gradient spread back on its 4 sources).
 public enum BilinearResize2D {
-    struct Axis {
-        var i0: [Int], i1: [Int], l0: [Float], l1: [Float]
-
-        init(input n: Int, output m: Int) {
-            let scale = Float(n) / Float(m)
-            i0 = []; i1 = []; l0 = []; l1 = []
-            for d in 0..<m {
-                let s = max(0, scale * (Float(d) + 0.5) - 0.5)
-                let lo = min(Int(s), n - 1)
-                let hi = lo + (lo < n - 1 ? 1 : 0)
-                let lambda = s - Float(lo)
-                i0.append(lo); i1.append(hi); l1.append(lambda); l0.append(1 - lambda)
-            }
-        }
-    }
-
     public static func forward(_ x: Tensor, height: Int, width: Int) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let rows = Axis(input: h, output: height), cols = Axis(input: w, output: width)
+        let rows = BilinearAxis(input: h, output: height), cols = BilinearAxis(input: w, output: width)
         var y = Tensor.zeros([n, c, height, width])
         for plane in 0..<n * c {
             let input = plane * h * w, output = plane * height * width
@@ -38,7 +24,7 @@ public enum BilinearResize2D {
     public static func backward(_ gradY: Tensor, inputShape: [Int]) -> Tensor {
         let (h, w) = (inputShape[2], inputShape[3])
         let (height, width) = (gradY.shape[2], gradY.shape[3])
-        let rows = Axis(input: h, output: height), cols = Axis(input: w, output: width)
+        let rows = BilinearAxis(input: h, output: height), cols = BilinearAxis(input: w, output: width)
         var gradX = Tensor.zeros(inputShape)
         for plane in 0..<inputShape[0] * inputShape[1] {
             let input = plane * h * w, output = plane * height * width
