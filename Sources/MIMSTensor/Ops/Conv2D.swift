@@ -35,15 +35,11 @@ public enum Conv2D {
                     for image in 0..<n {
                         let input = xs.baseAddress! + image * c * h * w
                         let output = ys.baseAddress! + image * o * pixels
-                        if direct {
+                        // The GEMM's right operand: the image itself for a plain 1x1, else its columns.
+                        cols.withUnsafeMutableBufferPointer { buffer in
+                            if !direct { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: buffer.baseAddress!) }
                             sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
-                                  b: input, ldb: pixels, beta: 0, c: output, ldc: pixels)
-                        } else {
-                            cols.withUnsafeMutableBufferPointer { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: $0.baseAddress!) }
-                            cols.withUnsafeBufferPointer { cs in
-                                sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
-                                      b: cs.baseAddress!, ldb: pixels, beta: 0, c: output, ldc: pixels)
-                            }
+                                  b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 0, c: output, ldc: pixels)
                         }
                         if let bias {
                             for channel in 0..<o {
@@ -79,23 +75,17 @@ public enum Conv2D {
                                 let input = xs.baseAddress! + image * c * h * w
                                 let gy = gys.baseAddress! + image * o * pixels
                                 let gx = gxs.baseAddress! + image * c * h * w
-                                if direct {
-                                    // gW += gY · Xᵀ ; gX = Wᵀ · gY
+                                // gW += gY · colsᵀ ; gCols = Wᵀ · gY, scattered back by col2im (for a plain
+                                // 1x1 the image is its own columns and gCols is gX).
+                                cols.withUnsafeMutableBufferPointer { buffer in
+                                    if !direct { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: buffer.baseAddress!) }
                                     sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
-                                          b: input, ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
+                                          b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
+                                }
+                                gradCols.withUnsafeMutableBufferPointer { gcs in
                                     sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
-                                          b: gy, ldb: pixels, beta: 0, c: gx, ldc: pixels)
-                                } else {
-                                    cols.withUnsafeMutableBufferPointer { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: $0.baseAddress!) }
-                                    cols.withUnsafeBufferPointer { cs in
-                                        sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
-                                              b: cs.baseAddress!, ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
-                                    }
-                                    gradCols.withUnsafeMutableBufferPointer { gcs in
-                                        sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
-                                              b: gy, ldb: pixels, beta: 0, c: gcs.baseAddress!, ldc: pixels)
-                                        col2im(gcs.baseAddress!, c, h, w, kh, kw, oh, ow, geometry, into: gx)
-                                    }
+                                          b: gy, ldb: pixels, beta: 0, c: direct ? gx : gcs.baseAddress!, ldc: pixels)
+                                    if !direct { col2im(gcs.baseAddress!, c, h, w, kh, kw, oh, ow, geometry, into: gx) }
                                 }
                                 if gradB != nil {
                                     for channel in 0..<o {
