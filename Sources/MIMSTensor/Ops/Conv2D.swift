@@ -106,44 +106,38 @@ public enum Conv2D {
     /// Rows (channel, ky, kx) × columns (output pixel) of input samples; zero where padded.
     static func im2col(_ input: UnsafePointer<Float>, _ c: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int,
                        _ g: Conv2DGeometry, into cols: UnsafeMutablePointer<Float>) {
-        var row = 0
-        for channel in 0..<c {
-            let plane = input + channel * h * w
-            for ky in 0..<kh {
-                for kx in 0..<kw {
-                    let target = cols + row * oh * ow
-                    for oy in 0..<oh {
-                        let iy = oy * g.stride - g.padding + ky * g.dilation
-                        if iy < 0 || iy >= h {
-                            for ox in 0..<ow { target[oy * ow + ox] = 0 }
-                            continue
-                        }
-                        for ox in 0..<ow {
-                            let ix = ox * g.stride - g.padding + kx * g.dilation
-                            target[oy * ow + ox] = ix >= 0 && ix < w ? plane[iy * w + ix] : 0
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
+        walk(cols, UnsafeMutablePointer(mutating: input), c, h, w, kh, kw, oh, ow, g, gather: true)
     }
 
     /// The adjoint of im2col: adds each column entry back to the input sample it came from.
     static func col2im(_ cols: UnsafePointer<Float>, _ c: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int,
                        _ g: Conv2DGeometry, into input: UnsafeMutablePointer<Float>) {
+        walk(UnsafeMutablePointer(mutating: cols), input, c, h, w, kh, kw, oh, ow, g, gather: false)
+    }
+
+    /// Visits every (column entry, input sample) pair of the convolution once: gathers input
+    /// samples into the columns (zeros for padding), or scatters column entries back onto the
+    /// input. `gather` is constant per call, so the branch inside stays out of the way.
+    @inline(__always)
+    private static func walk(_ cols: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>, _ c: Int, _ h: Int, _ w: Int,
+                             _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int, _ g: Conv2DGeometry, gather: Bool) {
         var row = 0
         for channel in 0..<c {
             let plane = input + channel * h * w
             for ky in 0..<kh {
                 for kx in 0..<kw {
-                    let source = cols + row * oh * ow
+                    let column = cols + row * oh * ow
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + ky * g.dilation
-                        if iy < 0 || iy >= h { continue }
+                        let inside = iy >= 0 && iy < h
                         for ox in 0..<ow {
                             let ix = ox * g.stride - g.padding + kx * g.dilation
-                            if ix >= 0 && ix < w { plane[iy * w + ix] += source[oy * ow + ox] }
+                            let valid = inside && ix >= 0 && ix < w
+                            if gather {
+                                column[oy * ow + ox] = valid ? plane[iy * w + ix] : 0
+                            } else if valid {
+                                plane[iy * w + ix] += column[oy * ow + ox]
+                            }
                         }
                     }
                     row += 1
