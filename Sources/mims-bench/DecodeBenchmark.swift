@@ -61,18 +61,8 @@ enum DecodeBenchmark {
             best = min(best, time.perf_counter() - t)
         print(best)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path, String(iterations), String(max(1, repeats))]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let elapsed = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        else { return nil }
+        guard let output = pythonOutput(["-c", script, path, String(iterations), String(max(1, repeats))]),
+              let elapsed = Double(output) else { return nil }
         return megapixels * Double(iterations) / elapsed
     }
 }

@@ -32,6 +32,23 @@ enum CodecResult {
                             samples: samples, conversions: .init(rawValue: image.flags))
     }
 
+    /// Runs a whole-buffer C decoder and turns its result into a DecodedImage or an ImageError.
+    static func decode(
+        _ bytes: [UInt8], file: String, limits: DecodeLimits, expansion: Int,
+        with decoder: (UnsafePointer<UInt8>?, Int, mims_decode_limits, UnsafeMutablePointer<mims_image>, UnsafeMutablePointer<CChar>, Int) -> Int32
+    ) throws -> DecodedImage {
+        var image = mims_image()
+        var message = [CChar](repeating: 0, count: messageCapacity)
+        let bounds = Self.limits(limits, fileSize: bytes.count, expansion: expansion)
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            message.withUnsafeMutableBufferPointer { text in
+                decoder(buffer.baseAddress, buffer.count, bounds, &image, text.baseAddress!, text.count)
+            }
+        }
+        guard status == MIMS_CODEC_OK else { throw error(status, message: message, file: file) }
+        return take(&image)
+    }
+
     static func limits(_ limits: DecodeLimits, fileSize: Int, expansion: Int) -> mims_decode_limits {
         let bound = limits.bound(fileSize: fileSize, expansion: expansion)
         return mims_decode_limits(max_pixels: bound.pixels, max_output_bytes: bound.bytes)
