@@ -1,4 +1,7 @@
 import MIMSCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import MIMSTensor
 
 /// torchvision's ResNet-18/34/50/101 without the classifier ("ResNet without FC"), on a tape, with
@@ -75,7 +78,7 @@ public struct ResNetTrunk: Sendable {
     static func gaussian(_ random: inout SplitMix64) -> Double {
         // Box-Muller.
         let u = max(random.unit(), 1e-300), v = random.unit()
-        return (-2 * LibMath.log(u)).squareRoot() * LibMath.cos(2 * Double.pi * v)
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 
     /// Loads every trunk tensor from a safetensors file (a timm `model.safetensors` or a converted
@@ -134,11 +137,3 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-enum LibMath {
-    static func log(_ x: Double) -> Double { Glibc.log(x) }
-    static func cos(_ x: Double) -> Double { Glibc.cos(x) }
-}
-#endif

@@ -45,14 +45,3 @@ public struct SplitsFile: Equatable, Sendable {
                           straddlingPatients: object["straddling_patients"] as? [String] ?? [])
     }
 }
-
-/// Whole-file writes that are never seen half done: `.part`, fsync, rename, fsync folder.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let part = path + ".part"
-        guard FileManager.default.createFile(atPath: part, contents: data) else {
-            throw ShardError.io(path: part, operation: "write", reason: "cannot create file")
-        }
-        try FileDurability.publish(part, as: path)
-    }
-}

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,4 +45,15 @@ public enum FileDurability {
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Whole-file writes that are never seen half done: `.part`, fsync, rename, fsync folder.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws {
+        let part = path + ".part"
+        guard FileManager.default.createFile(atPath: part, contents: data) else {
+            throw ShardError.io(path: part, operation: "write", reason: "cannot create file")
+        }
+        try FileDurability.publish(part, as: path)
+    }
 }

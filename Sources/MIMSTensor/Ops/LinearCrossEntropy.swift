@@ -1,4 +1,7 @@
 import MIMSBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A linear layer (y = x Wᵀ + b) and the mean softmax cross-entropy of its logits.
 public enum Linear {
@@ -48,9 +51,9 @@ public enum SoftmaxCrossEntropy {
         for row in 0..<n {
             let values = logits.values[row * classes..<(row + 1) * classes].map(Double.init)
             let top = values.max()!
-            let exps = values.map { LibM.exp($0 - top) }
+            let exps = values.map { exp($0 - top) }
             let sum = exps.reduce(0, +)
-            total += -(values[labels[row]] - top - LibM.log(sum))
+            total += -(values[labels[row]] - top - log(sum))
             for j in 0..<classes {
                 grad.values[row * classes + j] = Float((exps[j] / sum - (j == labels[row] ? 1 : 0)) / Double(n))
             }
@@ -58,11 +61,3 @@ public enum SoftmaxCrossEntropy {
         return (Float(total / Double(n)), grad)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-enum LibM {
-    static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    static func log(_ x: Double) -> Double { Glibc.log(x) }
-}
-#endif
