@@ -19,6 +19,10 @@ public final class Tape {
     /// Training mode: batch statistics in BatchNorm, running statistics updated.
     public let training: Bool
 
+    /// Prepended to every parameter name this tape reads (say "backbone." or "head."), so one
+    /// store holds a whole model under its checkpoint names while blocks use local names.
+    public var namePrefix = ""
+
     public init(store: ParameterStore? = nil, training: Bool = true) {
         self.store = store
         self.training = training
@@ -31,7 +35,8 @@ public final class Tape {
     public func variable(_ tensor: Tensor) -> Variable { add(tensor, gradient: true) }
 
     /// The store's parameter `name`, on the tape once however often it is used.
-    public func parameter(_ name: String) -> Variable {
+    public func parameter(_ localName: String) -> Variable {
+        let name = namePrefix + localName
         if let id = parameterIDs[name] { return Variable(id: id) }
         guard let tensor = store?.tensors[name] else { preconditionFailure("no parameter '\(name)' in the store") }
         let variable = add(tensor, gradient: true)
@@ -44,8 +49,12 @@ public final class Tape {
     /// The gradient after ``backward(from:seed:)``; nil when nothing flowed into it.
     public func gradient(_ variable: Variable) -> Tensor? { gradients[variable.id] }
 
-    /// The gradient of the store's parameter `name`.
+    /// The gradient of the store's parameter `name`;
+    /// `name` is the full name, prefix included.
     public func gradient(of name: String) -> Tensor? { parameterIDs[name].flatMap { gradients[$0] } }
+
+    /// Forgets every gradient, so a second ``backward(from:seed:)`` (say, for a heatmap) starts clean.
+    public func clearGradients() { gradients.removeAll(keepingCapacity: true) }
 
     /// Names of the store's parameters used on this tape.
     public var parameterNames: [String] { parameterIDs.keys.sorted() }
@@ -110,6 +119,7 @@ extension Tape {
     public func batchNorm(_ x: Variable, prefix: String, momentum: Float = 0.1, eps: Float = 1e-5) -> Variable {
         let weight = parameter(prefix + ".weight"), bias = parameter(prefix + ".bias")
         guard let store else { preconditionFailure("batchNorm needs a parameter store") }
+        let prefix = namePrefix + prefix
         let ws = value(weight), bs = value(bias)
         if !training {
             let y = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,

@@ -98,3 +98,54 @@ struct GradientCheckTests {
         Self.check({ loss(x, w, $0) }, at: b, gradY: one, analytic: grads.gradBias, seed: 31)
     }
 }
+
+/// Finite-difference checks of the bag and shape ops on the tape.
+struct TapeGradientCheckTests {
+    /// Runs `build` on a fresh tape with `x` as variable; returns Σ gY·output.
+    static func objective(_ x: Tensor, _ gy: Tensor, _ build: (Tape, Tape.Variable) -> Tape.Variable) -> Tensor {
+        let tape = Tape()
+        return tape.value(build(tape, tape.variable(x)))
+    }
+
+    static func checkOp(_ x: Tensor, seed: UInt64, _ build: @escaping (Tape, Tape.Variable) -> Tape.Variable) {
+        let tape = Tape()
+        let vx = tape.variable(x)
+        let y = build(tape, vx)
+        let gy = GradientCheckTests.random(tape.value(y).shape, seed: seed)
+        tape.backward(from: y, seed: gy)
+        let analytic = tape.gradient(vx) ?? Tensor.zeros(x.shape)
+        GradientCheckTests.check({ objective($0, gy, build) }, at: x, gradY: gy, analytic: analytic, seed: seed + 1)
+    }
+
+    /// Values spread far apart so a small step never changes which ones top-k selects.
+    static func spread(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SplitMix64(seed: seed)
+        var values = (0..<shape.reduce(1, *)).map { Float($0) * 0.25 - 3 }
+        values.shuffle(using: &generator)
+        return Tensor(shape: shape, values: values)
+    }
+
+    @Test func bagPools() {
+        let x = Self.spread([5, 3, 3, 2], seed: 40)
+        let theta = Tensor(shape: [4], values: [0.3, -0.2, 0.1, -0.7])
+        for aggregation in [BagAggregation.topK(4), .mean, .max] {
+            Self.checkOp(x, seed: 41) { tape, v in
+                // Two "scales": the map itself and a slice-resized copy share channels and slices.
+                let small = tape.resize(v, height: 2, width: 1)
+                return tape.bagPool([v, small], bagSizes: [2, 3], aggregation: aggregation, theta: tape.constant(theta))
+            }
+        }
+        // θ's gradient.
+        Self.checkOp(theta, seed: 43) { tape, t in tape.bagPool([tape.constant(x)], bagSizes: [1, 4], aggregation: .topK(4), theta: t) }
+    }
+
+    @Test func shapeOps() {
+        let x = GradientCheckTests.random([4, 3, 2, 2], seed: 50)
+        Self.checkOp(x, seed: 51) { tape, v in tape.concatChannels([v, tape.slice(v, rows: 0..<4), tape.relu(v)]) }
+        Self.checkOp(x, seed: 52) { tape, v in tape.concatRows([tape.slice(v, rows: 1..<3), tape.slice(v, rows: 0..<2)]) }
+        Self.checkOp(x, seed: 53) { tape, v in tape.mean(tape.globalAveragePool(v)) }
+        let scale = GradientCheckTests.random([2, 5], seed: 54)
+        Self.checkOp(x, seed: 55) { tape, v in tape.scaleChannels(v, by: tape.constant(scale), row: 1, offset: 2) }
+        Self.checkOp(scale, seed: 56) { tape, s in tape.scaleChannels(tape.constant(x), by: s, row: 1, offset: 1) }
+    }
+}
