@@ -57,7 +57,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-train", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore", "MIMSTensor", "MIMSModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [

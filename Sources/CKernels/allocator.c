@@ -3,12 +3,19 @@
 #include <malloc.h>
 #endif
 
-void mims_tune_allocator(size_t mmap_threshold, size_t trim_threshold) {
+int mims_tune_allocator(size_t mmap_threshold, size_t trim_threshold, int use_mmap) {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
-    mallopt(M_TRIM_THRESHOLD, (int)trim_threshold);
+    int ok = 1;
+    /* glibc caps the mmap threshold at 32 MiB on 64-bit; above that mallopt refuses. */
+    if (use_mmap) ok &= mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
+    else ok &= mallopt(M_MMAP_MAX, 0);
+    /* -1 turns trimming off (glibc reads the int as size_t). */
+    ok &= mallopt(M_TRIM_THRESHOLD, trim_threshold > 0x7fffffff ? -1 : (int)trim_threshold);
+    return ok;
 #else
     (void)mmap_threshold;
     (void)trim_threshold;
+    (void)use_mmap;
+    return 0;
 #endif
 }

@@ -12,7 +12,7 @@ public final class Tape {
     private var values: [Tensor] = []
     private var needsGradient: [Bool] = []
     private var records: [(output: Int, inputs: [Int], backward: (Tensor) -> [Tensor?])] = []
-    private var gradients: [Int: Tensor] = [:]
+    private var gradients: [Tensor?] = []
     private var parameterIDs: [String: Int] = [:]
     /// The store whose parameters this tape reads and whose running statistics it updates.
     public let store: ParameterStore?
@@ -47,11 +47,11 @@ public final class Tape {
     public func value(_ variable: Variable) -> Tensor { values[variable.id] }
 
     /// The gradient after ``backward(from:seed:)``; nil when nothing flowed into it.
-    public func gradient(_ variable: Variable) -> Tensor? { gradients[variable.id] }
+    public func gradient(_ variable: Variable) -> Tensor? { variable.id < gradients.count ? gradients[variable.id] : nil }
 
     /// The gradient of the store's parameter `name`;
     /// `name` is the full name, prefix included.
-    public func gradient(of name: String) -> Tensor? { parameterIDs[name].flatMap { gradients[$0] } }
+    public func gradient(of name: String) -> Tensor? { parameterIDs[name].flatMap { $0 < gradients.count ? gradients[$0] : nil } }
 
     /// Forgets every gradient, so a second ``backward(from:seed:)`` (say, for a heatmap) starts clean.
     public func clearGradients() { gradients.removeAll(keepingCapacity: true) }
@@ -69,16 +69,27 @@ public final class Tape {
     }
 
     /// Reverse pass from `output` with d(loss)/d(output) = `seed` (ones for a scalar loss).
-    public func backward(from output: Variable, seed: Tensor? = nil) {
+    /// Intermediate results' gradients are dropped as soon as they are consumed, except those in
+    /// `keeping` (a heatmap's layer); inputs and parameters keep theirs.
+    public func backward(from output: Variable, seed: Tensor? = nil, keeping: Set<Variable> = []) {
+        gradients = Array(repeating: nil, count: values.count)
         gradients[output.id] = seed ?? Tensor(shape: values[output.id].shape, values: [Float](repeating: 1, count: values[output.id].count))
         for record in records.reversed() {
             guard let gradient = gradients[record.output] else { continue }
+            // An intermediate's gradient is dead once its producer has consumed it.
+            if record.output != output.id && !keeping.contains(Variable(id: record.output)) { gradients[record.output] = nil }
             let inputGradients = record.backward(gradient)
             for (input, grad) in zip(record.inputs, inputGradients) {
                 guard let grad, needsGradient[input] else { continue }
-                if var existing = gradients[input] {
-                    for i in 0..<existing.count { existing.values[i] += grad.values[i] }
-                    gradients[input] = existing
+                if gradients[input] != nil {
+                    gradients[input]!.values.withUnsafeMutableBufferPointer { total in
+                        grad.values.withUnsafeBufferPointer { g in
+                            let (t, a) = (SendablePointer(total.baseAddress!), SendablePointer(g.baseAddress!))
+                            ElementwiseParallel.run(total.count) { range in
+                                for i in range { t.pointer[i] += a.pointer[i] }
+                            }
+                        }
+                    }
                 } else {
                     gradients[input] = grad
                 }
@@ -154,7 +165,18 @@ extension Tape {
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         let (x, y) = (value(a), value(b))
         precondition(x.shape == y.shape, "add: shapes \(x.shape) and \(y.shape)")
-        return record([a, b], output: Tensor(shape: x.shape, values: zip(x.values, y.values).map(+))) { gy in [gy, gy] }
+        var sum = Tensor.uninitialized(x.shape)
+        x.values.withUnsafeBufferPointer { xs in
+            y.values.withUnsafeBufferPointer { ys in
+                sum.values.withUnsafeMutableBufferPointer { out in
+                    let (a, b, c) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!), SendablePointer(out.baseAddress!))
+                    ElementwiseParallel.run(out.count) { range in
+                        for i in range { c.pointer[i] = a.pointer[i] + b.pointer[i] }
+                    }
+                }
+            }
+        }
+        return record([a, b], output: sum) { gy in [gy, gy] }
     }
 
     public func maxPool(_ x: Variable, kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> Variable {

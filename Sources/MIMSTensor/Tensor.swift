@@ -14,6 +14,12 @@ public struct Tensor: Equatable, Sendable {
         Tensor(shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values the caller overwrites entirely before reading (skips the zero fill).
+    public static func uninitialized(_ shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, values: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
+    }
+
     public var count: Int { values.count }
     public var rank: Int { shape.count }
 

@@ -26,7 +26,9 @@ void mims_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 void mims_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t blocks);
 
 /// glibc allocator thresholds (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD); no-op elsewhere.
-void mims_tune_allocator(size_t mmap_threshold, size_t trim_threshold);
+/* Allocator tuning (glibc mallopt); returns 1 when every setting was accepted. use_mmap = 0 serves
+   every block from the heap so freed blocks of any size are reused. */
+int mims_tune_allocator(size_t mmap_threshold, size_t trim_threshold, int use_mmap);
 
 /// Which vector path the kernels use here: 512, 256 or 0 (scalar).
 int mims_kernels_vector_width(void);

@@ -1,4 +1,7 @@
 import MIMSBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// 2D convolution as PyTorch's `F.conv2d` (cross-correlation, NCHW, OIHW weights): forward and
 /// backward through im2col and sgemm; a 1x1, stride-1, unpadded convolution is a plain GEMM.
@@ -38,8 +41,8 @@ public enum Conv2D {
                         // The GEMM's right operand: the image itself for a plain 1x1, else its columns.
                         cols.withUnsafeMutableBufferPointer { buffer in
                             if !direct { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: buffer.baseAddress!) }
-                            sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
-                                  b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 0, c: output, ldc: pixels)
+                            ConvGEMMClock.timed { sgemm(transposeA: false, transposeB: false, m: o, n: pixels, k: k, alpha: 1, a: ws.baseAddress!, lda: k,
+                                  b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 0, c: output, ldc: pixels) }
                         }
                         if let bias {
                             for channel in 0..<o {
@@ -79,12 +82,12 @@ public enum Conv2D {
                                 // 1x1 the image is its own columns and gCols is gX).
                                 cols.withUnsafeMutableBufferPointer { buffer in
                                     if !direct { im2col(input, c, h, w, kh, kw, oh, ow, geometry, into: buffer.baseAddress!) }
-                                    sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
-                                          b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k)
+                                    ConvGEMMClock.timed { sgemm(transposeA: false, transposeB: true, m: o, n: k, k: pixels, alpha: 1, a: gy, lda: pixels,
+                                          b: direct ? input : UnsafePointer(buffer.baseAddress!), ldb: pixels, beta: 1, c: gws.baseAddress!, ldc: k) }
                                 }
                                 gradCols.withUnsafeMutableBufferPointer { gcs in
-                                    sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
-                                          b: gy, ldb: pixels, beta: 0, c: direct ? gx : gcs.baseAddress!, ldc: pixels)
+                                    ConvGEMMClock.timed { sgemm(transposeA: true, transposeB: false, m: k, n: pixels, k: o, alpha: 1, a: ws.baseAddress!, lda: k,
+                                          b: gy, ldb: pixels, beta: 0, c: direct ? gx : gcs.baseAddress!, ldc: pixels) }
                                     if !direct { col2im(gcs.baseAddress!, c, h, w, kh, kw, oh, ow, geometry, into: gx) }
                                 }
                                 if gradB != nil {
@@ -144,5 +147,21 @@ public enum Conv2D {
                 }
             }
         }
+    }
+}
+
+/// Time spent inside the convolutions' sgemm calls, for `mims-train bench` (off unless enabled).
+public enum ConvGEMMClock {
+    nonisolated(unsafe) public static var enabled = false
+    nonisolated(unsafe) public static var seconds = 0.0
+
+    @inline(__always)
+    static func timed(_ body: () -> Void) {
+        guard enabled else { return body() }
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        body()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        seconds += Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
     }
 }

@@ -43,10 +43,30 @@ public enum MaxPool2D {
 
 public enum ReLU {
     public static func forward(_ x: Tensor) -> Tensor {
-        Tensor(shape: x.shape, values: x.values.map { max(0, $0) })
+        var y = Tensor.uninitialized(x.shape)
+        x.values.withUnsafeBufferPointer { xs in
+            y.values.withUnsafeMutableBufferPointer { ys in
+                let (input, output) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!))
+                ElementwiseParallel.run(xs.count) { range in
+                    for i in range { output.pointer[i] = max(0, input.pointer[i]) }
+                }
+            }
+        }
+        return y
     }
 
     public static func backward(_ gradY: Tensor, output: Tensor) -> Tensor {
-        Tensor(shape: gradY.shape, values: zip(gradY.values, output.values).map { $1 > 0 ? $0 : 0 })
+        var gx = Tensor.uninitialized(gradY.shape)
+        gradY.values.withUnsafeBufferPointer { gys in
+            output.values.withUnsafeBufferPointer { ys in
+                gx.values.withUnsafeMutableBufferPointer { gxs in
+                    let (g, y, out) = (SendablePointer(gys.baseAddress!), SendablePointer(ys.baseAddress!), SendablePointer(gxs.baseAddress!))
+                    ElementwiseParallel.run(gys.count) { range in
+                        for i in range { out.pointer[i] = y.pointer[i] > 0 ? g.pointer[i] : 0 }
+                    }
+                }
+            }
+        }
+        return gx
     }
 }
