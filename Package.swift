@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSTensor", dependencies: ["MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
+        .target(name: "MIMSTrain", dependencies: ["MIMSModels", "MIMSTensor", "MIMSShards", "MIMSIngest", "MIMSCore"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
@@ -57,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-train", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore", "MIMSTensor", "MIMSModels",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore", "MIMSTensor", "MIMSModels", "MIMSTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSTensorTests", dependencies: ["MIMSTensor", "MIMSModels", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSTrainTests", dependencies: ["MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSTestSupport"]),
     ]

@@ -78,9 +78,9 @@ public struct MIMSHead: Sendable, Equatable {
         guard !groups.isEmpty else { return shapes }
         shapes["msconv.sw"] = [branches.count, features]
         for (g, group) in groups.enumerated() {
-            let sources = Set(branches(of: group).map { branches[$0].source })
-            precondition(sources.count == 1, "a group's branches must share one primary map")
-            shapes["msconv.convs.\(g).weight"] = [group.channels, inputChannels[sources.first!], group.kernel, group.kernel]
+            // Shared weights: every map a group's branches view has the same channels.
+            let source = branches[branches(of: group)[0]].source
+            shapes["msconv.convs.\(g).weight"] = [group.channels, inputChannels[source], group.kernel, group.kernel]
             shapes["msconv.convs.\(g).bias"] = [group.channels]
             for i in branches(of: group) {
                 let p = "msconv.bns.\(i).\(g)."

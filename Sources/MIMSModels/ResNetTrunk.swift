@@ -106,6 +106,13 @@ public struct ResNetTrunk: Sendable {
 
     /// conv1 - bn1 - relu - maxpool - layer1 ... up to `lastLayer` (4 for layer4, 3 for layer3).
     public func forward(_ tape: Tape, _ x: Tape.Variable, lastLayer: Int = 4) -> Tape.Variable {
+        forward(tape, x, outputs: [lastLayer])[0]
+    }
+
+    /// The outputs of the given layers (1-based, ascending), running only as far as the last one.
+    public func forward(_ tape: Tape, _ x: Tape.Variable, outputs layers: [Int]) -> [Tape.Variable] {
+        let lastLayer = layers.max() ?? 4
+        var collected: [Tape.Variable] = []
         var out = tape.conv2d(x, weight: tape.parameter("conv1.weight"), geometry: Conv2DGeometry(stride: 2, padding: 3))
         out = tape.maxPool(tape.relu(tape.batchNorm(out, prefix: "bn1")))
         var inputs = 64
@@ -119,8 +126,9 @@ public struct ResNetTrunk: Sendable {
                     : ResNetBlocks.basic(tape, out, prefix: prefix, stride: stride, downsample: downsample)
                 inputs = outputs
             }
+            if layers.contains(layer + 1) { collected.append(out) }
         }
-        return out
+        return collected
     }
 }
 

@@ -23,23 +23,27 @@ public final class Tape {
     /// store holds a whole model under its checkpoint names while blocks use local names.
     public var namePrefix = ""
 
-    public init(store: ParameterStore? = nil, training: Bool = true) {
+    /// False for inference: nothing is recorded for a backward pass and parameters are constants.
+    public let recordsGradients: Bool
+
+    public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true) {
         self.store = store
         self.training = training
+        self.recordsGradients = recordsGradients
     }
 
     /// A value that needs no gradient.
     public func constant(_ tensor: Tensor) -> Variable { add(tensor, gradient: false) }
 
     /// A value whose gradient is wanted (an input or a free parameter).
-    public func variable(_ tensor: Tensor) -> Variable { add(tensor, gradient: true) }
+    public func variable(_ tensor: Tensor) -> Variable { add(tensor, gradient: recordsGradients) }
 
     /// The store's parameter `name`, on the tape once however often it is used.
     public func parameter(_ localName: String) -> Variable {
         let name = namePrefix + localName
         if let id = parameterIDs[name] { return Variable(id: id) }
         guard let tensor = store?.tensors[name] else { preconditionFailure("no parameter '\(name)' in the store") }
-        let variable = add(tensor, gradient: true)
+        let variable = add(tensor, gradient: recordsGradients)
         parameterIDs[name] = variable.id
         return variable
     }

@@ -7,6 +7,13 @@ public struct ManifestError: Error, CustomStringConvertible, Equatable, Sendable
     public var line: Int
     public var expected: String
 
+    public init(file: String, key: String, line: Int, expected: String) {
+        self.file = file
+        self.key = key
+        self.line = line
+        self.expected = expected
+    }
+
     public var description: String {
         "\(file):\(line > 0 ? "\(line):" : "") '\(key)': \(expected)"
     }

@@ -1,0 +1,49 @@
+import Foundation
+import MIMSShards
+
+/// The records of one split of a shard folder (`DIR/<split>-NNNNN.h5`), readable by index.
+public final class ShardDataset: @unchecked Sendable {
+    public struct Record: Sendable {
+        public var shard: Int
+        public var index: Int
+        public var info: ShardRecordInfo
+    }
+
+    public let folder: String
+    public let split: String
+    public let kind: DatasetKind
+    public let dataset: String
+    public let frameShape: FrameShape
+    public let records: [Record]
+    private let readers: [ShardReader]
+    private let lock = NSLock()
+
+    public init(folder: String, split: String) throws {
+        self.folder = folder
+        self.split = split
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix(split + "-") && $0.hasSuffix(".h5") }.sorted()
+        guard !names.isEmpty else { throw TrainingError.noShards(folder: folder, split: split) }
+        readers = try names.map { try ShardReader(path: folder + "/" + $0) }
+        let first = readers[0]
+        for reader in readers.dropFirst() where reader.header.kind != first.header.kind || reader.frameShape != first.frameShape {
+            throw TrainingError.inconsistentShards(path: reader.path, reason: "kind \(reader.header.kind.rawValue), frames \(reader.frameShape) differ from \(first.path)")
+        }
+        kind = first.header.kind
+        dataset = first.header.dataset
+        frameShape = first.frameShape
+        records = readers.enumerated().flatMap { shard, reader in
+            reader.records.enumerated().map { Record(shard: shard, index: $0.offset, info: $0.element) }
+        }
+    }
+
+    /// `count` frames of record `index` starting at its frame `first`.
+    public func frames(ofRecord index: Int, first: Int, count: Int) throws -> [UInt8] {
+        let record = records[index]
+        lock.lock()
+        defer { lock.unlock() }
+        return try readers[record.shard].frames(start: record.info.frameStart + first, count: count)
+    }
+
+    public var labels: [Int] { records.map { Int($0.info.label) } }
+}

@@ -1,0 +1,50 @@
+/// Classification metrics on class-1 scores.
+public enum Metrics {
+    /// Area under the ROC curve: the probability that a random positive scores above a random
+    /// negative, ties counting one half (Mann-Whitney U with mid-ranks). Nil without both classes.
+    public static func auroc(scores: [Double], labels: [Int]) -> Double? {
+        precondition(scores.count == labels.count)
+        let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
+        guard positives > 0, negatives > 0 else { return nil }
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        var rankSum = 0.0
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            let midRank = Double(i + j) / 2 + 1
+            for k in i...j where labels[order[k]] == 1 { rankSum += midRank }
+            i = j + 1
+        }
+        return (rankSum - Double(positives * (positives + 1)) / 2) / Double(positives * negatives)
+    }
+
+    /// Share of records whose predicted class (score >= threshold means 1) equals the label.
+    public static func accuracy(scores: [Double], labels: [Int], threshold: Double = 0.5) -> Double {
+        guard !scores.isEmpty else { return 0 }
+        return Double(zip(scores, labels).filter { ($0 >= threshold ? 1 : 0) == $1 }.count) / Double(scores.count)
+    }
+
+    /// [[true negatives, false positives], [false negatives, true positives]] at `threshold`.
+    public static func confusion(scores: [Double], labels: [Int], threshold: Double = 0.5) -> [[Int]] {
+        var m = [[0, 0], [0, 0]]
+        for (s, l) in zip(scores, labels) { m[l == 1 ? 1 : 0][s >= threshold ? 1 : 0] += 1 }
+        return m
+    }
+
+    /// ROC points (false-positive rate, true-positive rate) from the highest threshold down.
+    public static func rocCurve(scores: [Double], labels: [Int]) -> [(fpr: Double, tpr: Double)] {
+        let positives = Double(labels.filter { $0 == 1 }.count), negatives = Double(labels.count) - positives
+        guard positives > 0, negatives > 0 else { return [] }
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var points = [(0.0, 0.0)], tp = 0.0, fp = 0.0, i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            for k in i...j { if labels[order[k]] == 1 { tp += 1 } else { fp += 1 } }
+            points.append((fp / negatives, tp / positives))
+            i = j + 1
+        }
+        return points
+    }
+}

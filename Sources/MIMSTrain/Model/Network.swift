@@ -1,0 +1,134 @@
+import MIMSModels
+import MIMSTensor
+
+/// A whole model of MODEL.md's table: a ResNet trunk (parameters under `backbone.`) and a
+/// ``MIMSHead`` (under `head.`), with the variant's input pyramid, feature layers and scoring.
+public struct Network: Sendable {
+    public let pipeline: Pipeline
+    public let trunk: ResNetTrunk
+    public let head: MIMSHead
+    /// Input resize factors; [1] except for the pyramid variants.
+    public let pyramid: [Double]
+    /// Trunk layers the head reads (1-based).
+    public let featureLayers: [Int]
+
+    public init(_ pipeline: Pipeline) {
+        self.pipeline = pipeline
+        let depth: ResNetTrunk.Depth = pipeline.variant == .resnet34Scratch ? .resnet34 : pipeline.depth
+        trunk = ResNetTrunk(depth)
+        let layer = pipeline.featureLayer
+        let channels = trunk.channels(afterLayer: layer)
+        let aggregation: BagAggregation = switch pipeline.aggregation {
+        case .topK(let k): .topK(k)
+        case .mean: .mean
+        case .max: .max
+        case .maxInstance: .topK(5)
+        }
+        let kernelGroups = pipeline.kernels.map { MIMSHead.Group(kernel: $0[0], channels: $0[1]) }
+        let total = pipeline.kernels.reduce(0) { $0 + $1[1] }
+        let single3x3 = [MIMSHead.Group(kernel: 3, channels: total)]
+        var pyramid = [1.0], layers = [layer]
+        let head: MIMSHead
+        switch pipeline.variant {
+        case .mims, .mimsPatchcls:
+            head = MIMSHead(inputChannels: [channels], branches: pipeline.scales.map { .init(scale: $0) }, groups: kernelGroups, aggregation: aggregation)
+        case .miPre, .resnet34Scratch:
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: [], aggregation: aggregation)
+        case .pyramidMiPre:
+            pyramid = [0.5, 0.75, 1.0]
+            head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
+                            groups: [], aggregation: aggregation)
+        case .miPreConv, .miPreConvPatchcls:
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: single3x3, aggregation: aggregation)
+        case .mimsNoResizing:
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: kernelGroups, aggregation: aggregation)
+        case .pyramidMims:
+            pyramid = [0.5, 0.75, 1.0]
+            head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
+                            groups: kernelGroups, aggregation: aggregation)
+        case .miPreTrident:
+            head = MIMSHead(inputChannels: [channels], branches: (1...3).map { .init(scale: 1, dilation: $0) }, groups: single3x3,
+                            aggregation: aggregation)
+        case .featpyra45:
+            layers = [3, 4]
+            let half = max(1, total / 2)
+            head = MIMSHead(inputChannels: [trunk.channels(afterLayer: 3), trunk.channels(afterLayer: 4)],
+                            branches: [.init(source: 0, scale: 1), .init(source: 1, scale: 1)],
+                            groups: [.init(kernel: 3, channels: half, branches: [0]), .init(kernel: 3, channels: half, branches: [1])],
+                            aggregation: aggregation)
+        }
+        self.head = head
+        self.pyramid = pyramid
+        featureLayers = layers
+    }
+
+    /// Training treats every slice as a bag (patch classifiers, and max-instance pooling, whose
+    /// bag score is the max over per-slice probabilities).
+    public var slicesAreBags: Bool { pipeline.variant.isPatchClassifier || pipeline.aggregation == .maxInstance }
+
+    /// Every parameter and buffer with its checkpoint name and shape.
+    public func parameterShapes() -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        for (name, shape) in trunk.parameterShapes() { shapes["backbone." + name] = shape }
+        for (name, shape) in head.parameterShapes() { shapes["head." + name] = shape }
+        return shapes
+    }
+
+    public func initialize(_ store: ParameterStore, seed: UInt64) {
+        let backbone = ParameterStore(), headStore = ParameterStore()
+        trunk.initialize(backbone, seed: seed)
+        head.initialize(headStore, seed: seed &+ 0x9E37)
+        for (name, tensor) in backbone.tensors { store.tensors["backbone." + name] = tensor }
+        for (name, tensor) in headStore.tensors { store.tensors["head." + name] = tensor }
+    }
+
+    /// Loads the trunk from a torchvision/timm safetensors file (fc.* ignored).
+    public func loadBackbone(_ file: SafeTensorsFile, into store: ParameterStore) throws {
+        let backbone = ParameterStore()
+        try trunk.load(file, into: backbone)
+        for (name, tensor) in backbone.tensors { store.tensors["backbone." + name] = tensor }
+    }
+
+    /// The primary maps of a batch of slices [S, 3, H, W], one per pyramid level and feature layer.
+    public func primaryMaps(_ tape: Tape, _ input: Tape.Variable) -> [Tape.Variable] {
+        tape.namePrefix = "backbone."
+        defer { tape.namePrefix = "" }
+        let shape = tape.value(input).shape
+        var maps: [Tape.Variable] = []
+        for factor in pyramid {
+            let level = tape.resize(input, height: MIMSHead.scaled(shape[2], factor), width: MIMSHead.scaled(shape[3], factor))
+            maps += trunk.forward(tape, level, outputs: featureLayers)
+        }
+        return maps
+    }
+
+    /// Logits [bags, 2] for `bagSizes` (slices of each bag, in order).
+    public func logits(_ tape: Tape, _ input: Tape.Variable, bagSizes: [Int]) -> Tape.Variable {
+        logits(tape, maps: primaryMaps(tape, input), bagSizes: bagSizes)
+    }
+
+    /// Evaluation-mode logits with bounded memory: the trunk runs on `chunk` slices at a time
+    /// (running BatchNorm statistics make slices independent), each chunk on a tape of its own
+    /// that is freed before the next, then the head runs on the collected maps.
+    public func inferenceLogits(_ input: Tensor, store: ParameterStore, bagSizes: [Int], chunk: Int = 8) -> Tensor {
+        let slices = input.shape[0], perSlice = input.count / slices
+        var collected: [[Tensor]] = []
+        for start in stride(from: 0, to: slices, by: chunk) {
+            let end = min(start + chunk, slices)
+            let part = Tensor(shape: [end - start] + input.shape.dropFirst(), values: Array(input.values[start * perSlice..<end * perSlice]))
+            let tape = Tape(store: store, training: false, recordsGradients: false)
+            collected.append(primaryMaps(tape, tape.constant(part)).map(tape.value))
+        }
+        let tape = Tape(store: store, training: false, recordsGradients: false)
+        let maps = collected[0].indices.map { m in
+            tape.constant(Tensor(shape: [slices] + collected[0][m].shape.dropFirst(), values: collected.flatMap { $0[m].values }))
+        }
+        return tape.value(logits(tape, maps: maps, bagSizes: bagSizes))
+    }
+
+    public func logits(_ tape: Tape, maps: [Tape.Variable], bagSizes: [Int]) -> Tape.Variable {
+        tape.namePrefix = "head."
+        defer { tape.namePrefix = "" }
+        return head.forward(tape, maps, bagSizes: bagSizes)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import MIMSIngest
+import MIMSModels
+import MIMSTensor
+
+/// One training configuration (`pipelines/*.yaml`, docs/PIPELINES.md): the model variant, its
+/// backbone and head settings, the optimizer and the training schedule. Every key is checked;
+/// an unknown or misspelt key is an error naming it and its line.
+public struct Pipeline: Equatable, Sendable {
+    public enum Variant: String, CaseIterable, Sendable {
+        case mims, miPre = "mi-pre", pyramidMiPre = "pyramid-mi-pre", miPreConv = "mi-pre-conv"
+        case mimsNoResizing = "mims-noresizing", pyramidMims = "pyramid-mims", miPreTrident = "mi-pre-trident"
+        case featpyra45 = "featpyra-4-5", resnet34Scratch = "resnet34-scratch"
+        case mimsPatchcls = "mims-patchcls", miPreConvPatchcls = "mi-pre-conv-patchcls"
+
+        /// Each slice is its own bag in training; a volume's score is the mean of its slices'.
+        public var isPatchClassifier: Bool { self == .mimsPatchcls || self == .miPreConvPatchcls }
+    }
+
+    public enum Aggregation: Equatable, Sendable {
+        case topK(Int), mean, max, maxInstance
+    }
+
+    public enum OptimizerKind: String, Sendable { case sgd, adam }
+
+    public var name: String
+    public var variant: Variant
+    public var depth: ResNetTrunk.Depth
+    /// 3 or 4: the trunk ends at layer3 or layer4.
+    public var featureLayer: Int
+    public var inputSize: [Int]
+    public var kernels: [[Int]]
+    public var scales: [Double]
+    public var aggregation: Aggregation
+    public var optimizer: OptimizerKind
+    public var learningRate: Float
+    public var backboneLearningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    public var iterations: Int
+    /// Images per batch (2D) or volumes per iteration (3D).
+    public var batch: Int
+    public var slicesPerBag: ClosedRange<Int>
+    public var centralSlices: Int
+    public var classBalanced: Bool
+    public var evalEvery: Int
+    public var checkpointEvery: Int
+    public var evalSplit: String
+    /// The YAML text as read, stored in checkpoints.
+    public var text: String
+
+    public static func load(path: String) throws -> Pipeline {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ManifestError(file: path, key: "", line: 0, expected: "a readable pipeline file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Pipeline {
+        let top = try Field.document(text, file: file)
+        try top.allow(["name", "model", "backbone", "input_size", "msconv", "pooling", "optimizer", "training"])
+        let name = try top.required("name").string()
+        let variantField = try top.required("model")
+        guard let variant = Variant(rawValue: try variantField.string()) else {
+            throw variantField.error("one of \(Variant.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        let backbone = try top.required("backbone")
+        try backbone.allow(["depth", "feature_layer", "weights"])
+        let depthField = try backbone.required("depth")
+        guard let depth = ResNetTrunk.Depth(rawValue: try depthField.integer()) else { throw depthField.error("18, 34, 50 or 101") }
+        var featureLayer = 4
+        if let layer = try backbone.optional("feature_layer") {
+            switch try layer.string() {
+            case "layer3": featureLayer = 3
+            case "layer4": featureLayer = 4
+            default: throw layer.error("layer3 or layer4")
+            }
+        }
+        if let weights = try backbone.optional("weights"), !["imagenet", "none"].contains(try weights.string()) {
+            throw weights.error("imagenet (pass the file with --backbone-weights) or none")
+        }
+
+        let sizeField = try top.required("input_size")
+        let inputSize = try sizeField.integers()
+        guard inputSize.count == 2, inputSize.allSatisfy({ $0 >= 32 && $0 <= 4096 }) else { throw sizeField.error("[height, width], each 32...4096") }
+
+        var kernels: [[Int]] = [], scales: [Double] = [1]
+        if let msconv = try top.optional("msconv") {
+            try msconv.allow(["kernels", "scales"])
+            let kernelsField = try msconv.required("kernels")
+            guard let sequence = kernelsField.node.sequence, !sequence.isEmpty else { throw kernelsField.error("a list of [size, channels] pairs") }
+            kernels = try sequence.enumerated().map { index, node in
+                let pair = try Field(node: node, path: kernelsField.path + "[\(index)]", file: file).integers()
+                guard pair.count == 2, (1...7).contains(pair[0]), (1...4096).contains(pair[1]) else {
+                    throw kernelsField.error("[size 1...7, channels 1...4096] pairs such as [[2, 8], [3, 10]]")
+                }
+                return pair
+            }
+            let scalesField = try msconv.optional("scales")
+            scales = try scalesField?.numbers() ?? [0.5, 0.75, 1.0]
+            if let scalesField, scales.isEmpty || !scales.allSatisfy({ $0 > 0 && $0 <= 4 }) { throw scalesField.error("a list of factors in (0, 4]") }
+        }
+        let needsMSConv: Set<Variant> = [.mims, .miPreConv, .mimsNoResizing, .pyramidMims, .miPreTrident, .featpyra45, .mimsPatchcls, .miPreConvPatchcls]
+        if needsMSConv.contains(variant) && kernels.isEmpty {
+            throw top.missing("msconv", expected: "msconv.kernels for model \(variant.rawValue)")
+        }
+
+        var aggregation = Aggregation.topK(5)
+        if let pooling = try top.optional("pooling") {
+            try pooling.allow(["aggregation", "k"])
+            let k = try pooling.optional("k")?.integer() ?? 5
+            if k < 1 { throw try pooling.required("k").error("a whole number >= 1") }
+            switch try pooling.optional("aggregation")?.string() ?? "topk" {
+            case "topk": aggregation = .topK(k)
+            case "mean": aggregation = .mean
+            case "max": aggregation = .max
+            case "max-inst": aggregation = .maxInstance
+            default: throw try pooling.required("aggregation").error("topk, mean, max or max-inst")
+            }
+        }
+
+        let optimizerField = try top.optional("optimizer")
+        try optimizerField?.allow(["kind", "learning_rate", "backbone_learning_rate", "momentum", "weight_decay"])
+        let kindText = try optimizerField?.optional("kind")?.string() ?? "sgd"
+        guard let optimizer = OptimizerKind(rawValue: kindText) else { throw try optimizerField!.required("kind").error("sgd or adam") }
+        let learningRate = Float(try optimizerField?.optional("learning_rate")?.number() ?? 0.01)
+        let backboneLearningRate = Float(try optimizerField?.optional("backbone_learning_rate")?.number() ?? Double(learningRate) / 2)
+        let momentum = Float(try optimizerField?.optional("momentum")?.number() ?? 0.9)
+        let weightDecay = Float(try optimizerField?.optional("weight_decay")?.number() ?? 0)
+
+        let training = try top.optional("training")
+        try training?.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split"])
+        let iterations = try training?.optional("iterations")?.integer() ?? 1000
+        let batch = try training?.optional("batch")?.integer() ?? 1
+        var slices = 12...18
+        if let field = try training?.optional("slices") {
+            let pair = try field.integers()
+            guard pair.count == 2, pair[0] >= 1, pair[0] <= pair[1] else { throw field.error("[fewest, most] slices per bag, e.g. [12, 18]") }
+            slices = pair[0]...pair[1]
+        }
+        let central = try training?.optional("central_slices")?.integer() ?? 30
+        let evalSplit = try training?.optional("eval_split")?.string() ?? "val"
+        guard iterations >= 1, batch >= 1, central >= 1 else {
+            throw (training ?? top).error("iterations, batch and central_slices of at least 1")
+        }
+        return Pipeline(name: name, variant: variant, depth: depth, featureLayer: featureLayer, inputSize: inputSize, kernels: kernels,
+                        scales: scales, aggregation: aggregation, optimizer: optimizer, learningRate: learningRate,
+                        backboneLearningRate: backboneLearningRate, momentum: momentum, weightDecay: weightDecay, iterations: iterations,
+                        batch: batch, slicesPerBag: slices, centralSlices: central,
+                        classBalanced: try training?.optional("class_balanced")?.bool() ?? false,
+                        evalEvery: try training?.optional("eval_every")?.integer() ?? max(1, iterations / 5),
+                        checkpointEvery: try training?.optional("checkpoint_every")?.integer() ?? max(1, iterations / 5),
+                        evalSplit: evalSplit, text: text)
+    }
+}

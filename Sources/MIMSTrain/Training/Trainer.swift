@@ -1,0 +1,163 @@
+import Foundation
+import MIMSShards
+import MIMSTensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The training loop of `mims-train`: bags from the shards (prefetched), forward, loss, backward,
+/// SGD/Adam update, JSON-lines metrics, periodic evaluation and checkpoints, exact resume.
+public final class Trainer {
+    public struct Options {
+        public var shards: String
+        public var run: String
+        public var seed: UInt64 = 1
+        public var iterations: Int?
+        public var backboneWeights: String?
+        public var initFrom: String?
+        public var resume = false
+        /// Print progress lines instead of a redrawn bar.
+        public var plainProgress = false
+
+        public init(shards: String, run: String) {
+            self.shards = shards
+            self.run = run
+        }
+    }
+
+    public struct Evaluation: Sendable {
+        public var split: String
+        public var iteration: Int
+        public var auroc: Double?
+        public var accuracy: Double
+        public var scored: [Evaluator.Scored]
+    }
+
+    public let pipeline: Pipeline
+    public let network: Network
+    public let options: Options
+    public let store = ParameterStore()
+    public private(set) var optimizer: Optimizer
+    let train: ShardDataset
+    let evaluation: ShardDataset?
+    var startIteration = 0
+    public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+
+    public var iterations: Int { options.iterations ?? pipeline.iterations }
+    public var checkpointPath: String { options.run + "/checkpoint.safetensors" }
+
+    /// Checks everything a run needs before any training starts: shards of the right kind for the
+    /// model, both classes present, weights that fit.
+    public init(pipeline: Pipeline, options: Options) throws {
+        self.pipeline = pipeline
+        self.options = options
+        network = Network(pipeline)
+        train = try ShardDataset(folder: options.shards, split: "train")
+        if pipeline.variant.isPatchClassifier && train.kind != .volume3d {
+            throw TrainingError.wrongKind(pipeline: pipeline.name, reason: "model \(pipeline.variant.rawValue) needs volume3d shards; \(options.shards) holds \(train.kind.rawValue)")
+        }
+        let labels = Set(train.labels)
+        guard labels.count >= 2 else { throw TrainingError.singleClass(folder: options.shards, split: "train", label: labels.first ?? 0) }
+        if let bad = train.labels.first(where: { $0 != 0 && $0 != 1 }) {
+            throw TrainingError.inconsistentShards(path: options.shards, reason: "label \(bad) found; the classifier has two classes (0 and 1)")
+        }
+        evaluation = (try? ShardDataset(folder: options.shards, split: pipeline.evalSplit)) ?? (try? ShardDataset(folder: options.shards, split: "test"))
+        optimizer = Optimizer(pipeline.optimizer == .sgd ? .sgd(momentum: pipeline.momentum) : .adam(),
+                              groups: [ParameterGroup(prefix: "backbone.", learningRate: pipeline.backboneLearningRate),
+                                       ParameterGroup(prefix: "head.", learningRate: pipeline.learningRate)],
+                              weightDecay: pipeline.weightDecay)
+        try prepareParameters()
+    }
+
+    private func prepareParameters() throws {
+        try FileDurability.makeDirectory(options.run)
+        if options.resume, FileManager.default.fileExists(atPath: checkpointPath) {
+            let loaded = try Checkpoint.read(checkpointPath)
+            try Checkpoint.restore(loaded, path: checkpointPath, network: network, into: store)
+            let state = try SafeTensorsFile(path: Checkpoint.statePathFor(checkpointPath))
+            var tensors: [String: Tensor] = [:]
+            for name in state.entries.keys { tensors[name] = try state.tensor(name) }
+            optimizer.restore(tensors, step: Int(state.metadata["step"] ?? "0") ?? 0)
+            startIteration = loaded.iteration
+            log("resuming \(options.run) at iteration \(startIteration)")
+            return
+        }
+        network.initialize(store, seed: options.seed)
+        if let path = options.backboneWeights {
+            try network.loadBackbone(try SafeTensorsFile(path: path), into: store)
+        }
+        if let path = options.initFrom {
+            try Checkpoint.restore(try Checkpoint.read(path), path: path, network: network, into: store)
+        }
+    }
+
+    /// Trains to the last iteration; returns the last evaluation (nil without an evaluation split).
+    @discardableResult
+    public func run() throws -> Evaluation? {
+        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
+        let bags = train.kind == .volume3d ? pipeline.batch : pipeline.batch
+        let schedule = TrainingSchedule(labels: train.labels, frameCounts: train.records.map(\.info.frameCount), bagsPerIteration: bags,
+                                        sampler: sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
+        let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
+        let metrics = try MetricsLog(path: options.run + "/metrics.jsonl", keepingThrough: startIteration)
+        var lastEvaluation: Evaluation?
+        guard startIteration < iterations else { return try evaluate(at: startIteration, metrics: metrics) }
+        let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
+        defer { loader.stop() }
+        let progress = ProgressLine(total: iterations, plain: options.plainProgress || isatty(2) == 0)
+        var lossAverage: Double?
+        for iteration in startIteration..<iterations {
+            let started = Date()
+            let batch = try loader.take(iteration)
+            let loss = step(batch)
+            lossAverage = lossAverage.map { 0.9 * $0 + 0.1 * loss } ?? loss
+            let seconds = Date().timeIntervalSince(started)
+            metrics.write(["type": "train", "iteration": iteration + 1, "loss": loss, "seconds": seconds, "slices": batch.input.shape[0]])
+            progress.update(iteration + 1, loss: lossAverage!, seconds: seconds)
+            let done = iteration + 1
+            if done % pipeline.evalEvery == 0 || done == iterations {
+                lastEvaluation = try evaluate(at: done, metrics: metrics)
+            }
+            if done % pipeline.checkpointEvery == 0 || done == iterations {
+                try Checkpoint.write(store: store, optimizer: optimizer, pipeline: pipeline, iteration: done, seed: options.seed, to: checkpointPath)
+            }
+        }
+        progress.finish()
+        return lastEvaluation
+    }
+
+    /// One optimization step; returns the loss.
+    func step(_ batch: BagBatch) -> Double {
+        let tape = Tape(store: store, training: true)
+        let input = tape.constant(batch.input)
+        let loss: Tape.Variable
+        if network.pipeline.variant.isPatchClassifier {
+            // Every slice is a bag labelled with its volume's label.
+            var sliceLabels: [Int] = []
+            for (size, label) in zip(batch.bagSizes, batch.labels) { sliceLabels += Array(repeating: label, count: size) }
+            loss = tape.crossEntropy(network.logits(tape, input, bagSizes: Array(repeating: 1, count: sliceLabels.count)), labels: sliceLabels)
+        } else if network.pipeline.aggregation == .maxInstance {
+            let sliceLogits = network.logits(tape, input, bagSizes: Array(repeating: 1, count: batch.input.shape[0]))
+            loss = tape.maxInstanceLoss(sliceLogits, bagSizes: batch.bagSizes, labels: batch.labels)
+        } else {
+            loss = tape.crossEntropy(network.logits(tape, input, bagSizes: batch.bagSizes), labels: batch.labels)
+        }
+        tape.backward(from: loss)
+        var gradients: [String: Tensor] = [:]
+        for name in tape.parameterNames { if let g = tape.gradient(of: name) { gradients[name] = g } }
+        optimizer.update(store, gradients: gradients)
+        return Double(tape.value(loss).values[0])
+    }
+
+    func evaluate(at iteration: Int, metrics: MetricsLog) throws -> Evaluation? {
+        guard let evaluation else { return nil }
+        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
+        let scored = try Evaluator(network: network, store: store).score(evaluation, sampler: sampler, bagsPerBatch: max(1, pipeline.batch))
+        let scores = scored.map(\.score), labels = scored.map(\.label)
+        let result = Evaluation(split: evaluation.split, iteration: iteration, auroc: Metrics.auroc(scores: scores, labels: labels),
+                                accuracy: Metrics.accuracy(scores: scores, labels: labels), scored: scored)
+        metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
+                       "accuracy": result.accuracy, "records": scored.count])
+        return result
+    }
+}

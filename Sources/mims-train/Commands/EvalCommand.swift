@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import MIMSTensor
+import MIMSTrain
+
+/// Loads a checkpoint with the pipeline stored in it.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "Folder of shards.") var shards: String
+    @Option(help: "A checkpoint written by mims-train (RUN/checkpoint.safetensors).") var checkpoint: String
+    @Option(help: "Which split to score.") var split = "test"
+
+    func load() throws -> (Network, ParameterStore, Pipeline) {
+        let loaded = try Checkpoint.read(checkpoint)
+        guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
+        let pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
+        let network = Network(pipeline)
+        let store = ParameterStore()
+        try Checkpoint.restore(loaded, path: checkpoint, network: network, into: store)
+        return (network, store, pipeline)
+    }
+
+    func score() throws -> (Pipeline, [Evaluator.Scored]) {
+        let (network, store, pipeline) = try load()
+        let dataset = try ShardDataset(folder: shards, split: split)
+        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
+        return (pipeline, try Evaluator(network: network, store: store).score(dataset, sampler: sampler))
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "AUROC (ties count one half) and accuracy of a checkpoint on a split.")
+
+    @OptionGroup var options: CheckpointOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (pipeline, scored) = try options.score()
+        let scores = scored.map(\.score), labels = scored.map(\.label)
+        let auroc = Metrics.auroc(scores: scores, labels: labels), accuracy = Metrics.accuracy(scores: scores, labels: labels)
+        if json {
+            print("{\"pipeline\": \"\(pipeline.name)\", \"split\": \"\(options.split)\", \"records\": \(scored.count), \"auroc\": \(auroc.map { String(format: "%.6f", $0) } ?? "null"), \"accuracy\": \(String(format: "%.6f", accuracy))}")
+        } else {
+            print("\(pipeline.name) on \(options.shards) \(options.split): \(scored.count) records")
+            print("\(options.split) AUROC: \(TrainCommand.format(auroc))")
+            print(String(format: "accuracy at 0.5: %.3f", accuracy))
+        }
+    }
+}
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Write one row per record: id, patient, label, score.")
+
+    @OptionGroup var options: CheckpointOptions
+    @Option(help: "CSV file to write.") var out: String
+
+    func run() throws {
+        let (_, scored) = try options.score()
+        try RunOutputs.writeScores(scored, to: out)
+        print("\(out): \(scored.count) records")
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import MIMSTrain
+
+/// `mims-train --shards DIR --pipeline FILE --out RUN`: trains, evaluates, checkpoints.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a pipeline on shards (the default command).",
+        discussion: """
+        Writes RUN/checkpoint.safetensors (+ .state.safetensors), RUN/metrics.jsonl, and after training \
+        RUN/scores-test.csv and RUN/eval-test.json when the shards have a test split. Kill it at any \
+        moment and run it again with --resume: it continues from the last checkpoint exactly.
+        """)
+
+    @Option(help: "Folder of shards made by mims-ingest run (or mims-split make).") var shards: String
+    @Option(help: "Pipeline YAML (see pipelines/ and docs/PIPELINES.md).") var pipeline: String
+    @Option(name: .customLong("out"), help: "Run folder (created).") var runFolder: String
+    @Option(help: "Iterations (default: the pipeline's).") var iterations: Int?
+    @Option(help: "Seed of initialization, sampling and order.") var seed: UInt64 = 1
+    @Option(help: "Comma-separated seeds: one run per seed in RUN/seed-S, then each AUROC and the mean.") var seeds: String?
+    @Option(help: "ImageNet weights for the trunk: a torchvision or timm ResNet as safetensors (docs/WEIGHTS.md).") var backboneWeights: String?
+    @Option(help: "Start from this checkpoint's weights (fine-tuning, e.g. Cirrus then Spectralis).") var initFrom: String?
+    @Flag(help: "Continue a killed run from RUN/checkpoint.safetensors.") var resume = false
+    @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
+
+    func run() throws {
+        let pipeline = try Pipeline.load(path: self.pipeline)
+        let seedList = try seeds.map { text in
+            try text.split(separator: ",").map { part -> UInt64 in
+                guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
+                return value
+            }
+        } ?? [seed]
+        var results: [(UInt64, Double?)] = []
+        for seed in seedList {
+            var options = Trainer.Options(shards: shards, run: seeds == nil ? runFolder : runFolder + "/seed-\(seed)")
+            options.seed = seed
+            options.iterations = iterations
+            options.backboneWeights = backboneWeights
+            options.initFrom = initFrom
+            options.resume = resume
+            options.plainProgress = plain
+            let trainer = try Trainer(pipeline: pipeline, options: options)
+            print("training \(pipeline.name) (\(pipeline.variant.rawValue), ResNet-\(trainer.network.trunk.depth.rawValue)) on \(shards), seed \(seed), \(trainer.iterations) iterations -> \(options.run)")
+            let last = try trainer.run()
+            if let last {
+                print(String(format: "%@ AUROC after %d iterations: %@ (accuracy %.3f)", last.split, last.iteration, Self.format(last.auroc), last.accuracy))
+            }
+            let test = try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
+            if let test { print("test AUROC: \(Self.format(test.auroc))") }
+            results.append((seed, test?.auroc ?? last?.auroc))
+        }
+        if seedList.count > 1 {
+            for (seed, auroc) in results { print("seed \(seed): AUROC \(Self.format(auroc))") }
+            let values = results.compactMap(\.1)
+            if !values.isEmpty { print("mean AUROC over \(values.count) seeds: \(Self.format(values.reduce(0, +) / Double(values.count)))") }
+        }
+    }
+
+    static func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a (one class only)" }
+}
