@@ -4,7 +4,7 @@
 SWIFT        ?= swift
 DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev pkg-config
 PY_PACKAGES  := h5py numpy Pillow tifffile
-DEMO_OUT     ?= demo-out
+DEMO_RUN     ?= demo-run
 
 .PHONY: all deps py-deps build debug test demo bench clean fixtures
 
@@ -45,13 +45,15 @@ test: deps py-deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	$(SWIFT) test --skip-build --disable-xctest $(TEST_FLAGS)
 
-## demo: synthesize a fundus dataset (embedded default), ingest it into verified, split shards
+## demo: the embedded default, end to end into ./demo-run/: synthesize small Cirrus cubes, ingest
+## them into verified split shards, print the split report, train MIMS-CNN, evaluate on the test split
 demo: build
-	rm -rf $(DEMO_OUT)/shards
-	.build/release/mims-ingest synth --dataset mmd --out $(DEMO_OUT)/source
-	.build/release/mims-ingest run $(DEMO_OUT)/source/manifest.yaml --out $(DEMO_OUT)/shards
-	.build/release/mims-ingest verify $(DEMO_OUT)/shards
-	.build/release/mims-split report $(DEMO_OUT)/shards
+	rm -rf $(DEMO_RUN)
+	.build/release/mims-ingest synth --dataset cirrus --small --count 80 --seed 7 --out $(DEMO_RUN)/source
+	.build/release/mims-ingest run $(DEMO_RUN)/source/manifest.yaml --out $(DEMO_RUN)/shards --progress text
+	.build/release/mims-ingest verify $(DEMO_RUN)/shards
+	.build/release/mims-split report $(DEMO_RUN)/shards
+	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run --plain
 
 ## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
 bench: deps py-deps

@@ -25,7 +25,8 @@ public struct SyntheticRetinaOCT: Sendable {
         var lesions: [(blob: Blob, frames: ClosedRange<Int>)] = []
         if diseased {
             for _ in 0..<(2 + Int(random.unit() * 4)) {
-                let ry = random.lesionRadius(smallest: max(3, Double(depth) * 0.006))
+                // Cyst-sized: 4-25 px in a 256-px-deep small cube, 16-100 px (35-200 µm) in a full 1024-px one.
+                let ry = random.lesionRadius(smallest: max(4, Double(depth) * 0.016))
                 let rx = max(3, ry * Double(width) / Double(depth) * 1.5)
                 let frame = Int(random.unit() * Double(frames))
                 let span = Int(random.unit() * 2)

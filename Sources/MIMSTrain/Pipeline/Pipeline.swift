@@ -26,7 +26,7 @@ public struct Pipeline: Equatable, Sendable {
     public var name: String
     public var variant: Variant
     public var depth: ResNetTrunk.Depth
-    /// 3 or 4: the trunk ends at layer3 or layer4.
+    /// 2, 3 or 4: the trunk ends at layer2 (small demos), layer3 or layer4.
     public var featureLayer: Int
     public var inputSize: [Int]
     public var kernels: [[Int]]
@@ -72,9 +72,10 @@ public struct Pipeline: Equatable, Sendable {
         var featureLayer = 4
         if let layer = try backbone.optional("feature_layer") {
             switch try layer.string() {
+            case "layer2": featureLayer = 2
             case "layer3": featureLayer = 3
             case "layer4": featureLayer = 4
-            default: throw layer.error("layer3 or layer4")
+            default: throw layer.error("layer2, layer3 or layer4")
             }
         }
         if let weights = try backbone.optional("weights"), !["imagenet", "none"].contains(try weights.string()) {

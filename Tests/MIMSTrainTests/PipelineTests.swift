@@ -1,0 +1,100 @@
+import Foundation
+import MIMSCore
+import MIMSIngest
+import MIMSTestSupport
+import Testing
+@testable import MIMSTrain
+
+struct PipelineTests {
+    static var shipped: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/pipelines")) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    /// Every shipped pipeline parses and builds a network whose names follow the checkpoint scheme.
+    @Test func everyShippedPipelineBuilds() throws {
+        #expect(Self.shipped.count >= 40)
+        for file in Self.shipped {
+            let pipeline = try Pipeline.load(path: repositoryRoot + "/pipelines/" + file)
+            #expect(file == pipeline.name + ".yaml")
+            let shapes = Network(pipeline).parameterShapes()
+            #expect(shapes.keys.allSatisfy { $0.hasPrefix("backbone.") || $0.hasPrefix("head.") })
+            #expect(shapes["head.fc.weight"]?[0] == 2)
+        }
+        let mims = try Pipeline.load(path: repositoryRoot + "/pipelines/cirrus-mims.yaml")
+        #expect(mims.depth == .resnet101 && mims.kernels == [[2, 8], [3, 10]] && mims.scales == [0.5, 0.75, 1.0] && mims.aggregation == .topK(5))
+        #expect(mims.learningRate == 0.01 && mims.backboneLearningRate == 0.005 && mims.momentum == 0.9)
+        let shapes = Network(mims).parameterShapes()
+        #expect(shapes["head.msconv.convs.0.weight"] == [8, 2048, 2, 2])
+        #expect(shapes["head.msconv.sw"] == [3, 18])
+        #expect(shapes["backbone.layer3.22.conv2.weight"] == [256, 256, 3, 3])
+    }
+
+    @Test func errorsNameTheKeyAndLine() {
+        let cases: [(String, String)] = [
+            ("name: x\nmodel: mims\nbackbone: {depth: 18}\ninput_size: [64, 64]\nmsconv: {kernels: [[2, 8]]}\nlearnig_rate: 1\n", "'learnig_rate'"),
+            ("name: x\nmodel: mimz\nbackbone: {depth: 18}\ninput_size: [64, 64]\n", "'model'"),
+            ("name: x\nmodel: mims\nbackbone: {depth: 18}\ninput_size: [64, 64]\n", "'msconv'"),
+            ("name: x\nmodel: mi-pre\nbackbone: {depth: 19}\ninput_size: [64, 64]\n", "'backbone.depth'"),
+            ("name: x\nmodel: mi-pre\nbackbone: {depth: 18}\ninput_size: [64]\n", "'input_size'"),
+        ]
+        for (text, key) in cases {
+            do {
+                _ = try Pipeline.parse(text, file: "p.yaml")
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect("\(error)".contains(key) && "\(error)".hasPrefix("p.yaml:"), "\(error)")
+            }
+        }
+    }
+}
+
+struct MetricTests {
+    /// The golden AUROC cases (ties count one half).
+    @Test func aurocGoldenCases() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/golden/auroc_cases.json"))
+        let cases = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+        #expect(cases.count >= 4)
+        for c in cases {
+            let auroc = Metrics.auroc(scores: c["scores"] as! [Double], labels: c["labels"] as! [Int])
+            #expect(abs(auroc! - (c["auroc"] as! Double)) < 1e-12)
+        }
+        #expect(Metrics.auroc(scores: [0.1, 0.2], labels: [1, 1]) == nil)
+    }
+}
+
+struct SamplerTests {
+    @Test func trainingDrawsWithinTheCentralWindow() {
+        let sampler = SliceSampler()
+        var random = SplitMix64Stub(seed: 3)
+        var counts = Set<Int>()
+        for _ in 0..<400 {
+            let slices = sampler.training(frames: 128, using: &random)
+            counts.insert(slices.count)
+            #expect((12...18).contains(slices.count))
+            #expect(slices == slices.sorted() && Set(slices).count == slices.count)
+            #expect(slices.allSatisfy { (49..<79).contains($0) })
+        }
+        #expect(counts == Set(12...18))
+        #expect(sampler.evaluation(frames: 128) == Array(49..<79))
+        #expect(sampler.evaluation(frames: 9) == Array(0..<9))
+        #expect(sampler.training(frames: 9, using: &random).count == 9)
+        #expect(sampler.training(frames: 1, using: &random) == [0])
+    }
+
+    @Test func scheduleIsAFunctionOfSeedAndIteration() {
+        let schedule = TrainingSchedule(labels: [0, 1, 0, 1, 1], frameCounts: [40, 40, 40, 40, 40], bagsPerIteration: 2,
+                                        sampler: SliceSampler(), classBalanced: false, seed: 9)
+        let again = TrainingSchedule(labels: [0, 1, 0, 1, 1], frameCounts: [40, 40, 40, 40, 40], bagsPerIteration: 2,
+                                     sampler: SliceSampler(), classBalanced: false, seed: 9)
+        for i in [0, 1, 7, 100] {
+            #expect(schedule.choices(iteration: i).map(\.record) == again.choices(iteration: i).map(\.record))
+            #expect(schedule.choices(iteration: i).map(\.slices) == again.choices(iteration: i).map(\.slices))
+        }
+        // Each epoch visits every record once.
+        let epoch = [0, 1].flatMap { schedule.choices(iteration: $0).map(\.record) } + [schedule.choices(iteration: 2).map(\.record)[0]]
+        #expect(Set(epoch) == Set(0..<5))
+    }
+}
+
+/// SplitMix64 from MIMSCore under a local name (tests use the same generator the trainer does).
+typealias SplitMix64Stub = SplitMix64
