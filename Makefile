@@ -50,7 +50,7 @@ test: deps py-deps
 demo: build
 	rm -rf $(DEMO_RUN)
 	.build/release/mims-ingest synth --dataset cirrus --small --count 80 --seed 7 --out $(DEMO_RUN)/source
-	.build/release/mims-ingest run $(DEMO_RUN)/source/manifest.yaml --out $(DEMO_RUN)/shards --progress text
+	.build/release/mims-ingest run $(DEMO_RUN)/source/manifest.yaml --out $(DEMO_RUN)/shards --log-format text
 	.build/release/mims-ingest verify $(DEMO_RUN)/shards
 	.build/release/mims-split report $(DEMO_RUN)/shards
 	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run --plain
