@@ -11,8 +11,14 @@ public enum RunOutputs {
         let scored = try Evaluator(network: trainer.network, store: trainer.store).score(dataset, sampler: sampler)
         let result = Trainer.Evaluation(split: split, iteration: trainer.iterations, auroc: Metrics.auroc(scores: scored.map(\.score), labels: scored.map(\.label)),
                                         accuracy: Metrics.accuracy(scores: scored.map(\.score), labels: scored.map(\.label)), scored: scored)
-        try writeScores(scored, to: trainer.options.run + "/scores-\(split).csv")
-        try writeSummary(result, to: trainer.options.run + "/eval-\(split).json")
+        return try write(result, run: trainer.options.run)
+    }
+
+    /// Writes `scores-<split>.csv` and `eval-<split>.json` of an evaluation into `run`.
+    @discardableResult
+    public static func write(_ result: Trainer.Evaluation, run: String) throws -> Trainer.Evaluation {
+        try writeScores(result.scored, to: run + "/scores-\(result.split).csv")
+        try writeSummary(result, to: run + "/eval-\(result.split).json")
         return result
     }
 

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MIMSTrain
 
 /// `mims-train --shards DIR --pipeline FILE --out RUN`: trains, evaluates, checkpoints.
@@ -42,12 +45,14 @@ struct TrainCommand: ParsableCommand {
             options.resume = resume
             options.plainProgress = plain
             let trainer = try Trainer(pipeline: pipeline, options: options)
-            print("training \(pipeline.name) (\(pipeline.variant.rawValue), ResNet-\(trainer.network.trunk.depth.rawValue)) on \(shards), seed \(seed), \(trainer.iterations) iterations -> \(options.run)")
+            Self.say("training \(pipeline.name) (\(pipeline.variant.rawValue), ResNet-\(trainer.network.trunk.depth.rawValue)) on \(shards), seed \(seed), \(trainer.iterations) iterations -> \(options.run)")
             let last = try trainer.run()
             if let last {
                 print(String(format: "%@ AUROC after %d iterations: %@ (accuracy %.3f)", last.split, last.iteration, Self.format(last.auroc), last.accuracy))
             }
-            let test = try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
+            // The last periodic evaluation already scored the test split at the final iteration.
+            let test = last.map { $0.split == "test" && $0.iteration == trainer.iterations } == true
+                ? try RunOutputs.write(last!, run: options.run) : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
             if let test { print("test AUROC: \(Self.format(test.auroc))") }
             results.append((seed, test?.auroc ?? last?.auroc))
         }
@@ -56,6 +61,12 @@ struct TrainCommand: ParsableCommand {
             let values = results.compactMap(\.1)
             if !values.isEmpty { print("mean AUROC over \(values.count) seeds: \(Self.format(values.reduce(0, +) / Double(values.count)))") }
         }
+    }
+
+    /// Prints and flushes, so progress on stderr and results on stdout interleave in order.
+    static func say(_ line: String) {
+        print(line)
+        fflush(stdout)
     }
 
     static func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a (one class only)" }
