@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
     /// Prints and flushes, so progress on stderr and results on stdout interleave in order.
     static func say(_ line: String) {
         print(line)
-        fflush(stdout)
+        fflush(nil)
     }
 
     static func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a (one class only)" }
