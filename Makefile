@@ -6,7 +6,7 @@ DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev z
 PY_PACKAGES  := h5py numpy Pillow tifffile
 DEMO_RUN     ?= demo-run
 
-.PHONY: all deps py-deps build debug test demo bench clean fixtures
+.PHONY: all deps py-deps build debug test demo bench bench-science clean fixtures
 
 all: build
 
@@ -54,6 +54,23 @@ demo: build
 	.build/release/mims-ingest verify $(DEMO_RUN)/shards
 	.build/release/mims-split report $(DEMO_RUN)/shards
 	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run --plain
+
+## bench-science: the paper's comparison in miniature: mims, mi-pre-conv, mims-noresizing and mi-pre
+## trained with the same data, budget and seeds on synthetic multi-scale Cirrus cubes; AUROCs side by side
+SCIENCE_RUN   ?= science-run
+SCIENCE_SEEDS ?= 1,2
+bench-science: build
+	rm -rf $(SCIENCE_RUN)
+	.build/release/mims-ingest synth --dataset cirrus --small --count 80 --seed 11 --out $(SCIENCE_RUN)/source
+	.build/release/mims-ingest run $(SCIENCE_RUN)/source/manifest.yaml --out $(SCIENCE_RUN)/shards --log-format json > /dev/null
+	for model in mims mi-pre-conv mims-noresizing mi-pre; do \
+	  .build/release/mims-train --shards $(SCIENCE_RUN)/shards --pipeline pipelines/science-$$model.yaml \
+	    --out $(SCIENCE_RUN)/$$model --seeds $(SCIENCE_SEEDS) --plain 2>/dev/null > $(SCIENCE_RUN)/$$model.txt || exit 1; \
+	done
+	@echo "test AUROC per seed ($(SCIENCE_SEEDS)) and mean, same data, iterations and seeds:"
+	@for model in mims mi-pre-conv mims-noresizing mi-pre; do \
+	  printf "%-16s %s\n" $$model "$$(grep -E '^(seed|mean)' $(SCIENCE_RUN)/$$model.txt | sed 's/^seed \([0-9]*\): AUROC /s\1=/; s/^mean AUROC over [0-9]* seeds: /mean=/' | tr '\n' ' ')"; \
+	done
 
 ## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
 bench: deps py-deps

@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSTensor", dependencies: ["MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
-        .target(name: "MIMSTrain", dependencies: ["MIMSModels", "MIMSTensor", "MIMSShards", "MIMSIngest", "MIMSCore"]),
+        .target(name: "MIMSTrain", dependencies: ["MIMSModels", "MIMSTensor", "MIMSShards", "MIMSIngest", "MIMSImage", "MIMSSplit", "MIMSCore"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",

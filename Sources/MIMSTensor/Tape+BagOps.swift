@@ -9,6 +9,7 @@ extension Tape {
             guard let theta else { preconditionFailure("top-k pooling needs theta") }
             let t = value(theta)
             let (y, selection) = BagPool.topKForward(xs, bagSizes: bagSizes, theta: t, k: k)
+            selections.append((selection, shapes))
             return record(inputs + [theta], output: y) { gy in
                 let g = BagPool.topKBackward(gy, selection: selection, inputShapes: shapes, theta: t)
                 return g.gradInputs + [g.gradTheta]
@@ -19,6 +20,7 @@ extension Tape {
             }
         case .max:
             let (y, selection) = BagPool.maxForward(xs, bagSizes: bagSizes)
+            selections.append((selection, shapes))
             return record(inputs, output: y) { gy in BagPool.maxBackward(gy, selection: selection, inputShapes: shapes) }
         }
     }

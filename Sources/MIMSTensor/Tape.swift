@@ -19,6 +19,10 @@ public final class Tape {
     /// Training mode: batch statistics in BatchNorm, running statistics updated.
     public let training: Bool
 
+    /// Every top-k or max selection made on this tape, with its inputs' shapes, in order: which
+    /// slices supplied the pooled values (heatmap slice ranking).
+    public internal(set) var selections: [(selection: BagPool.Selection, inputShapes: [[Int]])] = []
+
     /// Prepended to every parameter name this tape reads (say "backbone." or "head."), so one
     /// store holds a whole model under its checkpoint names while blocks use local names.
     public var namePrefix = ""

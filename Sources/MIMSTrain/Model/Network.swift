@@ -102,6 +102,26 @@ public struct Network: Sendable {
         return maps
     }
 
+    /// The primary maps plus the output of trunk layer `layer` (1-based, at most the feature
+    /// layer) at the full-scale pyramid level: the layer a heatmap explains.
+    public func primaryMaps(_ tape: Tape, _ input: Tape.Variable, explaining layer: Int) -> (maps: [Tape.Variable], layer: Tape.Variable) {
+        precondition(layer >= 1 && layer <= featureLayers.max()!, "layer\(layer) is not computed by this trunk")
+        tape.namePrefix = "backbone."
+        defer { tape.namePrefix = "" }
+        let shape = tape.value(input).shape
+        var maps: [Tape.Variable] = []
+        var explained: Tape.Variable?
+        for factor in pyramid {
+            let level = tape.resize(input, height: MIMSHead.scaled(shape[2], factor), width: MIMSHead.scaled(shape[3], factor))
+            let wanted = Array(Set(featureLayers + (factor == 1 ? [layer] : []))).sorted()
+            let outputs = trunk.forward(tape, level, outputs: wanted)
+            let byLayer = Dictionary(uniqueKeysWithValues: zip(wanted, outputs))
+            maps += featureLayers.map { byLayer[$0]! }
+            if factor == 1 { explained = byLayer[layer] }
+        }
+        return (maps, explained!)
+    }
+
     /// Logits [bags, 2] for `bagSizes` (slices of each bag, in order).
     public func logits(_ tape: Tape, _ input: Tape.Variable, bagSizes: [Int]) -> Tape.Variable {
         logits(tape, maps: primaryMaps(tape, input), bagSizes: bagSizes)
