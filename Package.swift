@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         .target(name: "MIMSTensor", dependencies: ["MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
-        .target(name: "MIMSTrain", dependencies: ["MIMSModels", "MIMSTensor", "MIMSShards", "MIMSIngest", "MIMSImage", "MIMSSplit", "MIMSCore"]),
+        .target(name: "MIMSPlot", exclude: ["README.md"]),
+        .target(name: "MIMSTrain", dependencies: ["MIMSPlot", "MIMSModels", "MIMSTensor", "MIMSShards", "MIMSIngest", "MIMSImage", "MIMSSplit", "MIMSCore"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
         .testTarget(name: "MIMSTensorTests", dependencies: ["MIMSTensor", "MIMSModels", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSPlotTests", dependencies: ["MIMSPlot", "MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSTrainTests", dependencies: ["MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
