@@ -46,14 +46,20 @@ test: deps py-deps
 	$(SWIFT) test --skip-build --disable-xctest $(TEST_FLAGS)
 
 ## demo: the embedded default, end to end into ./demo-run/: synthesize small Cirrus cubes, ingest
-## them into verified split shards, print the split report, train MIMS-CNN, evaluate on the test split
+## them into verified split shards, print the split report, train MIMS-CNN, write the report with
+## plots and heatmaps, score the heatmaps in the pointing game, evaluate on the test split
 demo: build
 	rm -rf $(DEMO_RUN)
 	.build/release/mims-ingest synth --dataset cirrus --small --count 80 --seed 7 --out $(DEMO_RUN)/source
 	.build/release/mims-ingest run $(DEMO_RUN)/source/manifest.yaml --out $(DEMO_RUN)/shards --log-format text
 	.build/release/mims-ingest verify $(DEMO_RUN)/shards
 	.build/release/mims-split report $(DEMO_RUN)/shards
-	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run --plain
+	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run \
+	  --lesions $(DEMO_RUN)/source/lesions.json --plain
+	.build/release/mims-train heatmap --shards $(DEMO_RUN)/shards --checkpoint $(DEMO_RUN)/run/checkpoint.safetensors \
+	  --out $(DEMO_RUN)/heatmaps --lesions $(DEMO_RUN)/source/lesions.json
+	@echo "report: $(DEMO_RUN)/run/report.html"
+	.build/release/mims-train eval --shards $(DEMO_RUN)/shards --checkpoint $(DEMO_RUN)/run/checkpoint.safetensors
 
 ## bench-science: the paper's comparison in miniature: mims, mi-pre-conv, mims-noresizing and mi-pre
 ## trained with the same data, budget and seeds on synthetic multi-scale Cirrus cubes; AUROCs side by side

@@ -25,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ImageNet weights for the trunk: a torchvision or timm ResNet as safetensors (docs/WEIGHTS.md).") var backboneWeights: String?
     @Option(help: "Start from this checkpoint's weights (fine-tuning, e.g. Cirrus then Spectralis).") var initFrom: String?
     @Flag(help: "Continue a killed run from RUN/checkpoint.safetensors.") var resume = false
+    @Option(help: "lesions.json of synthetic data: the report adds the heatmaps' pointing-game score.") var lesions: String?
+    @Flag(help: "Skip RUN/report.html (plots, heatmap gallery).") var noReport = false
     @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
 
     func run() throws {
@@ -36,6 +38,8 @@ struct TrainCommand: ParsableCommand {
             }
         } ?? [seed]
         var results: [(UInt64, Double?)] = []
+        var reportRuns: [RunReport.Run] = []
+        var firstTrainer: Trainer?
         for seed in seedList {
             var options = Trainer.Options(shards: shards, run: seeds == nil ? runFolder : runFolder + "/seed-\(seed)")
             options.seed = seed
@@ -55,6 +59,13 @@ struct TrainCommand: ParsableCommand {
                 ? try RunOutputs.write(last!, run: options.run) : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
             if let test { print("test AUROC: \(Self.format(test.auroc))") }
             results.append((seed, test?.auroc ?? last?.auroc))
+            reportRuns.append(RunReport.Run(name: seeds == nil ? pipeline.name : "seed \(seed)", folder: options.run, test: test ?? last))
+            if firstTrainer == nil { firstTrainer = trainer }
+        }
+        if !noReport, let first = firstTrainer {
+            var report = RunReport(folder: runFolder, pipeline: pipeline, shards: shards, runs: reportRuns, network: first.network, store: first.store)
+            report.lesions = lesions
+            Self.say("report: \(try report.write())")
         }
         if seedList.count > 1 {
             for (seed, auroc) in results { print("seed \(seed): AUROC \(Self.format(auroc))") }

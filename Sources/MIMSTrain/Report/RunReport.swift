@@ -1,0 +1,192 @@
+import Foundation
+import MIMSCore
+import MIMSImage
+import MIMSPlot
+import MIMSShards
+import MIMSSplit
+import MIMSTensor
+
+/// `RUN/report.html` and `RUN/report.md`: the pipeline, the dataset card of the shards, ROC, loss,
+/// AUROC and confusion plots, AUROC per seed with the mean, and a heatmap gallery of true
+/// positives, false positives and false negatives. Everything is a file beside the report, so it
+/// opens from disk with no network.
+public struct RunReport {
+    public struct Run {
+        public var name: String
+        public var folder: String
+        public var test: Trainer.Evaluation?
+
+        public init(name: String, folder: String, test: Trainer.Evaluation?) {
+            self.name = name
+            self.folder = folder
+            self.test = test
+        }
+    }
+
+    public let folder: String
+    public let pipeline: Pipeline
+    public let shards: String
+    public let runs: [Run]
+    /// The model of the first run, for the heatmap gallery.
+    public let network: Network
+    public let store: ParameterStore
+    public var lesions: String?
+    public var galleryPerCategory = 3
+
+    public init(folder: String, pipeline: Pipeline, shards: String, runs: [Run], network: Network, store: ParameterStore) {
+        self.folder = folder
+        self.pipeline = pipeline
+        self.shards = shards
+        self.runs = runs
+        self.network = network
+        self.store = store
+    }
+
+    struct Curves {
+        var loss: [(Double, Double)] = []
+        var auroc: [(Double, Double)] = []
+    }
+
+    static func curves(_ metricsPath: String) -> Curves {
+        var curves = Curves()
+        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return curves }
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let iteration = object["iteration"] as? Int else { continue }
+            if object["type"] as? String == "train", let loss = object["loss"] as? Double { curves.loss.append((Double(iteration), loss)) }
+            if object["type"] as? String == "eval", let auroc = object["auroc"] as? Double { curves.auroc.append((Double(iteration), auroc)) }
+        }
+        return curves
+    }
+
+    /// A trailing mean over `window` iterations, so a noisy per-bag loss reads as a curve.
+    static func smoothed(_ points: [(Double, Double)], window: Int) -> [(Double, Double)] {
+        var sum = 0.0
+        return points.indices.map { i in
+            sum += points[i].1
+            if i >= window { sum -= points[i - window].1 }
+            return (points[i].0, sum / Double(min(i + 1, window)))
+        }
+    }
+
+    static func png(_ canvas: Canvas, to path: String) throws {
+        try AtomicFile.write(Data(try PNGEncoder.encode(Frame(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels))), to: path)
+    }
+
+    /// Writes the plots, the gallery and both report files; returns the HTML path.
+    @discardableResult
+    public func write() throws -> String {
+        try FileDurability.makeDirectory(folder + "/plots")
+        let card = try? SplitReport.build(directory: shards)
+        let classNames = (0..<2).map { card?.className($0) ?? "class \($0)" }
+        var figures: [(title: String, file: String)] = []
+
+        let evaluated = runs.filter { $0.test != nil }
+        if !evaluated.isEmpty {
+            var roc = LineChart(title: "ROC, \(evaluated[0].test!.split) split", xLabel: "false positive rate", yLabel: "true positive rate",
+                                series: evaluated.map { run in
+                                    let t = run.test!
+                                    let points = Metrics.rocCurve(scores: t.scored.map(\.score), labels: t.scored.map(\.label)).map { ($0.fpr, $0.tpr) }
+                                    return .init(name: "\(run.name) (AUROC \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a"))", points: points)
+                                })
+            roc.xRange = 0...1
+            roc.yRange = 0...1
+            roc.diagonal = true
+            try Self.png(roc.render(), to: folder + "/plots/roc.png")
+            figures.append(("ROC curve", "plots/roc.png"))
+            let first = evaluated[0].test!
+            let confusion = Metrics.confusion(scores: first.scored.map(\.score), labels: first.scored.map(\.label))
+            try Self.png(ConfusionMatrixChart(title: "\(evaluated[0].name), threshold 0.5", classes: classNames, counts: confusion).render(),
+                         to: folder + "/plots/confusion.png")
+            figures.append(("Confusion matrix at probability 0.5", "plots/confusion.png"))
+        }
+        let curves = runs.map { Self.curves($0.folder + "/metrics.jsonl") }
+        if curves.contains(where: { !$0.loss.isEmpty }) {
+            let window = max(1, (curves.map(\.loss.count).max() ?? 1) / 20)
+            let chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
+                                  series: zip(runs, curves).map { .init(name: $0.name, points: Self.smoothed($1.loss, window: window)) })
+            try Self.png(chart.render(), to: folder + "/plots/loss.png")
+            figures.append(("Training loss", "plots/loss.png"))
+        }
+        if curves.contains(where: { !$0.auroc.isEmpty }) {
+            var chart = LineChart(title: "AUROC during training (\(pipeline.evalSplit) split)", xLabel: "iteration", yLabel: "AUROC",
+                                  series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) })
+            chart.yRange = 0...1
+            try Self.png(chart.render(), to: folder + "/plots/auroc.png")
+            figures.append(("AUROC during training", "plots/auroc.png"))
+        }
+
+        let gallery = try makeGallery()
+        let md = markdown(card: card, figures: figures, gallery: gallery)
+        let html = HTMLReport.render(title: "mims-train report: \(pipeline.name)", markdownLike: md)
+        try AtomicFile.write(Data(md.utf8), to: folder + "/report.md")
+        try AtomicFile.write(Data(html.utf8), to: folder + "/report.html")
+        return folder + "/report.html"
+    }
+
+    struct Gallery {
+        var sections: [(title: String, items: [HeatmapExporter.Written])] = []
+        var pointingGame: Double?
+    }
+
+    func makeGallery() throws -> Gallery {
+        var gallery = Gallery()
+        guard let test = runs.first?.test, let dataset = try? ShardDataset(folder: shards, split: test.split) else { return gallery }
+        var exporter = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: min(2, network.featureLayers.max()!)),
+                                       dataset: dataset, sampler: SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices))
+        exporter.slicesShown = dataset.kind == .volume3d ? 2 : 1
+        let byScore = test.scored.sorted { $0.score > $1.score }
+        let categories: [(String, [Evaluator.Scored])] = [
+            ("True positives (highest scores)", byScore.filter { $0.label == 1 && $0.score >= 0.5 }),
+            ("False positives", byScore.filter { $0.label == 0 && $0.score >= 0.5 }),
+            ("False negatives", byScore.reversed().filter { $0.label == 1 && $0.score < 0.5 }),
+        ]
+        let game = try lesions.map { try PointingGame(lesionsFile: $0) }
+        for (title, members) in categories {
+            let items = try members.prefix(galleryPerCategory).map {
+                try exporter.export(record: $0.record, to: folder + "/gallery", images: true, game: game)
+            }
+            gallery.sections.append((title, items))
+        }
+        if let game {
+            let hits = try test.scored.filter { $0.label == 1 && game.boxes[$0.id] != nil }.map {
+                try exporter.export(record: $0.record, to: folder + "/gallery", images: false, game: game).hit == true
+            }
+            if !hits.isEmpty { gallery.pointingGame = Double(hits.filter { $0 }.count) / Double(hits.count) }
+        }
+        return gallery
+    }
+
+    func markdown(card: SplitReport?, figures: [(title: String, file: String)], gallery: Gallery) -> String {
+        var md = "# \(pipeline.name)\n\n"
+        md += "Model `\(pipeline.variant.rawValue)` on ResNet-\(network.trunk.depth.rawValue) (to layer\(network.featureLayers.max()!)), "
+        md += "input \(pipeline.inputSize[0])x\(pipeline.inputSize[1]), shards `\(shards)`.\n\n"
+        md += "## Results\n\n| run | split | records | AUROC | accuracy at 0.5 |\n| --- | --- | --- | --- | --- |\n"
+        for run in runs {
+            guard let t = run.test else { md += "| \(run.name) | - | - | - | - |\n"; continue }
+            md += "| \(run.name) | \(t.split) | \(t.scored.count) | \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a") | \(String(format: "%.3f", t.accuracy)) |\n"
+        }
+        let aurocs = runs.compactMap { $0.test?.auroc }
+        if aurocs.count > 1 {
+            md += "| **mean** | | | **\(String(format: "%.3f", aurocs.reduce(0, +) / Double(aurocs.count)))** | |\n"
+        }
+        if let score = gallery.pointingGame {
+            md += "\nPointing game (heatmap maximum inside a planted lesion, positive test records): **\(String(format: "%.2f", score))**\n"
+        }
+        md += "\n## Plots\n\n"
+        for figure in figures { md += "![\(figure.title)](\(figure.file))\n\n" }
+        md += "## Heatmaps\n\nGradient x input at layer\(min(2, network.featureLayers.max()!)) in evaluation mode (supplement C): "
+        md += "left the gray overlay 0.6 R + 0.3 P*, right the jet-coloured one; the slices that supplied most top-k values.\n\n"
+        for section in gallery.sections {
+            md += "### \(section.title)\n\n"
+            if section.items.isEmpty { md += "None.\n\n"; continue }
+            for item in section.items {
+                md += "**\(item.id)** (label \(item.label), score \(String(format: "%.3f", item.score))\(item.hit.map { $0 ? ", pointing hit" : ", pointing miss" } ?? ""))\n\n"
+                for image in item.images { md += "![\(item.id)](gallery/\(image))\n\n" }
+            }
+        }
+        if let card { md += "## Dataset card\n\n" + card.markdown() + "\n" }
+        md += "## Pipeline\n\n```yaml\n" + pipeline.text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n```\n"
+        return md
+    }
+}
