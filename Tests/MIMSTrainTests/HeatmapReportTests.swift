@@ -1,0 +1,67 @@
+import Foundation
+import MIMSIngest
+import MIMSTestSupport
+import Testing
+@testable import MIMSTensor
+@testable import MIMSTrain
+
+/// Heatmaps and the run report on a tiny trained model.
+struct HeatmapReportTests {
+    @Test func heatmapsAndReport() throws {
+        let dir = try TemporaryDirectory()
+        let shards = try TrainerTests.shards(dir)
+        let trainer = try TrainerTests.trainer(shards, run: dir.path + "/run")
+        let last = try trainer.run()
+        let test = try #require(try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test"))
+        #expect(last?.auroc == test.auroc)
+
+        let dataset = try ShardDataset(folder: shards, split: "test")
+        let maker = HeatmapMaker(network: trainer.network, store: trainer.store, layer: 2)
+        let sampler = SliceSampler(perBag: trainer.pipeline.slicesPerBag, central: trainer.pipeline.centralSlices)
+        let slices = sampler.evaluation(frames: dataset.records[0].info.frameCount)
+        let batch = try BatchAssembler(dataset: dataset, inputSize: trainer.pipeline.inputSize).batch([(0, slices)])
+        let result = maker.make(batch)
+        // Top-k pooling selected k values per MSConv channel: N x k in all, spread over the slices.
+        #expect(result.selectedPerSlice.reduce(0, +) == trainer.network.head.features * 5)
+        #expect(result.ranking.count == slices.count && Set(result.ranking) == Set(slices.indices))
+        for (a, b) in zip(result.ranking, result.ranking.dropFirst()) {
+            let (ca, cb) = (result.selectedPerSlice[a], result.selectedPerSlice[b])
+            #expect(ca > cb || (ca == cb && a < b))
+        }
+        #expect(result.contribution.values.allSatisfy { $0 >= 0 })
+        let top = result.contribution.values.max()!
+        if top > 0 { #expect(result.quantized.max() == 255) }
+        // The same score as the evaluator's.
+        #expect(abs(result.score - test.scored[0].score) < 1e-5)
+
+        // Exported files: the .npy reads back in NumPy with the same values.
+        let exporter = HeatmapExporter(maker: maker, dataset: dataset, sampler: sampler)
+        let written = try exporter.export(record: 0, to: dir.path + "/maps", images: true, game: nil)
+        #expect(written.images.count == min(3, slices.count))
+        let npy = dir.path + "/maps/" + HeatmapExporter.fileName(written.id) + ".npy"
+        let summary = try run(["python3", "-c", "import numpy as n,sys; a=n.load(sys.argv[1]); print(a.shape, float(a.sum()))", npy])
+        let (h, w) = (result.contribution.shape[1], result.contribution.shape[2])
+        #expect(summary.hasPrefix("(\(slices.count), \(h), \(w))"))
+        let sum = Double(summary.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let expected = result.contribution.values.reduce(0.0) { $0 + Double($1) }
+        #expect(abs(sum - expected) <= 1e-4 * max(1, abs(expected)))
+        // A slice image is the gray and the jet overlay side by side at twice the frame width.
+        let image = dir.path + "/maps/" + written.images[0]
+        let size = try run(["python3", "-c", "from PIL import Image; import sys; print(Image.open(sys.argv[1]).size)", image])
+        #expect(size.hasPrefix("(\(2 * dataset.frameShape.width), \(dataset.frameShape.height))"))
+
+        // The report: every image it references exists and decodes.
+        var report = RunReport(folder: dir.path + "/run", pipeline: trainer.pipeline, shards: shards,
+                               runs: [.init(name: "tiny", folder: dir.path + "/run", test: test)], network: trainer.network, store: trainer.store)
+        report.lesions = dir.path + "/src/lesions.json"
+        let html = try String(contentsOfFile: try report.write(), encoding: .utf8)
+        let sources = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(sources.contains("plots/roc.png") && sources.contains("plots/loss.png") && sources.contains("plots/confusion.png"))
+        for source in sources {
+            _ = try run(["python3", "-c", "from PIL import Image; import sys; Image.open(sys.argv[1]).load()", dir.path + "/run/" + source])
+        }
+        #expect(html.contains("<table>") && html.contains("Dataset card") && html.contains("model: mims"))
+        let md = try String(contentsOfFile: dir.path + "/run/report.md", encoding: .utf8)
+        #expect(md.contains("| tiny | test |"))
+    }
+}
