@@ -1,4 +1,5 @@
 import MIMSBLAS
+import MIMSCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -120,32 +121,52 @@ public enum Conv2D {
 
     /// Visits every (column entry, input sample) pair of the convolution once: gathers input
     /// samples into the columns (zeros for padding), or scatters column entries back onto the
-    /// input. `gather` is constant per call, so the branch inside stays out of the way.
-    @inline(__always)
+    /// input. Per output row the in-bounds columns form one range, so the inner loops carry no
+    /// bounds tests (and copy contiguously at stride 1); channels go to the two cores when large.
     private static func walk(_ cols: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>, _ c: Int, _ h: Int, _ w: Int,
                              _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int, _ g: Conv2DGeometry, gather: Bool) {
-        var row = 0
-        for channel in 0..<c {
-            let plane = input + channel * h * w
+        let (colsPointer, inputPointer) = (SendablePointer(cols), SendablePointer(input))
+        let perChannel = kh * kw * oh * ow
+        let body: @Sendable (Int) -> Void = { channel in
+            let plane = inputPointer.pointer + channel * h * w
+            var row = channel * kh * kw
             for ky in 0..<kh {
                 for kx in 0..<kw {
-                    let column = cols + row * oh * ow
+                    let column = colsPointer.pointer + row * oh * ow
+                    let shift = kx * g.dilation - g.padding
+                    // ox with 0 <= ox * stride + shift < w
+                    let low = min(ow, max(0, (-shift + g.stride - 1) / g.stride))
+                    let high = max(low, min(ow, (w - 1 - shift) >= 0 ? (w - 1 - shift) / g.stride + 1 : 0))
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + ky * g.dilation
-                        let inside = iy >= 0 && iy < h
-                        for ox in 0..<ow {
-                            let ix = ox * g.stride - g.padding + kx * g.dilation
-                            let valid = inside && ix >= 0 && ix < w
-                            if gather {
-                                column[oy * ow + ox] = valid ? plane[iy * w + ix] : 0
-                            } else if valid {
-                                plane[iy * w + ix] += column[oy * ow + ox]
+                        let out = column + oy * ow
+                        guard iy >= 0 && iy < h else {
+                            if gather { out.update(repeating: 0, count: ow) }
+                            continue
+                        }
+                        let source = plane + iy * w + shift
+                        if gather {
+                            if low > 0 { out.update(repeating: 0, count: low) }
+                            if g.stride == 1 {
+                                (out + low).update(from: source + low, count: high - low)
+                            } else {
+                                for ox in low..<high { out[ox] = source[ox * g.stride] }
                             }
+                            if high < ow { (out + high).update(repeating: 0, count: ow - high) }
+                        } else if g.stride == 1 {
+                            for ox in low..<high { source[ox] += out[ox] }
+                        } else {
+                            for ox in low..<high { source[ox * g.stride] += out[ox] }
                         }
                     }
                     row += 1
                 }
             }
+        }
+        if c * perChannel >= 1 << 17 && c >= 2 {
+            _ = Parallel.mapRanges(count: c, parts: 2) { range in for channel in range { body(channel) } }
+        } else {
+            for channel in 0..<c { body(channel) }
         }
     }
 }
