@@ -7,10 +7,10 @@ public enum ResNetBlocks {
     public static func basic(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
         let p = prefix.isEmpty ? "" : prefix + "."
         var out = tape.conv2d(x, weight: tape.parameter(p + "conv1.weight"), geometry: Conv2DGeometry(stride: stride, padding: 1))
-        out = tape.relu(tape.batchNorm(out, prefix: p + "bn1"))
+        out = tape.batchNorm(out, prefix: p + "bn1", relu: true)
         out = tape.conv2d(out, weight: tape.parameter(p + "conv2.weight"), geometry: Conv2DGeometry(stride: 1, padding: 1))
         out = tape.batchNorm(out, prefix: p + "bn2")
-        return tape.relu(tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)))
+        return tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample), relu: true)
     }
 
     /// Bottleneck (torchvision v1.5, stride on the 3x3): 1x1 - BN - ReLU - 3x3 (stride s) - BN -
@@ -18,12 +18,12 @@ public enum ResNetBlocks {
     public static func bottleneck(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
         let p = prefix.isEmpty ? "" : prefix + "."
         var out = tape.conv2d(x, weight: tape.parameter(p + "conv1.weight"), geometry: Conv2DGeometry())
-        out = tape.relu(tape.batchNorm(out, prefix: p + "bn1"))
+        out = tape.batchNorm(out, prefix: p + "bn1", relu: true)
         out = tape.conv2d(out, weight: tape.parameter(p + "conv2.weight"), geometry: Conv2DGeometry(stride: stride, padding: 1))
-        out = tape.relu(tape.batchNorm(out, prefix: p + "bn2"))
+        out = tape.batchNorm(out, prefix: p + "bn2", relu: true)
         out = tape.conv2d(out, weight: tape.parameter(p + "conv3.weight"), geometry: Conv2DGeometry())
         out = tape.batchNorm(out, prefix: p + "bn3")
-        return tape.relu(tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)))
+        return tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample), relu: true)
     }
 
     static func shortcut(_ tape: Tape, _ x: Tape.Variable, prefix p: String, stride: Int, downsample: Bool) -> Tape.Variable {

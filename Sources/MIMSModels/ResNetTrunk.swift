@@ -114,7 +114,7 @@ public struct ResNetTrunk: Sendable {
         let lastLayer = layers.max() ?? 4
         var collected: [Tape.Variable] = []
         var out = tape.conv2d(x, weight: tape.parameter("conv1.weight"), geometry: Conv2DGeometry(stride: 2, padding: 3))
-        out = tape.maxPool(tape.relu(tape.batchNorm(out, prefix: "bn1")))
+        out = tape.maxPool(tape.batchNorm(out, prefix: "bn1", relu: true))
         var inputs = 64
         for (layer, count) in blocksPerLayer.enumerated().prefix(lastLayer) {
             let outputs = channels(afterLayer: layer + 1)

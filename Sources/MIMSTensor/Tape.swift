@@ -135,32 +135,34 @@ extension Tape {
 
     /// BatchNorm2d with the store's `prefix.weight/bias/running_mean/running_var`; in training the
     /// running statistics and `num_batches_tracked` are updated as PyTorch does.
-    public func batchNorm(_ x: Variable, prefix: String, momentum: Float = 0.1, eps: Float = 1e-5) -> Variable {
+    /// With `relu`, max(0, BN(x)) as one fused op (the same values and gradients as
+    /// `relu(batchNorm(x))`, one activation pass and tensor fewer).
+    public func batchNorm(_ x: Variable, prefix: String, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) -> Variable {
         let weight = parameter(prefix + ".weight"), bias = parameter(prefix + ".bias")
         guard let store else { preconditionFailure("batchNorm needs a parameter store") }
         let prefix = namePrefix + prefix
         let ws = value(weight), bs = value(bias)
         if !training {
             let y = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,
-                                            runningVar: store.tensors[prefix + ".running_var"]!, eps: eps)
+                                            runningVar: store.tensors[prefix + ".running_var"]!, eps: eps, relu: relu)
             let scale = (0..<ws.count).map { ws.values[$0] / (store.tensors[prefix + ".running_var"]!.values[$0] + eps).squareRoot() }
             return record([x, weight, bias], output: y) { gy in
                 var gx = gy
                 let plane = gy.shape[2] * gy.shape[3], c = gy.shape[1]
-                for i in 0..<gy.count { gx.values[i] *= scale[(i / plane) % c] }
+                for i in 0..<gy.count { gx.values[i] = relu && y.values[i] <= 0 ? 0 : gx.values[i] * scale[(i / plane) % c] }
                 return [gx, nil, nil]
             }
         }
         var mean = store.tensors[prefix + ".running_mean"]!, variance = store.tensors[prefix + ".running_var"]!
         let (y, saved) = BatchNorm2D.trainForward(value(x), weight: ws, bias: bs, runningMean: &mean, runningVar: &variance,
-                                                  momentum: momentum, eps: eps)
+                                                  momentum: momentum, eps: eps, relu: relu)
         store.tensors[prefix + ".running_mean"] = mean
         store.tensors[prefix + ".running_var"] = variance
         if let tracked = store.tensors[prefix + ".num_batches_tracked"] {
             store.tensors[prefix + ".num_batches_tracked"] = Tensor(shape: tracked.shape, values: [tracked.values[0] + 1])
         }
         return record([x, weight, bias], output: y) { gy in
-            let g = BatchNorm2D.backward(gy, saved: saved, weight: ws)
+            let g = BatchNorm2D.backward(gy, saved: saved, weight: ws, output: relu ? y : nil)
             return [g.gradX, g.gradWeight, g.gradBias]
         }
     }
@@ -170,7 +172,8 @@ extension Tape {
         return record([x], output: y) { gy in [ReLU.backward(gy, output: y)] }
     }
 
-    public func add(_ a: Variable, _ b: Variable) -> Variable {
+    /// a + b, or with `relu` max(0, a + b) in one pass (a residual block's end).
+    public func add(_ a: Variable, _ b: Variable, relu: Bool = false) -> Variable {
         let (x, y) = (value(a), value(b))
         precondition(x.shape == y.shape, "add: shapes \(x.shape) and \(y.shape)")
         var sum = Tensor.uninitialized(x.shape)
@@ -179,12 +182,21 @@ extension Tape {
                 sum.values.withUnsafeMutableBufferPointer { out in
                     let (a, b, c) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!), SendablePointer(out.baseAddress!))
                     ElementwiseParallel.run(out.count) { range in
-                        for i in range { c.pointer[i] = a.pointer[i] + b.pointer[i] }
+                        if relu {
+                            for i in range { c.pointer[i] = max(0, a.pointer[i] + b.pointer[i]) }
+                        } else {
+                            for i in range { c.pointer[i] = a.pointer[i] + b.pointer[i] }
+                        }
                     }
                 }
             }
         }
-        return record([a, b], output: sum) { gy in [gy, gy] }
+        guard relu else { return record([a, b], output: sum) { gy in [gy, gy] } }
+        let output = sum
+        return record([a, b], output: sum) { gy in
+            let g = ReLU.backward(gy, output: output)
+            return [g, g]
+        }
     }
 
     public func maxPool(_ x: Variable, kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> Variable {
