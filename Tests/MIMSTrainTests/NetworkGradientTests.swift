@@ -122,4 +122,29 @@ struct NetworkGradientTests {
             #expect(abs(n - e) <= 0.02 * max(abs(e), 1e-3), "\(name): numeric \(n) analytic \(e)")
         }
     }
+
+    /// max-inst: the bag score is the largest slice probability; its cross-entropy's gradient
+    /// against central differences (distinct slice probabilities, so the max never switches).
+    @Test func maxInstanceLoss() throws {
+        let logits = Tensor(shape: [5, 2], values: [0.3, -0.2, 1.1, 0.4, -0.5, 0.9, 0.0, 0.1, 0.7, -0.8])
+        let bagSizes = [3, 2], labels = [1, 0]
+        func loss(_ t: Tensor) -> Double {
+            let tape = Tape()
+            return Double(tape.value(tape.maxInstanceLoss(tape.constant(t), bagSizes: bagSizes, labels: labels)).values[0])
+        }
+        let tape = Tape()
+        let v = tape.variable(logits)
+        tape.backward(from: tape.maxInstanceLoss(v, bagSizes: bagSizes, labels: labels))
+        let g = try #require(tape.gradient(v))
+        for i in 0..<logits.count {
+            var up = logits, down = logits
+            up.values[i] += 1e-3
+            down.values[i] -= 1e-3
+            let numeric = (loss(up) - loss(down)) / 2e-3
+            #expect(abs(numeric - Double(g.values[i])) < 2e-3, "logit \(i): numeric \(numeric) analytic \(g.values[i])")
+        }
+        // Only each bag's most probable slice receives gradient.
+        // Class-1 probabilities 0.38, 0.33, 0.80 | 0.52, 0.18: slices 2 and 3 win.
+        #expect([0, 1, 2, 3, 8, 9].allSatisfy { g.values[$0] == 0 } && [4, 5, 6, 7].allSatisfy { g.values[$0] != 0 })
+    }
 }
