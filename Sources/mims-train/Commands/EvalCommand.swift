@@ -41,8 +41,8 @@ struct EvalCommand: ParsableCommand {
             print("{\"pipeline\": \"\(pipeline.name)\", \"split\": \"\(options.split)\", \"records\": \(scored.count), \"auroc\": \(auroc.map { String(format: "%.6f", $0) } ?? "null"), \"accuracy\": \(String(format: "%.6f", accuracy))}")
         } else {
             print("\(pipeline.name) on \(options.shards) \(options.split): \(scored.count) records")
-            print("\(options.split) AUROC: \(TrainCommand.format(auroc))")
             print(String(format: "accuracy at 0.5: %.3f", accuracy))
+            print("\(options.split) AUROC: \(TrainCommand.format(auroc))")
         }
     }
 }
