@@ -66,7 +66,8 @@ struct BenchCommand: ParsableCommand {
         var forward = Double.infinity
         for _ in 0..<max(1, repeats) {
             let start = Date()
-            let tape = Tape(store: store, training: false)
+            // As evaluation runs it: running statistics, nothing recorded for a backward pass.
+            let tape = Tape(store: store, training: false, recordsGradients: false)
             _ = trunk.forward(tape, tape.constant(input))
             forward = min(forward, Date().timeIntervalSince(start))
         }
