@@ -46,7 +46,11 @@ struct TrainerTests {
         try Self.trainer(shards, run: dir.path + "/straight").run()
         try Self.trainer(shards, run: dir.path + "/interrupted", iterations: 3).run()
         let partial = try Checkpoint.read(dir.path + "/interrupted/checkpoint.safetensors")
-        #expect(partial.iteration == 3)
+        #expect(partial.iteration == 3 && partial.metadata["state_file"] == "checkpoint.000003.state.safetensors")
+        // A kill after the next state file was published but before its model: a newer state file
+        // lies beside the iteration-3 model, and the resume must ignore it.
+        try SafeTensorsWriter.write(["optimizer.first.head.fc.bias": Tensor(shape: [2], values: [9, 9])],
+                                    metadata: ["step": "4", "iteration": "4"], to: dir.path + "/interrupted/checkpoint.000004.state.safetensors")
         try Self.trainer(shards, run: dir.path + "/interrupted", resume: true).run()
 
         let a = try Checkpoint.read(dir.path + "/straight/checkpoint.safetensors")
@@ -55,8 +59,11 @@ struct TrainerTests {
         #expect(a.parameters.keys.sorted() == b.parameters.keys.sorted())
         for name in a.parameters.keys.sorted() { #expect(a.parameters[name] == b.parameters[name], "\(name)") }
         #expect(a.parameters["backbone.bn1.num_batches_tracked"]?.values == [6])
-        let stateA = try SafeTensorsFile(path: dir.path + "/straight/checkpoint.state.safetensors")
-        let stateB = try SafeTensorsFile(path: dir.path + "/interrupted/checkpoint.state.safetensors")
+        let stateA = try SafeTensorsFile(path: dir.path + "/straight/checkpoint.000006.state.safetensors")
+        let stateB = try SafeTensorsFile(path: try Checkpoint.statePath(of: dir.path + "/interrupted/checkpoint.safetensors", loaded: b))
+        // Only the state file the model names is left.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/interrupted").filter { $0.hasSuffix(".state.safetensors") }
+            == ["checkpoint.000006.state.safetensors"])
         #expect(stateA.metadata["step"] == "6" && stateB.metadata["step"] == "6")
         for name in stateA.entries.keys.sorted() { #expect(try stateA.tensor(name) == stateB.tensor(name)) }
 

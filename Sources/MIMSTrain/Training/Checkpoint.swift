@@ -4,9 +4,11 @@ import MIMSTensor
 
 /// Checkpoints: `<name>.safetensors` holds the model under `backbone.<torchvision name>` and
 /// `head.<name>` (PyTorch loads it by name; `num_batches_tracked` as int64), with the pipeline, the
-/// iteration and the seed in the metadata; `<name>.state.safetensors` holds what an exact resume
-/// needs besides (optimizer buffers and step). Both are written to `.part` files, fsynced and
-/// renamed, the state file first, so a kill leaves the previous pair or the new one.
+/// iteration and the seed in the metadata; `<name>.<iteration>.state.safetensors` holds what an
+/// exact resume needs besides (optimizer buffers and step; what is sampled is a function of the
+/// seed and the iteration). Each is written to a `.part` file, fsynced and renamed, the state file
+/// first; the model names its state file in its metadata (`state_file`), and older state files go
+/// only after the model is published. A kill at any moment leaves a model whose state file exists.
 public enum Checkpoint {
     public struct Loaded {
         public var parameters: [String: Tensor]
@@ -25,20 +27,38 @@ public enum Checkpoint {
                 floats[name] = tensor
             }
         }
-        let metadata = ["format": "mims-checkpoint", "pipeline": pipeline.text, "pipeline_name": pipeline.name,
+        var metadata = ["format": "mims-checkpoint", "pipeline": pipeline.text, "pipeline_name": pipeline.name,
                         "model": pipeline.variant.rawValue, "iteration": String(iteration), "seed": String(seed)]
+        let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
         if let optimizer {
-            let statePath = statePathFor(path)
+            let stateName = statePrefix(base) + String(format: "%06d", iteration) + ".state.safetensors"
+            let statePath = (folder.isEmpty ? "" : folder + "/") + stateName
             try SafeTensorsWriter.write(optimizer.stateTensors(), metadata: ["step": String(optimizer.step), "iteration": String(iteration)],
                                         to: statePath + ".part")
             try FileDurability.publish(statePath + ".part", as: statePath)
+            metadata["state_file"] = stateName
         }
         try SafeTensorsWriter.write(floats, integers: integers, metadata: metadata, to: path + ".part")
         try FileDurability.publish(path + ".part", as: path)
+        if let current = metadata["state_file"] {
+            // Older state files are no longer named by any model.
+            let stale = ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [])
+                .filter { $0.hasPrefix(statePrefix(base)) && $0.hasSuffix(".state.safetensors") && $0 != current }
+            for name in stale { FileDurability.remove((folder.isEmpty ? "" : folder + "/") + name) }
+        }
     }
 
-    public static func statePathFor(_ path: String) -> String {
-        (path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path) + ".state.safetensors"
+    static func statePrefix(_ modelFile: String) -> String {
+        (modelFile.hasSuffix(".safetensors") ? String(modelFile.dropLast(".safetensors".count)) : modelFile) + "."
+    }
+
+    /// The state file a checkpoint names, next to it.
+    public static func statePath(of path: String, loaded: Loaded) throws -> String {
+        guard let name = loaded.metadata["state_file"] else {
+            throw TrainingError.checkpoint(path: path, reason: "names no optimizer state file (written without one); cannot resume exactly")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "" : folder + "/") + name
     }
 
     public static func read(_ path: String) throws -> Loaded {

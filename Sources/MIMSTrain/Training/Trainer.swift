@@ -74,7 +74,11 @@ public final class Trainer {
         if options.resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let loaded = try Checkpoint.read(checkpointPath)
             try Checkpoint.restore(loaded, path: checkpointPath, network: network, into: store)
-            let state = try SafeTensorsFile(path: Checkpoint.statePathFor(checkpointPath))
+            let statePath = try Checkpoint.statePath(of: checkpointPath, loaded: loaded)
+            let state = try SafeTensorsFile(path: statePath)
+            guard state.metadata["iteration"] == String(loaded.iteration) else {
+                throw TrainingError.checkpoint(path: statePath, reason: "holds iteration \(state.metadata["iteration"] ?? "?"), the checkpoint \(loaded.iteration)")
+            }
             var tensors: [String: Tensor] = [:]
             for name in state.entries.keys { tensors[name] = try state.tensor(name) }
             optimizer.restore(tensors, step: Int(state.metadata["step"] ?? "0") ?? 0)

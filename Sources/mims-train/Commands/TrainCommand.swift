@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a pipeline on shards (the default command).",
         discussion: """
-        Writes RUN/checkpoint.safetensors (+ .state.safetensors), RUN/metrics.jsonl, and after training \
+        Writes RUN/checkpoint.safetensors (+ checkpoint.NNNNNN.state.safetensors), RUN/metrics.jsonl, and after training \
         RUN/scores-test.csv and RUN/eval-test.json when the shards have a test split. Kill it at any \
         moment and run it again with --resume: it continues from the last checkpoint exactly.
         """)
