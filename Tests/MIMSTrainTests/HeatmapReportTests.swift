@@ -61,6 +61,14 @@ struct HeatmapReportTests {
             _ = try run(["python3", "-c", "from PIL import Image; import sys; Image.open(sys.argv[1]).load()", dir.path + "/run/" + source])
         }
         #expect(html.contains("<table>") && html.contains("Dataset card") && html.contains("model: mims"))
+        // The checkpoint, read by an independent safetensors parser, carries torchvision's names and
+        // shapes under backbone.* and the same values.
+        let checked = try run(["python3", repositoryRoot + "/Tests/Interop/checkpoint_names.py", dir.path + "/run/checkpoint.safetensors",
+                               repositoryRoot + "/Tests/Fixtures/golden/resnet18_state_dict_shapes.json"])
+        #expect(checked.hasPrefix("ok \(trainer.network.parameterShapes().count) "), "\(checked)")
+        let conv1 = trainer.store.tensors["backbone.conv1.weight"]!.values.reduce(0.0) { $0 + Double($1) }
+        let pythonSum = Double(checked.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
+        #expect(abs(pythonSum - conv1) < 1e-6 * max(1, abs(conv1)))
         let md = try String(contentsOfFile: dir.path + "/run/report.md", encoding: .utf8)
         #expect(md.contains("| tiny | test |"))
     }
