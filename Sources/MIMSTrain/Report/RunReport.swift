@@ -69,6 +69,19 @@ public struct RunReport {
         }
     }
 
+    /// ROC curves of several evaluations on one plot, each with its AUROC in the legend.
+    public static func rocPlot(_ evaluations: [(name: String, evaluation: Trainer.Evaluation)], to path: String) throws {
+        var roc = LineChart(title: "ROC, \(evaluations.first?.evaluation.split ?? "") split", xLabel: "false positive rate", yLabel: "true positive rate",
+                            series: evaluations.map { name, t in
+                                let points = Metrics.rocCurve(scores: t.scored.map(\.score), labels: t.scored.map(\.label)).map { ($0.fpr, $0.tpr) }
+                                return .init(name: "\(name) (AUROC \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a"))", points: points)
+                            })
+        roc.xRange = 0...1
+        roc.yRange = 0...1
+        roc.diagonal = true
+        try png(roc.render(), to: path)
+    }
+
     static func png(_ canvas: Canvas, to path: String) throws {
         try AtomicFile.write(Data(try PNGEncoder.encode(Frame(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels))), to: path)
     }
@@ -83,16 +96,7 @@ public struct RunReport {
 
         let evaluated = runs.filter { $0.test != nil }
         if !evaluated.isEmpty {
-            var roc = LineChart(title: "ROC, \(evaluated[0].test!.split) split", xLabel: "false positive rate", yLabel: "true positive rate",
-                                series: evaluated.map { run in
-                                    let t = run.test!
-                                    let points = Metrics.rocCurve(scores: t.scored.map(\.score), labels: t.scored.map(\.label)).map { ($0.fpr, $0.tpr) }
-                                    return .init(name: "\(run.name) (AUROC \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a"))", points: points)
-                                })
-            roc.xRange = 0...1
-            roc.yRange = 0...1
-            roc.diagonal = true
-            try Self.png(roc.render(), to: folder + "/plots/roc.png")
+            try Self.rocPlot(evaluated.map { ($0.name, $0.test!) }, to: folder + "/plots/roc.png")
             figures.append(("ROC curve", "plots/roc.png"))
             let first = evaluated[0].test!
             let confusion = Metrics.confusion(scores: first.scored.map(\.score), labels: first.scored.map(\.label))

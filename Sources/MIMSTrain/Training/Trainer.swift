@@ -31,6 +31,14 @@ public final class Trainer {
         public var auroc: Double?
         public var accuracy: Double
         public var scored: [Evaluator.Scored]
+
+        public init(split: String, iteration: Int, auroc: Double?, accuracy: Double, scored: [Evaluator.Scored]) {
+            self.split = split
+            self.iteration = iteration
+            self.auroc = auroc
+            self.accuracy = accuracy
+            self.scored = scored
+        }
     }
 
     public let pipeline: Pipeline

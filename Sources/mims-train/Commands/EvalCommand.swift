@@ -32,11 +32,16 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var options: CheckpointOptions
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Also draw the ROC curve (with the AUROC in its legend) to this PNG.") var roc: String?
 
     func run() throws {
         let (pipeline, scored) = try options.score()
         let scores = scored.map(\.score), labels = scored.map(\.label)
         let auroc = Metrics.auroc(scores: scores, labels: labels), accuracy = Metrics.accuracy(scores: scores, labels: labels)
+        if let roc {
+            try RunReport.rocPlot([(pipeline.name, Trainer.Evaluation(split: options.split, iteration: 0, auroc: auroc, accuracy: accuracy, scored: scored))],
+                                  to: roc)
+        }
         if json {
             print("{\"pipeline\": \"\(pipeline.name)\", \"split\": \"\(options.split)\", \"records\": \(scored.count), \"auroc\": \(auroc.map { String(format: "%.6f", $0) } ?? "null"), \"accuracy\": \(String(format: "%.6f", accuracy))}")
         } else {

@@ -82,3 +82,26 @@ struct TrainCommand: ParsableCommand {
 
     static func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a (one class only)" }
 }
+
+/// `mims-train finetune`: the paper's OCT protocol, training a model that starts from another
+/// run's checkpoint (Cirrus, then 200 iterations on Spectralis).
+struct FinetuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Fine-tune a trained checkpoint on other shards (train with --init-from).",
+        discussion: "mims-train finetune --from runs/cirrus/checkpoint.safetensors --shards spectralis/ --pipeline pipelines/spectralis-mims.yaml --out runs/spectralis")
+
+    @Option(help: "Checkpoint to start from.") var from: String
+    @Option(help: "Folder of shards to fine-tune and test on.") var shards: String
+    @Option(help: "Pipeline of the fine-tuning (its iterations, e.g. 200).") var pipeline: String
+    @Option(help: "Run folder (created).") var out: String
+    @Option(help: "Seed of sampling and order.") var seed: UInt64 = 1
+    @Option(help: "lesions.json for the report's pointing game.") var lesions: String?
+    @Flag(help: "Plain progress lines.") var plain = false
+
+    func run() throws {
+        var train = try TrainCommand.parse(["--shards", shards, "--pipeline", pipeline, "--out", out, "--seed", String(seed), "--init-from", from]
+                                           + (lesions.map { ["--lesions", $0] } ?? []) + (plain ? ["--plain"] : []))
+        try train.run()
+    }
+}
