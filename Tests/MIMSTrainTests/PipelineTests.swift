@@ -59,6 +59,7 @@ struct MetricTests {
             #expect(abs(auroc! - (c["auroc"] as! Double)) < 1e-12)
         }
         #expect(Metrics.auroc(scores: [0.1, 0.2], labels: [1, 1]) == nil)
+        #expect(Metrics.auroc(scores: [.nan, 0.2, 0.9, .nan], labels: [0, 0, 1, 1]) == 0.625)
     }
 }
 

@@ -1,9 +1,13 @@
 /// Classification metrics on class-1 scores.
 public enum Metrics {
+    /// A diverged model can score NaN; it ranks below every number instead of breaking the sort.
+    static func ordered(_ scores: [Double]) -> [Double] { scores.map { $0.isNaN ? -.infinity : $0 } }
+
     /// Area under the ROC curve: the probability that a random positive scores above a random
     /// negative, ties counting one half (Mann-Whitney U with mid-ranks). Nil without both classes.
-    public static func auroc(scores: [Double], labels: [Int]) -> Double? {
-        precondition(scores.count == labels.count)
+    public static func auroc(scores raw: [Double], labels: [Int]) -> Double? {
+        precondition(raw.count == labels.count)
+        let scores = ordered(raw)
         let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
         guard positives > 0, negatives > 0 else { return nil }
         let order = scores.indices.sorted { scores[$0] < scores[$1] }
@@ -33,7 +37,8 @@ public enum Metrics {
     }
 
     /// ROC points (false-positive rate, true-positive rate) from the highest threshold down.
-    public static func rocCurve(scores: [Double], labels: [Int]) -> [(fpr: Double, tpr: Double)] {
+    public static func rocCurve(scores raw: [Double], labels: [Int]) -> [(fpr: Double, tpr: Double)] {
+        let scores = ordered(raw)
         let positives = Double(labels.filter { $0 == 1 }.count), negatives = Double(labels.count) - positives
         guard positives > 0, negatives > 0 else { return [] }
         let order = scores.indices.sorted { scores[$0] > scores[$1] }
