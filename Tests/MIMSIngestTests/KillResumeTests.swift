@@ -7,22 +7,9 @@ import Testing
 /// `mims-ingest run` killed with SIGKILL at random moments, then `--resume`d, ends with exactly the
 /// shards of an uninterrupted run: no record lost, none twice, no partial shard under a final name.
 struct KillResumeTests {
-    var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mims-ingest").path
-    }
+    var binary: String { productURL("mims-ingest").path }
 
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOURCE_DATE_EPOCH"] = "1700000000"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func start(_ arguments: [String]) throws -> Process { try startProduct("mims-ingest", arguments, environment: ["SOURCE_DATE_EPOCH": "1700000000"]) }
 
     @Test func killedRunsResumeToTheUninterruptedResult() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")

@@ -62,3 +62,20 @@ public func pillowPixels(_ path: String, mode: String) throws -> [UInt8] {
     }
     return [UInt8](data)
 }
+
+/// Starts a built product of this package (found beside the test binary) with its output discarded.
+public func startProduct(_ name: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = productURL(name)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Where `swift build --build-tests` put the product `name`.
+public func productURL(_ name: String) -> URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+}

@@ -9,19 +9,9 @@ import Testing
 /// the checkpoint of an uninterrupted run, byte for byte; at every kill the checkpoint on disk is
 /// whole and its state file exists.
 struct TrainKillResumeTests {
-    var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mims-train").path
-    }
+    var binary: String { productURL("mims-train").path }
 
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func start(_ arguments: [String]) throws -> Process { try startProduct("mims-train", arguments, environment: [:]) }
 
     @Test func killedTrainingResumesToTheUninterruptedCheckpoint() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-train first")

@@ -37,15 +37,8 @@ public enum BatchNorm2D {
                     let variance = squares / Double(m)
                     let invStd = Float(1 / (variance + Double(eps)).squareRoot())
                     let scale = weight.values[channel] * invStd, shift = bias.values[channel] - meanF * scale
-                    for image in 0..<n {
-                        let offset = (image * c + channel) * plane
-                        let p = input.pointer + offset, q = output.pointer + offset
-                        if relu {
-                            for i in 0..<plane { q[i] = max(0, p[i] * scale + shift) }
-                        } else {
-                            for i in 0..<plane { q[i] = p[i] * scale + shift }
-                        }
-                    }
+                    affine(input.pointer, output.pointer, channel: channel, images: n, channels: c, plane: plane,
+                           scale: scale, shift: shift, relu: relu)
                     return (mean, variance)
                 }
             }
@@ -72,19 +65,27 @@ public enum BatchNorm2D {
                 _ = ChannelParallel.map(c) { channel in
                     let scale = weight.values[channel] / (runningVar.values[channel] + eps).squareRoot()
                     let shift = bias.values[channel] - runningMean.values[channel] * scale
-                    for image in 0..<n {
-                        let offset = (image * c + channel) * plane
-                        let p = input.pointer + offset, q = output.pointer + offset
-                        if relu {
-                            for i in 0..<plane { q[i] = max(0, p[i] * scale + shift) }
-                        } else {
-                            for i in 0..<plane { q[i] = p[i] * scale + shift }
-                        }
-                    }
+                    affine(input.pointer, output.pointer, channel: channel, images: n, channels: c, plane: plane,
+                           scale: scale, shift: shift, relu: relu)
                 }
             }
         }
         return y
+    }
+
+    /// y = x·scale + shift over one channel of every image, max(0, ·) with `relu`.
+    @inline(__always)
+    static func affine(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, channel: Int, images: Int, channels: Int,
+                       plane: Int, scale: Float, shift: Float, relu: Bool) {
+        for image in 0..<images {
+            let offset = (image * channels + channel) * plane
+            let p = x + offset, q = y + offset
+            if relu {
+                for i in 0..<plane { q[i] = max(0, p[i] * scale + shift) }
+            } else {
+                for i in 0..<plane { q[i] = p[i] * scale + shift }
+            }
+        }
     }
 
     /// dx = γ·σ⁻¹/M · (M·dy − Σdy − x̂·Σ(dy·x̂)); dγ = Σ(dy·x̂); dβ = Σdy.
