@@ -52,7 +52,8 @@ struct HeatmapCommand: ParsableCommand {
         print("\(out): heatmaps of \(drawn.count) records (\(layer), class \(targetClass))")
         if game != nil {
             if let score {
-                print(String(format: "pointing game: %.2f (%d of %d positive records)", score, hits.filter { $0 }.count, hits.count))
+                print("\(hits.filter { $0 }.count) of \(hits.count) positive records have their heatmap maximum inside a planted lesion")
+                print(String(format: "pointing game: %.2f", score))
             } else {
                 print("pointing game: no positive record of the split has lesion boxes in \(lesions!)")
             }
