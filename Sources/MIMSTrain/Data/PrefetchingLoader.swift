@@ -5,7 +5,6 @@ import Foundation
 public final class PrefetchingLoader: @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [Int: Result<BagBatch, Error>] = [:]
-    private var next: Int
     private let end: Int
     private let depth: Int
     private var stopped = false
@@ -13,7 +12,6 @@ public final class PrefetchingLoader: @unchecked Sendable {
 
     /// Produces `produce(i)` for i in `range`.
     public init(range: Range<Int>, depth: Int = 3, produce: @escaping @Sendable (Int) throws -> BagBatch) {
-        next = range.lowerBound
         end = range.upperBound
         self.depth = depth
         // The thread holds the loader until it finishes or `stop()` ends it.
@@ -37,7 +35,7 @@ public final class PrefetchingLoader: @unchecked Sendable {
         }
     }
 
-    /// The batch of iteration `next`, waiting for it when the reader is behind.
+    /// The batch of `iteration`, waiting for it when the reader is behind.
     public func take(_ iteration: Int) throws -> BagBatch {
         condition.lock()
         defer { condition.unlock() }

@@ -12,6 +12,8 @@ public struct TrainingSchedule: Sendable {
     public let sampler: SliceSampler
     public let classBalanced: Bool
     public let seed: UInt64
+    /// Record indices of each class, classes ascending (class-balanced drawing).
+    let members: [[Int]]
 
     public init(labels: [Int], frameCounts: [Int], bagsPerIteration: Int, sampler: SliceSampler, classBalanced: Bool, seed: UInt64) {
         self.labels = labels
@@ -20,6 +22,7 @@ public struct TrainingSchedule: Sendable {
         self.sampler = sampler
         self.classBalanced = classBalanced
         self.seed = seed
+        members = Set(labels).sorted().map { label in labels.indices.filter { labels[$0] == label } }
     }
 
     static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
@@ -36,17 +39,17 @@ public struct TrainingSchedule: Sendable {
         var random = SplitMix64(seed: Self.mix(seed, 2, UInt64(iteration)))
         var records: [Int] = []
         if classBalanced {
-            let classes = Array(Set(labels)).sorted()
             for _ in 0..<bagsPerIteration {
-                let label = classes[Int.random(in: 0..<classes.count, using: &random)]
-                let members = labels.indices.filter { labels[$0] == label }
-                records.append(members[Int.random(in: 0..<members.count, using: &random)])
+                let pool = members[Int.random(in: 0..<members.count, using: &random)]
+                records.append(pool[Int.random(in: 0..<pool.count, using: &random)])
             }
         } else {
             let n = labels.count
+            var epoch = (-1, [Int]())
             for slot in 0..<bagsPerIteration {
                 let position = iteration * bagsPerIteration + slot
-                records.append(permutation(epoch: position / n)[position % n])
+                if epoch.0 != position / n { epoch = (position / n, permutation(epoch: position / n)) }
+                records.append(epoch.1[position % n])
             }
         }
         return records.map { record in (record, sampler.training(frames: frameCounts[record], using: &random)) }

@@ -7,11 +7,8 @@ public enum RunOutputs {
     /// Scores `split` with the trainer's model and writes its files; nil when the split is absent.
     public static func evaluateAndWrite(trainer: Trainer, split: String) throws -> Trainer.Evaluation? {
         guard let dataset = try? ShardDataset(folder: trainer.options.shards, split: split) else { return nil }
-        let sampler = SliceSampler(perBag: trainer.pipeline.slicesPerBag, central: trainer.pipeline.centralSlices)
-        let scored = try Evaluator(network: trainer.network, store: trainer.store).score(dataset, sampler: sampler)
-        let result = Trainer.Evaluation(split: split, iteration: trainer.iterations, auroc: Metrics.auroc(scores: scored.map(\.score), labels: scored.map(\.label)),
-                                        accuracy: Metrics.accuracy(scores: scored.map(\.score), labels: scored.map(\.label)), scored: scored)
-        return try write(result, run: trainer.options.run)
+        let scored = try Evaluator(network: trainer.network, store: trainer.store).score(dataset, sampler: trainer.pipeline.sampler)
+        return try write(Trainer.Evaluation(split: split, iteration: trainer.iterations, scored: scored), run: trainer.options.run)
     }
 
     /// Writes `scores-<split>.csv` and `eval-<split>.json` of an evaluation into `run`.

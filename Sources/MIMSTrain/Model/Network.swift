@@ -91,21 +91,18 @@ public struct Network: Sendable {
 
     /// The primary maps of a batch of slices [S, 3, H, W], one per pyramid level and feature layer.
     public func primaryMaps(_ tape: Tape, _ input: Tape.Variable) -> [Tape.Variable] {
-        tape.namePrefix = "backbone."
-        defer { tape.namePrefix = "" }
-        let shape = tape.value(input).shape
-        var maps: [Tape.Variable] = []
-        for factor in pyramid {
-            let level = tape.resize(input, height: MIMSHead.scaled(shape[2], factor), width: MIMSHead.scaled(shape[3], factor))
-            maps += trunk.forward(tape, level, outputs: featureLayers)
-        }
-        return maps
+        trunkOutputs(tape, input, explaining: nil).maps
     }
 
     /// The primary maps plus the output of trunk layer `layer` (1-based, at most the feature
     /// layer) at the full-scale pyramid level: the layer a heatmap explains.
     public func primaryMaps(_ tape: Tape, _ input: Tape.Variable, explaining layer: Int) -> (maps: [Tape.Variable], layer: Tape.Variable) {
         precondition(layer >= 1 && layer <= featureLayers.max()!, "layer\(layer) is not computed by this trunk")
+        let outputs = trunkOutputs(tape, input, explaining: layer)
+        return (outputs.maps, outputs.explained!)
+    }
+
+    private func trunkOutputs(_ tape: Tape, _ input: Tape.Variable, explaining layer: Int?) -> (maps: [Tape.Variable], explained: Tape.Variable?) {
         tape.namePrefix = "backbone."
         defer { tape.namePrefix = "" }
         let shape = tape.value(input).shape
@@ -113,13 +110,13 @@ public struct Network: Sendable {
         var explained: Tape.Variable?
         for factor in pyramid {
             let level = tape.resize(input, height: MIMSHead.scaled(shape[2], factor), width: MIMSHead.scaled(shape[3], factor))
-            let wanted = Array(Set(featureLayers + (factor == 1 ? [layer] : []))).sorted()
-            let outputs = trunk.forward(tape, level, outputs: wanted)
-            let byLayer = Dictionary(uniqueKeysWithValues: zip(wanted, outputs))
+            let extra = factor == 1 ? layer.map { [$0] } ?? [] : []
+            let wanted = Array(Set(featureLayers + extra)).sorted()
+            let byLayer = Dictionary(uniqueKeysWithValues: zip(wanted, trunk.forward(tape, level, outputs: wanted)))
             maps += featureLayers.map { byLayer[$0]! }
-            if factor == 1 { explained = byLayer[layer] }
+            if factor == 1, let layer { explained = byLayer[layer] }
         }
-        return (maps, explained!)
+        return (maps, explained)
     }
 
     /// Logits [bags, 2] for `bagSizes` (slices of each bag, in order).

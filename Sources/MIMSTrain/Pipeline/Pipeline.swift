@@ -49,6 +49,9 @@ public struct Pipeline: Equatable, Sendable {
     /// The YAML text as read, stored in checkpoints.
     public var text: String
 
+    /// The slice sampler the training settings describe.
+    public var sampler: SliceSampler { SliceSampler(perBag: slicesPerBag, central: centralSlices) }
+
     public static func load(path: String) throws -> Pipeline {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ManifestError(file: path, key: "", line: 0, expected: "a readable pipeline file")

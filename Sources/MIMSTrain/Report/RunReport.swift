@@ -137,7 +137,7 @@ public struct RunReport {
         var gallery = Gallery()
         guard let test = runs.first?.test, let dataset = try? ShardDataset(folder: shards, split: test.split) else { return gallery }
         var exporter = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: min(2, network.featureLayers.max()!)),
-                                       dataset: dataset, sampler: SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices))
+                                       dataset: dataset, sampler: pipeline.sampler)
         exporter.slicesShown = dataset.kind == .volume3d ? 2 : 1
         let byScore = test.scored.sorted { $0.score > $1.score }
         let categories: [(String, [Evaluator.Scored])] = [
@@ -146,15 +146,19 @@ public struct RunReport {
             ("False negatives", byScore.reversed().filter { $0.label == 1 && $0.score < 0.5 }),
         ]
         let game = try lesions.map { try PointingGame(lesionsFile: $0) }
+        // Each record's heatmap is computed once, drawn when it is in the gallery.
+        var exported: [Int: HeatmapExporter.Written] = [:]
         for (title, members) in categories {
-            let items = try members.prefix(galleryPerCategory).map {
-                try exporter.export(record: $0.record, to: folder + "/gallery", images: true, game: game)
+            let items = try members.prefix(galleryPerCategory).map { member in
+                let written = try exporter.export(record: member.record, to: folder + "/gallery", images: true, game: game)
+                exported[member.record] = written
+                return written
             }
             gallery.sections.append((title, items))
         }
         if let game {
-            let hits = try test.scored.filter { $0.label == 1 && game.boxes[$0.id] != nil }.map {
-                try exporter.export(record: $0.record, to: folder + "/gallery", images: false, game: game).hit == true
+            let hits = try test.scored.filter { $0.label == 1 && game.boxes[$0.id] != nil }.map { member in
+                try (exported[member.record] ?? exporter.export(record: member.record, to: folder + "/gallery", images: false, game: game)).hit == true
             }
             if !hits.isEmpty { gallery.pointingGame = Double(hits.filter { $0 }.count) / Double(hits.count) }
         }

@@ -32,7 +32,7 @@ public enum Checkpoint {
         let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
         if let optimizer {
             let stateName = statePrefix(base) + String(format: "%06d", iteration) + ".state.safetensors"
-            let statePath = (folder.isEmpty ? "" : folder + "/") + stateName
+            let statePath = beside(path, stateName)
             try SafeTensorsWriter.write(optimizer.stateTensors(), metadata: ["step": String(optimizer.step), "iteration": String(iteration)],
                                         to: statePath + ".part")
             try FileDurability.publish(statePath + ".part", as: statePath)
@@ -44,7 +44,7 @@ public enum Checkpoint {
             // Older state files are no longer named by any model.
             let stale = ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [])
                 .filter { $0.hasPrefix(statePrefix(base)) && $0.hasSuffix(".state.safetensors") && $0 != current }
-            for name in stale { FileDurability.remove((folder.isEmpty ? "" : folder + "/") + name) }
+            for name in stale { FileDurability.remove(beside(path, name)) }
         }
     }
 
@@ -57,6 +57,11 @@ public enum Checkpoint {
         guard let name = loaded.metadata["state_file"] else {
             throw TrainingError.checkpoint(path: path, reason: "names no optimizer state file (written without one); cannot resume exactly")
         }
+        return beside(path, name)
+    }
+
+    /// The file `name` in the folder of `path`.
+    static func beside(_ path: String, _ name: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         return (folder.isEmpty ? "" : folder + "/") + name
     }

@@ -32,11 +32,13 @@ public final class Trainer {
         public var accuracy: Double
         public var scored: [Evaluator.Scored]
 
-        public init(split: String, iteration: Int, auroc: Double?, accuracy: Double, scored: [Evaluator.Scored]) {
+        /// AUROC and accuracy at 0.5 of `scored`.
+        public init(split: String, iteration: Int, scored: [Evaluator.Scored]) {
+            let scores = scored.map(\.score), labels = scored.map(\.label)
             self.split = split
             self.iteration = iteration
-            self.auroc = auroc
-            self.accuracy = accuracy
+            auroc = Metrics.auroc(scores: scores, labels: labels)
+            accuracy = Metrics.accuracy(scores: scores, labels: labels)
             self.scored = scored
         }
     }
@@ -106,10 +108,8 @@ public final class Trainer {
     /// Trains to the last iteration; returns the last evaluation (nil without an evaluation split).
     @discardableResult
     public func run() throws -> Evaluation? {
-        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
-        let bags = train.kind == .volume3d ? pipeline.batch : pipeline.batch
-        let schedule = TrainingSchedule(labels: train.labels, frameCounts: train.records.map(\.info.frameCount), bagsPerIteration: bags,
-                                        sampler: sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
+        let schedule = TrainingSchedule(labels: train.labels, frameCounts: train.records.map(\.info.frameCount), bagsPerIteration: pipeline.batch,
+                                        sampler: pipeline.sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
         let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
         let metrics = try MetricsLog(path: options.run + "/metrics.jsonl", keepingThrough: startIteration)
         var lastEvaluation: Evaluation?
@@ -163,11 +163,8 @@ public final class Trainer {
 
     func evaluate(at iteration: Int, metrics: MetricsLog) throws -> Evaluation? {
         guard let evaluation else { return nil }
-        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
-        let scored = try Evaluator(network: network, store: store).score(evaluation, sampler: sampler, bagsPerBatch: max(1, pipeline.batch))
-        let scores = scored.map(\.score), labels = scored.map(\.label)
-        let result = Evaluation(split: evaluation.split, iteration: iteration, auroc: Metrics.auroc(scores: scores, labels: labels),
-                                accuracy: Metrics.accuracy(scores: scores, labels: labels), scored: scored)
+        let scored = try Evaluator(network: network, store: store).score(evaluation, sampler: pipeline.sampler, bagsPerBatch: max(1, pipeline.batch))
+        let result = Evaluation(split: evaluation.split, iteration: iteration, scored: scored)
         metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
                        "accuracy": result.accuracy, "records": scored.count])
         return result

@@ -22,7 +22,7 @@ struct CheckpointOptions: ParsableArguments {
     func score() throws -> (Pipeline, [Evaluator.Scored]) {
         let (network, store, pipeline) = try load()
         let dataset = try ShardDataset(folder: shards, split: split)
-        let sampler = SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices)
+        let sampler = pipeline.sampler
         return (pipeline, try Evaluator(network: network, store: store).score(dataset, sampler: sampler))
     }
 }
@@ -36,12 +36,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let (pipeline, scored) = try options.score()
-        let scores = scored.map(\.score), labels = scored.map(\.label)
-        let auroc = Metrics.auroc(scores: scores, labels: labels), accuracy = Metrics.accuracy(scores: scores, labels: labels)
-        if let roc {
-            try RunReport.rocPlot([(pipeline.name, Trainer.Evaluation(split: options.split, iteration: 0, auroc: auroc, accuracy: accuracy, scored: scored))],
-                                  to: roc)
-        }
+        let evaluation = Trainer.Evaluation(split: options.split, iteration: 0, scored: scored)
+        let (auroc, accuracy) = (evaluation.auroc, evaluation.accuracy)
+        if let roc { try RunReport.rocPlot([(pipeline.name, evaluation)], to: roc) }
         if json {
             print("{\"pipeline\": \"\(pipeline.name)\", \"split\": \"\(options.split)\", \"records\": \(scored.count), \"auroc\": \(auroc.map { String(format: "%.6f", $0) } ?? "null"), \"accuracy\": \(String(format: "%.6f", accuracy))}")
         } else {

@@ -34,7 +34,7 @@ struct HeatmapCommand: ParsableCommand {
         let dataset = try ShardDataset(folder: checkpoint.shards, split: checkpoint.split)
         let game = try lesions.map { try PointingGame(lesionsFile: $0) }
         var exporter = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: number, targetClass: targetClass),
-                                       dataset: dataset, sampler: SliceSampler(perBag: pipeline.slicesPerBag, central: pipeline.centralSlices))
+                                       dataset: dataset, sampler: pipeline.sampler)
         exporter.slicesShown = slices
         let labels = dataset.labels
         let ordered = labels.indices.filter { labels[$0] == targetClass } + labels.indices.filter { labels[$0] != targetClass }
