@@ -1,6 +1,11 @@
 /// Errors that stop an ingest run (a file that cannot be read is a rejection instead).
 public enum IngestError: Error, CustomStringConvertible, Equatable {
     case noRecords(root: String)
+    case noFilesMatched(root: String, include: [String])
+    /// Every matched file was rejected; rejected.jsonl in `output` says why, file by file.
+    case allRejected(count: Int, output: String, reasons: [String])
+    case outputNotAFolder(path: String)
+    case outputUnusable(path: String, reason: String)
     case sourceMissing(root: String)
     case labelFile(path: String, reason: String)
     case outputNotEmpty(path: String)
@@ -10,6 +15,13 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .noRecords(root): "\(root): no records found (check source.include and the labels)"
+        case let .noFilesMatched(root, include):
+            "\(root): no files match source.include (\(include.joined(separator: ", "))); check the patterns and the source root"
+        case let .allRejected(count, output, reasons):
+            "all \(count) matched files were rejected (each with its reason in \(output)/rejected.jsonl); most common reasons:\n"
+                + reasons.map { "  " + $0 }.joined(separator: "\n")
+        case let .outputNotAFolder(path): "\(path): output path is a file, not a folder; choose a folder"
+        case let .outputUnusable(path, reason): "\(path): cannot use as output folder: \(reason)"
         case let .sourceMissing(root): "\(root): source root is not a folder"
         case let .labelFile(path, reason): "\(path): cannot use as label table: \(reason)"
         case let .outputNotEmpty(path): "\(path): output folder is not empty; use --resume to finish an interrupted run, or choose an empty folder"

@@ -15,6 +15,8 @@ public enum OCTError: Error, CustomStringConvertible, Equatable, Sendable {
     case unrecognized(file: String, reason: String)
     /// The file could not be opened or read.
     case unreadable(file: String, reason: String)
+    /// Another process changed the file (size or modification time) while it was being read.
+    case changedWhileReading(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum OCTError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .inconsistent(file, reason): "\(file): inconsistent file: \(reason)"
         case let .unrecognized(file, reason): "\(file): unrecognized file: \(reason)"
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
+        case let .changedWhileReading(file, reason): "\(file): changed while being read: \(reason)"
         }
     }
 }

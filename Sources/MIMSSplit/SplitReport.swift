@@ -96,7 +96,7 @@ public struct SplitReport: Sendable {
 
         let splitsPath = directory + "/splits.json"
         let splitsFile = FileManager.default.fileExists(atPath: splitsPath) ? try SplitsFile.read(from: splitsPath) : nil
-        let rejected = readRejected(directory + "/rejected.jsonl")
+        let rejected = RejectedFile.read(directory + "/rejected.jsonl")
         let straddling = Set(splitsFile?.straddlingPatients ?? [])
 
         var overlaps: [Overlap] = []
@@ -146,15 +146,6 @@ public struct SplitReport: Sendable {
               let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)),
               let classes = node["labels"]?["classes"]?.sequence else { return [] }
         return classes.compactMap { $0.string }
-    }
-
-    static func readRejected(_ path: String) -> [Rejection] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Rejection? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
-                  let id = object["id"], let path = object["path"], let reason = object["reason"] else { return nil }
-            return Rejection(id: id, path: path, reason: reason)
-        }
     }
 
     static func fileSHA256(_ path: String) throws -> String {

@@ -8,8 +8,9 @@ struct MimsIngest: ParsableCommand {
         commandName: "mims-ingest",
         abstract: "Turn a folder of medical images into verified, split HDF5 shards.",
         discussion: """
-        Shards are HDF5 files any h5py can read (docs/SHARDS.md). Start with `mims-ingest demo`, which \
-        makes a small synthetic fundus dataset and ingests it end to end.
+        Shards are HDF5 files any h5py can read (docs/SHARDS.md). To try it end to end, make a small \
+        synthetic dataset with `mims-ingest synth --dataset cirrus --small --count 8 --out demo` and ingest \
+        it with `mims-ingest run demo/manifest.yaml --out demo-shards`.
         """,
         version: ToolVersion.versionText(command: "mims-ingest"),
         subcommands: [RunCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self])

@@ -9,7 +9,14 @@ public enum Discovery {
     public struct Result: Sendable {
         /// Sorted by id.
         public var records: [SourceRecord]
+        /// Files (or slice folders) matched by `source.include` and not excluded, and entries that
+        /// would have been (broken links, special files) or could not be looked into (folders that
+        /// cannot be listed): every one is a record or a rejection.
+        public var matched: Int
+        /// Discovery-stage rejections, each naming its own path.
         public var rejections: [Rejection]
+        /// Things a user should know that reject nothing: classes without files, link loops.
+        public var warnings: [String]
     }
 
     public static func discover(_ manifest: Manifest) throws -> Result {
@@ -18,69 +25,75 @@ public enum Discovery {
             throw IngestError.sourceMissing(root: manifest.root)
         }
         let includes = manifest.include.map(Glob.init), excludes = manifest.exclude.map(Glob.init)
+        let isIncluded = { (relative: String) in
+            includes.contains(where: { $0.matches(relative) }) && !excludes.contains(where: { $0.matches(relative) })
+        }
         let labeler = try Labeler(manifest)
         let patient = try manifest.patientPattern.map { try NSRegularExpression(pattern: $0) }
         let official = try manifest.officialSplit.map { (regex: try NSRegularExpression(pattern: $0.component), map: $0.map) }
-        var candidates: [String] = []
-        for relative in try walk(manifest.root, folders: manifest.reader == .sliceFolder) {
-            guard includes.contains(where: { $0.matches(relative) }), !excludes.contains(where: { $0.matches(relative) }) else { continue }
-            candidates.append(relative)
-        }
-        var records: [SourceRecord] = []
+        let tree = SourceTreeWalker.walk(manifest.root)
         var rejections: [Rejection] = []
-        var seen: [String: String] = [:]
-        for relative in candidates {
+        var warnings: [String] = []
+        var matched = 0
+        for problem in tree.problems {
+            if problem.isFileLike ? isIncluded(problem.relative) : problem.reason.hasPrefix("cannot list") {
+                matched += 1
+                rejections.append(Rejection(id: problem.relative, path: manifest.root + "/" + problem.relative, reason: problem.reason, stage: .discovery))
+            } else if !problem.isFileLike {
+                warnings.append("\(problem.relative): \(problem.reason)")
+            }
+        }
+        var candidates: [(relative: String, identity: FileIdentity?)] = []
+        if manifest.reader == .sliceFolder {
+            var folders = Set<String>()
+            for file in tree.files {
+                let lower = file.relative.lowercased()
+                if [".png", ".jpg", ".jpeg", ".tif", ".tiff"].contains(where: lower.hasSuffix) {
+                    folders.insert((file.relative as NSString).deletingLastPathComponent)
+                }
+            }
+            candidates = folders.sorted().filter(isIncluded).map { ($0, nil) }
+        } else {
+            candidates = tree.files.filter { isIncluded($0.relative) }.map { ($0.relative, $0.identity) }
+        }
+        matched += candidates.count
+        var records: [SourceRecord] = []
+        var claimed: [String: String] = [:]
+        for (relative, identity) in candidates {
             let path = manifest.root + "/" + relative
             let id = stripExtension(relative)
-            if let other = seen[id] {
-                rejections.append(Rejection(id: id, path: path, reason: "id '\(id)' is taken by \(other)"))
-                continue
-            }
-            seen[id] = relative
             let label: Int32
             switch labeler.label(relative) {
             case let .success(value): label = value
             case let .failure(reason):
-                rejections.append(Rejection(id: id, path: path, reason: reason.text))
+                rejections.append(Rejection(id: relative, path: path, reason: reason.text, stage: .discovery))
                 continue
             }
             var split: String? = nil
             if let official {
                 split = officialSplit(relative, regex: official.regex, map: official.map)
                 if split == nil {
-                    rejections.append(Rejection(id: id, path: path, reason: "no folder matches official_split.component '\(official.regex.pattern)'"))
+                    rejections.append(Rejection(id: relative, path: path, reason: "no folder matches official_split.component '\(official.regex.pattern)'", stage: .discovery))
                     continue
                 }
             }
-            records.append(SourceRecord(id: id, path: path, relativePath: relative, label: label,
-                                        patient: patientID(relative, regex: patient) ?? id, officialSplit: split))
-        }
-        return Result(records: records.sorted { $0.id < $1.id }, rejections: rejections)
-    }
-
-    /// Relative paths of regular files (or, for slice folders, of folders holding image files),
-    /// sorted, hidden entries skipped.
-    static func walk(_ root: String, folders: Bool) throws -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { throw IngestError.sourceMissing(root: root) }
-        var files: [String] = []
-        var folderSet = Set<String>()
-        while let relative = enumerator.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            if name.hasPrefix(".") {
-                if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { enumerator.skipDescendants() }
+            // Candidates come in path order, so the first of two files that differ only in their
+            // extension keeps the id; the other is rejected under its own path, naming both.
+            if let winner = claimed[id] {
+                rejections.append(Rejection(id: relative, path: path, stage: .discovery,
+                                            reason: "duplicate id '\(id)': \(relative) and \(winner) differ only in their extension; \(winner) is ingested under that id, rename one to keep both"))
                 continue
             }
-            guard (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeRegular else { continue }
-            if folders {
-                let lower = name.lowercased()
-                if [".png", ".jpg", ".jpeg", ".tif", ".tiff"].contains(where: lower.hasSuffix) {
-                    folderSet.insert((relative as NSString).deletingLastPathComponent)
-                }
-            } else {
-                files.append(relative)
-            }
+            claimed[id] = relative
+            records.append(SourceRecord(id: id, path: path, relativePath: relative, label: label,
+                                        patient: patientID(relative, regex: patient) ?? id, officialSplit: split, identity: identity))
         }
-        return (folders ? Array(folderSet) : files).sorted()
+        let counts = Dictionary(grouping: records, by: \.label).mapValues(\.count)
+        for (index, name) in manifest.classes.enumerated() where counts[Int32(index)] == nil {
+            warnings.append("class '\(name)' has no files: no matched file got this label (check labels.map and the folders)")
+        }
+        return Result(records: records.sorted { $0.id < $1.id }, matched: matched,
+                      rejections: rejections.sorted { $0.path < $1.path }, warnings: warnings)
     }
 
     static func stripExtension(_ relative: String) -> String {

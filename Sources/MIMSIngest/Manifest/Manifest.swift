@@ -95,10 +95,13 @@ public struct Normalization: Equatable, Sendable {
     public var channels: Int
     public var slices: SliceSelection
     public var intensity: IntensityTransform
+    /// Volumes with fewer frames are rejected; without it, a volume shorter than `slices: central`
+    /// keeps what it has and is listed as short in the run summary and the split report.
+    public var minFrames: Int? = nil
 
     public static func == (a: Normalization, b: Normalization) -> Bool {
         a.size?.height == b.size?.height && a.size?.width == b.size?.width && a.channels == b.channels
-            && a.slices == b.slices && a.intensity == b.intensity
+            && a.slices == b.slices && a.intensity == b.intensity && a.minFrames == b.minFrames
     }
 }
 

@@ -40,6 +40,7 @@ public enum ManifestParser {
         try source.allow(["root", "include", "exclude"])
         var root = try expand(source.required("root").string(), field: try source.required("root"), environment: environment)
         if !root.hasPrefix("/") { root = baseFolder + "/" + root }
+        root = (root as NSString).standardizingPath
         let include = try source.optional("include")?.strings() ?? ["**"]
         let exclude = try source.optional("exclude")?.strings() ?? []
 
@@ -122,7 +123,7 @@ public enum ManifestParser {
         }
 
         let normalizeField = try top.required("normalize")
-        try normalizeField.allow(["size", "channels", "slices", "intensity"])
+        try normalizeField.allow(["size", "channels", "slices", "intensity", "min_frames"])
         var size: (height: Int, width: Int)? = nil
         if let sizeField = try normalizeField.optional("size") {
             let values = try sizeField.integers()
@@ -141,6 +142,12 @@ public enum ManifestParser {
                 guard count > 0 else { throw try slicesField.required("central").error("a positive number of slices") }
                 slices = .central(count)
             }
+        }
+        var minFrames: Int? = nil
+        if let minField = try normalizeField.optional("min_frames") {
+            guard kind == .volume3d else { throw minField.error("nothing: min_frames applies to volume3d datasets only") }
+            minFrames = try minField.integer()
+            guard minFrames! > 0 else { throw minField.error("a positive number of frames") }
         }
         let intensityText = try normalizeField.optional("intensity")?.string() ?? "fourth-root"
         guard let intensity = IntensityTransform(rawValue: intensityText) else {
@@ -166,7 +173,7 @@ public enum ManifestParser {
         }
         return Manifest(dataset: dataset, kind: kind, root: root, include: include, exclude: exclude, reader: reader,
                         classes: classes, labels: labels, patientPattern: patientPattern, officialSplit: official, split: split,
-                        seed: seed, normalize: Normalization(size: size, channels: channels, slices: slices, intensity: intensity),
+                        seed: seed, normalize: Normalization(size: size, channels: channels, slices: slices, intensity: intensity, minFrames: minFrames),
                         shards: shards, sha256: SHA256.hex(of: Array(text.utf8)), text: text)
     }
 

@@ -15,6 +15,9 @@ public final class IngestJournal {
         /// Shard file name to its record ids.
         public var shards: [String: [String]] = [:]
         public var rejections: [Rejection] = []
+        public var warnings: [WarningsFile.Warning] = []
+        public var shortVolumes: [IngestRunner.ShortVolume] = []
+        public var filesMatched: Int?
         public var done = false
 
         public var writtenIDs: Set<String> { Set(shards.values.joined()) }
@@ -35,12 +38,24 @@ public final class IngestJournal {
                 throw IngestError.journal(path: path, reason: "line \(number + 1) is not a journal event")
             }
             switch event {
-            case "start": state.manifestSHA256 = object["manifest_sha256"] as? String
+            case "start":
+                state.manifestSHA256 = object["manifest_sha256"] as? String
+                state.filesMatched = (object["files_matched"] as? NSNumber)?.intValue
             case "shard":
                 if let file = object["file"] as? String, let ids = object["ids"] as? [String] { state.shards[file] = ids }
             case "reject":
                 if let id = object["id"] as? String, let path = object["path"] as? String, let reason = object["reason"] as? String {
-                    state.rejections.append(Rejection(id: id, path: path, reason: reason))
+                    let stage = (object["stage"] as? String).flatMap(Rejection.Stage.init) ?? .decode
+                    state.rejections.append(Rejection(id: id, path: path, reason: reason, stage: stage))
+                }
+            case "warning":
+                if let path = object["path"] as? String, let text = object["warning"] as? String {
+                    state.warnings.append(.init(path: path, text: text))
+                }
+            case "short":
+                if let id = object["id"] as? String, let kept = (object["kept"] as? NSNumber)?.intValue,
+                   let wanted = (object["wanted"] as? NSNumber)?.intValue {
+                    state.shortVolumes.append(.init(id: id, kept: kept, wanted: wanted))
                 }
             case "done": state.done = true
             default: break

@@ -28,19 +28,36 @@ public final class IngestRunner {
         }
     }
 
-    /// What a run did.
+    /// What a run did. Every matched file is written or rejected:
+    /// `matched == written + rejections.count`.
     public struct Report: Sendable {
+        /// Files (or slice folders) matched by `source.include`.
+        public var matched: Int
+        /// Records found: matched files that got a label and an id.
         public var discovered: Int
         public var written: Int
         public var rejections: [Rejection]
         public var shards: [String]
         public var perSplit: [String: Int]
         public var problems: [String]
+        /// Run-wide and reader warnings, also in `warnings.jsonl`.
+        public var warnings: [WarningsFile.Warning]
+        /// Volumes that kept fewer frames than `slices: central` asks for: id, frames kept, wanted.
+        public var shortVolumes: [ShortVolume]
+        /// Requested against realized split sizes, where they differ by more than a few records.
+        public var splitDrift: [String]
         public var seconds: Double
     }
 
+    public struct ShortVolume: Sendable, Equatable {
+        public var id: String
+        public var kept: Int
+        public var wanted: Int
+    }
+
     public static let journalName = "ingest.journal"
-    public static let rejectedName = "rejected.jsonl"
+    public static let rejectedName = RejectedFile.name
+    public static let warningsName = WarningsFile.name
     public static let splitsName = "splits.json"
     public static let manifestName = "manifest.yaml"
 
@@ -57,34 +74,69 @@ public final class IngestRunner {
     }
 
     public func run() throws -> Report {
+        let created = try prepareOutput()
+        do {
+            return try ingest()
+        } catch {
+            // A failed run leaves no empty folder behind (a folder with rejected.jsonl stays).
+            if created, let entries = try? FileManager.default.contentsOfDirectory(atPath: output), entries.isEmpty {
+                try? FileManager.default.removeItem(atPath: output)
+            }
+            throw error
+        }
+    }
+
+    func ingest() throws -> Report {
         let started = Date()
-        try prepareOutput()
         let discovery = try Discovery.discover(manifest)
-        guard !discovery.records.isEmpty else { throw IngestError.noRecords(root: manifest.root) }
+        guard discovery.matched > 0 else { throw IngestError.noFilesMatched(root: manifest.root, include: manifest.include) }
+        var warnings = discovery.warnings.map { WarningsFile.Warning(path: "", text: $0) }
+        for warning in warnings { reporter.event("warning", ["path": "", "warning": warning.text], text: "  warning: \(warning.text)") }
+        guard !discovery.records.isEmpty else {
+            try RejectedFile.write(discovery.rejections, to: output + "/" + Self.rejectedName)
+            throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(discovery.rejections))
+        }
         let split = SplitAssigner.assign(discovery.records, policy: manifest.split, seed: manifest.seed)
-        let splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
+        var splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
                                 straddlingPatients: split.straddlingPatients)
+        splits.filesMatched = discovery.matched
         let journal = IngestJournal(path: output + "/" + Self.journalName)
         var state = try resumeState(splits: splits)
         if state.manifestSHA256 == nil {
             try AtomicFile.write(Data(manifest.text.utf8), to: output + "/" + Self.manifestName)
             try splits.write(to: output + "/" + Self.splitsName)
-            try journal.append(["event": "start", "manifest_sha256": manifest.sha256, "records": discovery.records.count])
-            for rejection in discovery.rejections { try journal.append(rejectEvent(rejection)) }
+            try journal.append(["event": "start", "manifest_sha256": manifest.sha256, "records": discovery.records.count,
+                                "files_matched": discovery.matched])
             state.manifestSHA256 = manifest.sha256
-            state.rejections = discovery.rejections
         }
-        reporter.event("start", ["records": discovery.records.count, "dataset": manifest.dataset, "resumed": options.resume && !state.shards.isEmpty],
-                       text: "\(manifest.dataset): \(discovery.records.count) records found under \(manifest.root)"
+        reporter.event("start", ["matched": discovery.matched, "records": discovery.records.count, "dataset": manifest.dataset,
+                                 "resumed": options.resume && !state.shards.isEmpty],
+                       text: "\(manifest.dataset): \(discovery.matched) files matched under \(manifest.root), \(discovery.records.count) records"
+                           + (discovery.rejections.isEmpty ? "" : ", \(discovery.rejections.count) rejected before decoding")
                            + (state.shards.isEmpty ? "" : "; resuming after \(state.shards.count) finished shards"))
+        for rejection in discovery.rejections {
+            reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
+                           text: "  rejected \(rejection.path): \(rejection.reason)")
+        }
         guard let frameShape = RecordProcessor.frameShape(for: manifest, records: discovery.records) else {
-            throw IngestError.noRecords(root: manifest.root)
+            // No record decodes: every one is a rejection, with its own reason.
+            let probe = RecordProcessor(manifest: manifest, frameShape: FrameShape(height: 1, width: 1, channels: manifest.normalize.channels))
+            let failed = Parallel.map(discovery.records.count) { index -> Rejection in
+                if case let .failure(rejection) = probe.process(discovery.records[index]) { return rejection }
+                return Rejection(id: discovery.records[index].id, path: discovery.records[index].path, reason: "decodes, but no frame size could be settled")
+            }
+            let all = discovery.rejections + failed
+            try RejectedFile.write(all, to: output + "/" + Self.rejectedName)
+            throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(all))
         }
         let processor = RecordProcessor(manifest: manifest, frameShape: frameShape)
-        let done = state.writtenIDs.union(state.rejections.map(\.id))
-        var rejections = state.rejections
+        // Only decode-stage rejections finish a record: a discovery rejection names another file.
+        let done = state.writtenIDs.union(state.rejections.filter { $0.stage == .decode }.map(\.id))
+        var rejections = discovery.rejections + state.rejections.filter { $0.stage == .decode }
+        var shortVolumes = state.shortVolumes
+        warnings += state.warnings
         var written = state.writtenIDs.count
-        let total = discovery.records.count
+        let total = discovery.matched
         let verifier = ShardSetVerifier.Background()
         for splitName in ShardSchema.splits {
             let pending = discovery.records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
@@ -108,10 +160,22 @@ public final class IngestRunner {
             let recordBytes = max(1, frameShape.byteCount * (manifest.kind == .volume3d ? 64 : 1))
             let window = max(2 * options.jobs, min(256, (256 << 20) / recordBytes))
             do {
-                try OrderedPipeline.run(pending, workers: options.jobs, window: window, transform: { processor.encode($0) }) { _, result in
+                try OrderedPipeline.run(pending, workers: options.jobs, window: window, transform: { processor.process($0) }) { position, result in
+                    let record = pending[position]
                     switch result {
-                    case let .success(encoded):
-                        try writer.append(encoded)
+                    case let .success(output):
+                        // Warnings and short volumes are journaled before the record can be
+                        // published, so a resumed run reports them as an uninterrupted one does.
+                        for text in output.warnings {
+                            try journal.append(["event": "warning", "path": record.relativePath, "warning": text])
+                            warnings.append(.init(path: record.relativePath, text: text))
+                            reporter.event("warning", ["path": record.relativePath, "warning": text], text: "  warning \(record.relativePath): \(text)")
+                        }
+                        if let short = output.shortFrames {
+                            try journal.append(["event": "short", "id": record.id, "kept": short.kept, "wanted": short.wanted])
+                            shortVolumes.append(ShortVolume(id: record.id, kept: short.kept, wanted: short.wanted))
+                        }
+                        try writer.append(output.encoded)
                         written += 1
                     case let .failure(rejection):
                         try journal.append(rejectEvent(rejection))
@@ -131,11 +195,25 @@ public final class IngestRunner {
         }
         reporter.progress(done: written + rejections.count, total: total, force: true)
         reporter.finish()
-        try writeRejected(rejections)
-        let verification = try ShardSetVerifier.verify(directory: output, known: verifier.finish())
-        if verification.problems.isEmpty { try journal.append(["event": "done"]) }
-        return Report(discovered: total, written: written, rejections: rejections, shards: verification.shards,
-                      perSplit: verification.perSplit, problems: verification.problems, seconds: Date().timeIntervalSince(started))
+        try RejectedFile.write(rejections, to: output + "/" + Self.rejectedName)
+        try WarningsFile.write(warnings, to: output + "/" + Self.warningsName)
+        let known = verifier.finish()
+        splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
+        try splits.write(to: output + "/" + Self.splitsName)
+        let verification = try ShardSetVerifier.verify(directory: output, known: known)
+        if written == 0 {
+            throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(rejections))
+        }
+        if verification.problems.isEmpty {
+            try journal.append(["event": "done", "written": written, "rejected": rejections.count, "files_matched": discovery.matched])
+        }
+        let drift = SplitDrift.lines(assignment: split.assignment, rejected: Set(rejections.filter { $0.stage == .decode }.map(\.id)),
+                                     labels: Dictionary(uniqueKeysWithValues: discovery.records.map { ($0.id, $0.label) }),
+                                     classes: manifest.classes)
+        return Report(matched: discovery.matched, discovered: discovery.records.count, written: written, rejections: rejections,
+                      shards: verification.shards, perSplit: verification.perSplit, problems: verification.problems,
+                      warnings: warnings, shortVolumes: shortVolumes.sorted { $0.id < $1.id }, splitDrift: drift,
+                      seconds: Date().timeIntervalSince(started))
     }
 
     var policyName: String {
@@ -147,18 +225,27 @@ public final class IngestRunner {
     }
 
     func rejectEvent(_ rejection: Rejection) -> [String: Any] {
-        ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason]
+        ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
     }
 
-    /// Without --resume the folder must be empty or absent; with it, anything goes.
-    func prepareOutput() throws {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: output) {
-            let entries = try manager.contentsOfDirectory(atPath: output)
+    /// Without --resume the folder must be empty or absent; with it, anything goes. Returns
+    /// whether the folder was created here.
+    func prepareOutput() throws -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw IngestError.outputNotAFolder(path: output) }
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: output) else {
+                throw IngestError.outputUnusable(path: output, reason: "cannot list it")
+            }
             if !entries.isEmpty && !options.resume { throw IngestError.outputNotEmpty(path: output) }
-        } else {
-            try FileDurability.makeDirectory(output)
+            return false
         }
+        do {
+            try FileDurability.makeDirectory(output)
+        } catch {
+            throw IngestError.outputUnusable(path: output, reason: "cannot create it: \(error)")
+        }
+        return true
     }
 
     /// The journal's state, after removing `.part` files and adopting shards that were published
@@ -172,7 +259,7 @@ public final class IngestRunner {
         guard state.manifestSHA256 == manifest.sha256 else {
             throw IngestError.resumeMismatch(path: output, reason: "the manifest changed since the interrupted run")
         }
-        if let existing = try? SplitsFile.read(from: output + "/" + Self.splitsName), existing != splits {
+        if let existing = try? SplitsFile.read(from: output + "/" + Self.splitsName), !existing.sameAssignment(as: splits) {
             throw IngestError.resumeMismatch(path: output, reason: "the source files changed since the interrupted run (splits differ)")
         }
         let journal = IngestJournal(path: journalPath)
@@ -190,15 +277,5 @@ public final class IngestRunner {
             throw IngestError.resumeMismatch(path: output, reason: "journaled shard \(name) is missing")
         }
         return state
-    }
-
-    func writeRejected(_ rejections: [Rejection]) throws {
-        var lines = Data()
-        for rejection in rejections.sorted(by: { $0.id < $1.id }) {
-            lines += try JSONSerialization.data(withJSONObject: ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
-                                                options: [.sortedKeys, .withoutEscapingSlashes])
-            lines.append(UInt8(ascii: "\n"))
-        }
-        try AtomicFile.write(lines, to: output + "/" + Self.rejectedName)
     }
 }

@@ -29,9 +29,41 @@ public struct RecordProcessor: Sendable {
         return nil
     }
 
+    /// A record ready for the writer, and what the run should report about it.
+    public struct Output: Sendable {
+        public var encoded: EncodedRecord
+        /// The reader's warnings (nothing rejected, but worth knowing).
+        public var warnings: [String]
+        /// Frames kept when the volume had fewer than `slices: central` asks for, else nil.
+        public var shortFrames: (kept: Int, wanted: Int)?
+    }
+
     public func encode(_ record: SourceRecord) -> Result<EncodedRecord, Rejection> {
+        process(record).map(\.encoded)
+    }
+
+    public func process(_ record: SourceRecord) -> Result<Output, Rejection> {
         do {
             let decoded = try Self.decodeFrames(record, manifest: manifest)
+            // The file must be the one discovery saw, unchanged, through the whole read: a file
+            // rewritten or truncated meanwhile may have been decoded from a mix of versions.
+            if let seen = record.identity {
+                guard let now = FileIdentity.of(record.path) else {
+                    throw IngestRejection("changed while being read: the file vanished")
+                }
+                if now != seen {
+                    throw IngestRejection(now.size != seen.size
+                        ? "changed while being read: it was \(seen.size) bytes when found, \(now.size) after reading"
+                        : "changed while being read: it was modified (or replaced) after it was found")
+                }
+            }
+            var shortFrames: (Int, Int)? = nil
+            if case let .central(wanted) = manifest.normalize.slices, decoded.originalShape[0] < wanted {
+                shortFrames = (decoded.frames.count, wanted)
+            }
+            if let minimum = manifest.normalize.minFrames, decoded.originalShape[0] < minimum {
+                throw IngestRejection("has \(decoded.originalShape[0]) frames, fewer than normalize.min_frames \(minimum)")
+            }
             var pixels = [UInt8]()
             pixels.reserveCapacity(decoded.frames.count * frameShape.byteCount)
             for (index, var frame) in decoded.frames.enumerated() {
@@ -47,7 +79,8 @@ public struct RecordProcessor: Sendable {
                 id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
                 label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
                 spacingMM: decoded.spacing, originalShape: decoded.originalShape)
-            return .success(try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel))
+            let encoded = try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel)
+            return .success(Output(encoded: encoded, warnings: decoded.warnings, shortFrames: shortFrames))
         } catch let rejection as IngestRejection {
             return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason))
         } catch {
@@ -57,6 +90,7 @@ public struct RecordProcessor: Sendable {
 
     struct DecodedFrames {
         var frames: [Frame]
+        var warnings: [String] = []
         var sourceSHA256: String
         var laterality: String?
         var spacing: [Double]?
@@ -92,7 +126,7 @@ public struct RecordProcessor: Sendable {
                 keep = start..<start + n
             }
             let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
-            return DecodedFrames(frames: keep.map { volume.frame($0) }, sourceSHA256: try hashSource(record.path),
+            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings, sourceSHA256: try hashSource(record.path),
                                  laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
                                  originalShape: [volume.frameCount, volume.height, volume.width])
         }

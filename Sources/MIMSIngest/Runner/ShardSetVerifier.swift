@@ -2,15 +2,36 @@ import Foundation
 import MIMSCore
 import MIMSShards
 
-/// Verifies an ingest output folder: every shard (schema, counts, frame table, pixel checksums),
-/// and the set against `splits.json` and `rejected.jsonl`: every assigned id that was not rejected
-/// is in exactly one shard, of its split, and nothing else is.
+/// Verifies an ingest output folder: every shard (schema, counts, frame table, record digests, pixel
+/// checksums), and the set against `splits.json`, `rejected.jsonl` and the journal: every assigned
+/// id that was not rejected is in exactly one shard, of its split, and nothing else is; records
+/// plus rejections account for every matched file; the set digest is the one `splits.json` holds.
 public enum ShardSetVerifier {
     public struct Result: Sendable {
         public var shards: [String]
         public var perSplit: [String: Int]
         public var perShard: [ShardVerification]
         public var problems: [String]
+        /// What could not be checked (format-1 shards, sets made before accounting existed).
+        public var notes: [String] = []
+        /// Files matched, records in shards and rejections, when splits.json records the first.
+        public var accounting: (matched: Int, records: Int, rejected: Int)? = nil
+    }
+
+    /// ``RecordDigest/ofSet(_:)`` over every record of the folder's shards; nil when a shard is
+    /// of format 1 (no record digests) or there are no shards.
+    public static func setDigest(directory: String) throws -> String? {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { ShardSchema.parseFileName($0) != nil }
+        guard !names.isEmpty else { return nil }
+        var digests: [String] = []
+        for name in names {
+            let reader = try ShardReader(path: directory + "/" + name)
+            for record in reader.records {
+                guard let digest = record.recordSHA256 else { return nil }
+                digests.append(digest)
+            }
+        }
+        return RecordDigest.ofSet(digests)
     }
 
     /// - Parameter known: verifications already done (e.g. in the background while ingesting),
@@ -27,12 +48,23 @@ public enum ShardSetVerifier {
         var perSplit: [String: Int] = [:]
         var location: [String: String] = [:]
         var splitOfShard: [String: String] = [:]
+        var digests: [String] = []
+        var allDigested = true
+        var notes: [String] = []
         for name in names {
             let path = directory + "/" + name
             let check = checks[name]!
             perShard.append(check)
             problems += check.problems.map { "\(name): \($0)" }
-            guard check.isValid, let reader = try? ShardReader(path: path) else { continue }
+            notes += check.notes.map { "\(name): \($0)" }
+            guard let reader = try? ShardReader(path: path) else {
+                allDigested = false
+                continue
+            }
+            for record in reader.records {
+                if let digest = record.recordSHA256 { digests.append(digest) } else { allDigested = false }
+            }
+            guard check.isValid else { continue }
             splitOfShard[name] = reader.header.split
             perSplit[reader.header.split, default: 0] += reader.recordCount
             for record in reader.records {
@@ -42,9 +74,35 @@ public enum ShardSetVerifier {
             }
         }
         let splitsPath = directory + "/splits.json"
+        var accounting: (Int, Int, Int)? = nil
         if FileManager.default.fileExists(atPath: splitsPath) {
             let splits = try SplitsFile.read(from: splitsPath)
-            let rejected = Set(readRejected(directory + "/rejected.jsonl"))
+            let rejections = RejectedFile.read(directory + "/" + RejectedFile.name)
+            let rejected = Set(rejections.filter { $0.stage == .decode }.map(\.id))
+            let inShards = location.count
+            if let matched = splits.filesMatched {
+                accounting = (matched, inShards, rejections.count)
+                if inShards + rejections.count != matched {
+                    problems.append("\(matched) files were matched, but the shards hold \(inShards) records and rejected.jsonl lists \(rejections.count): \(matched - inShards - rejections.count) unaccounted for")
+                }
+                let journal = try IngestJournal.read(path: directory + "/" + IngestRunner.journalName)
+                if let journaled = journal.filesMatched, journaled != matched {
+                    problems.append("the journal says \(journaled) files were matched, splits.json says \(matched)")
+                }
+                let journaledIDs = journal.writtenIDs
+                if journal.done && journaledIDs.count != inShards {
+                    problems.append("the journal lists \(journaledIDs.count) written records, the shards hold \(inShards)")
+                }
+            } else {
+                notes.append("splits.json does not record how many files were matched (made before accounting existed)")
+            }
+            if let expected = splits.setDigest {
+                if !allDigested {
+                    problems.append("splits.json has a set_digest but not every record carries a digest")
+                } else if RecordDigest.ofSet(digests) != expected {
+                    problems.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after the run")
+                }
+            }
             for (id, split) in splits.assignment.sorted(by: { $0.key < $1.key }) {
                 if let shard = location[id] {
                     if splitOfShard[shard] != split { problems.append("record '\(id)' is assigned to \(split) but sits in \(shard)") }
@@ -57,7 +115,7 @@ public enum ShardSetVerifier {
                 problems.append("record '\(id)' in \(location[id]!) is not in splits.json")
             }
         }
-        return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems)
+        return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems, notes: notes, accounting: accounting)
     }
 
     /// Verifies shards on background threads as they are published, so verification overlaps
@@ -86,13 +144,6 @@ public enum ShardSetVerifier {
             lock.lock()
             defer { lock.unlock() }
             return results
-        }
-    }
-
-    static func readRejected(_ path: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])?["id"] as? String
         }
     }
 }

@@ -10,6 +10,11 @@ public struct SplitsFile: Equatable, Sendable {
     public var assignment: [String: String]
     public var moved: [String]
     public var straddlingPatients: [String]
+    /// Files matched by `source.include`: each is a record in a shard or a line of rejected.jsonl.
+    public var filesMatched: Int?
+    /// SHA-256 over the shard set's sorted per-record digests (docs/SHARDS.md), written when the
+    /// run has finished; nil before, and for sets of format-1 shards.
+    public var setDigest: String?
 
     public init(policy: String, seed: UInt64, assignment: [String: String], moved: [String] = [], straddlingPatients: [String] = []) {
         self.policy = policy
@@ -19,14 +24,23 @@ public struct SplitsFile: Equatable, Sendable {
         self.straddlingPatients = straddlingPatients
     }
 
+    /// Whether both assign the same ids to the same splits under the same policy and seed.
+    public func sameAssignment(as other: SplitsFile) -> Bool {
+        policy == other.policy && seed == other.seed && assignment == other.assignment && moved == other.moved
+            && straddlingPatients == other.straddlingPatients
+    }
+
     /// Keys and ids in byte order, one id per line, so the file diffs well between runs.
     public func data() throws -> Data {
         let splits = "{\n    " + assignment.keys.sorted().map { JSONText.string($0) + ": " + JSONText.string(assignment[$0]!) }
             .joined(separator: ",\n    ") + "\n  }"
-        let text = JSONText.object([
+        var members = [
             "policy": JSONText.string(policy), "seed": String(seed), "splits": assignment.isEmpty ? "{}" : splits,
             "moved": JSONText.array(moved), "straddling_patients": JSONText.array(straddlingPatients),
-        ], multiline: true)
+        ]
+        if let filesMatched { members["files_matched"] = String(filesMatched) }
+        if let setDigest { members["set_digest"] = JSONText.string(setDigest) }
+        let text = JSONText.object(members, multiline: true)
         return Data((text + "\n").utf8)
     }
 
@@ -41,7 +55,10 @@ public struct SplitsFile: Equatable, Sendable {
               let splits = object["splits"] as? [String: String] else {
             throw ShardError.notAShard(path: path, reason: "not a splits.json file")
         }
-        return SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits, moved: object["moved"] as? [String] ?? [],
-                          straddlingPatients: object["straddling_patients"] as? [String] ?? [])
+        var file = SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits, moved: object["moved"] as? [String] ?? [],
+                              straddlingPatients: object["straddling_patients"] as? [String] ?? [])
+        file.filesMatched = (object["files_matched"] as? NSNumber)?.intValue
+        file.setDigest = object["set_digest"] as? String
+        return file
     }
 }

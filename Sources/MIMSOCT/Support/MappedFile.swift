@@ -2,40 +2,59 @@
 import Glibc
 #endif
 
-/// A file mapped read-only into memory: readers convert straight from the page cache with no copy.
+/// A file's bytes, read once into memory this object owns.
 ///
-/// The mapping is prefaulted (`MAP_POPULATE`). A file truncated by another process while mapped
-/// would fault (SIGBUS); exports are not modified while they are read.
+/// The name is historical: the file used to be memory-mapped, but a mapped file that another
+/// process truncates faults with SIGBUS on the next touch of a lost page, which no reader can
+/// catch. Reading into owned memory costs one copy from the page cache and makes a shrinking or
+/// growing file an ordinary, named error (`OCTError.changedWhileReading`) instead of a crash.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let count: Int
-    private let base: UnsafeRawPointer?
+    private let base: UnsafeMutableRawPointer?
 
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw OCTError.unreadable(file: path, reason: "not a regular file") }
-        count = Int(info.st_size)
+        var before = stat()
+        guard fstat(fd, &before) == 0 else { throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        guard (before.st_mode & S_IFMT) == S_IFREG else { throw OCTError.unreadable(file: path, reason: "not a regular file") }
+        count = Int(before.st_size)
         if count == 0 {
             base = nil
             return
         }
-        let address = mmap(nil, count, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-        guard let address, address != MAP_FAILED else {
-            throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno)))
+        guard let buffer = malloc(count) else {
+            throw OCTError.unreadable(file: path, reason: "cannot allocate \(count) bytes to read it")
         }
-        madvise(address, count, MADV_SEQUENTIAL)
-        base = UnsafeRawPointer(address)
+        var done = 0
+        while done < count {
+            let n = read(fd, buffer + done, count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                let reason = String(cString: strerror(errno))
+                free(buffer)
+                throw OCTError.unreadable(file: path, reason: reason)
+            }
+            if n == 0 {
+                free(buffer)
+                throw OCTError.changedWhileReading(file: path, reason: "it was \(count) bytes when opened and ended after \(done)")
+            }
+            done += n
+        }
+        var after = stat()
+        if fstat(fd, &after) != 0 || after.st_size != before.st_size
+            || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec {
+            free(buffer)
+            throw OCTError.changedWhileReading(file: path, reason: "it was \(count) bytes when opened, \(after.st_size) after reading")
+        }
+        base = buffer
     }
 
     /// The file's bytes; valid while this object lives.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
-    }
+    deinit { free(base) }
 }

@@ -5,6 +5,8 @@ public struct ShardRecordInfo: Equatable, Sendable {
     public var source: String
     public var sourceSHA256: String
     public var pixelsSHA256: String
+    /// The record's ``RecordDigest`` as stored; nil in format-1 shards.
+    public var recordSHA256: String? = nil
     public var label: Int32
     public var frameStart: Int
     public var frameCount: Int
@@ -19,6 +21,8 @@ public struct ShardRecordInfo: Equatable, Sendable {
 public final class ShardReader {
     public let path: String
     public let header: ShardHeader
+    /// 1 or 2 (see ``ShardSchema/readableVersions``).
+    public let formatVersion: Int
     public let frameShape: FrameShape
     /// Total frames in the shard.
     public let frameCount: Int
@@ -42,9 +46,10 @@ public final class ShardReader {
             throw ShardError.notAShard(path: path, reason: "root attribute format is not '\(ShardSchema.format)'")
         }
         let version = try root.int64Attribute("format_version")
-        guard version == ShardSchema.version else {
-            throw ShardError.notAShard(path: path, reason: "format_version \(version) is not supported (this reader reads \(ShardSchema.version))")
+        guard ShardSchema.readableVersions.contains(version) else {
+            throw ShardError.notAShard(path: path, reason: "format_version \(version) is not supported (this reader reads versions 1 and 2)")
         }
+        formatVersion = Int(version)
         let kindText = try root.stringAttribute("kind")
         guard let kind = DatasetKind(rawValue: kindText) else {
             throw ShardError.notAShard(path: path, reason: "kind '\(kindText)' is neither image2d nor volume3d")
@@ -76,7 +81,12 @@ public final class ShardReader {
         let sourceHashes = try root.dataset(ShardSchema.sourceSHA256).readStrings()
         let pixelHashes = try root.contains(ShardSchema.pixelsSHA256)
             ? root.dataset(ShardSchema.pixelsSHA256).readStrings() : [String](repeating: "", count: ids.count)
+        let recordHashes = version >= 2 && root.contains(ShardSchema.recordSHA256)
+            ? try root.dataset(ShardSchema.recordSHA256).readStrings() : nil
         let n = ids.count
+        if let recordHashes, recordHashes.count != n {
+            throw ShardError.notAShard(path: path, reason: "/record_sha256 has \(recordHashes.count) entries but /id has \(n)")
+        }
         for (name, count) in [("record_frame_start", starts.count), ("record_frame_count", counts.count),
                               ("label", labels.count), ("patient", patients.count), ("source", sources.count),
                               ("source_sha256", sourceHashes.count), ("pixels_sha256", pixelHashes.count)] where count != n {
@@ -103,6 +113,7 @@ public final class ShardReader {
             }
             var info = ShardRecordInfo(id: ids[r], patient: patients[r], source: sources[r], sourceSHA256: sourceHashes[r],
                                        pixelsSHA256: pixelHashes[r], label: labels[r], frameStart: start, frameCount: count)
+            info.recordSHA256 = recordHashes?[r]
             info.laterality = lateralities[r]
             if let spacings, !spacings[3 * r].isNaN { info.spacingMM = Array(spacings[3 * r..<3 * r + 3]) }
             if let shapes, shapes[3 * r] >= 0 { info.originalShape = shapes[3 * r..<3 * r + 3].map { Int($0) } }
@@ -149,7 +160,7 @@ public final class ShardReader {
         let record = ShardRecord(id: info.id, patient: info.patient, source: info.source, sourceSHA256: info.sourceSHA256,
                                  label: info.label, frameCount: info.frameCount, pixels: [], laterality: info.laterality,
                                  spacingMM: info.spacingMM, originalShape: info.originalShape)
-        return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: info.pixelsSHA256)
+        return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: info.pixelsSHA256, recordSHA256: info.recordSHA256)
     }
 
     /// Reads frames into caller-owned memory (no allocation per call); `buffer` holds exactly them.

@@ -47,6 +47,9 @@ public struct EncodedRecord: Sendable {
     public var record: ShardRecord
     public var chunks: [Chunk]
     public var pixelsSHA256: String
+    /// The stored ``RecordDigest`` of a copied record, kept as is so that a copy cannot launder a
+    /// tampered record; nil for new records (the writer computes it).
+    public var recordSHA256: String? = nil
     /// CRC-32 of the uncompressed frames, kept (not stored) so the ingest's own verification can
     /// re-check what it wrote without a second SHA-256; nil for copied records.
     public var pixelsCRC32: UInt32? = nil

@@ -1,7 +1,10 @@
-/// Names and constants of shard format version 1 (docs/SHARDS.md).
+/// Names and constants of shard format version 2 (docs/SHARDS.md).
 public enum ShardSchema {
     public static let format = "mims-shard"
-    public static let version: Int64 = 1
+    /// The version this package writes.
+    public static let version: Int64 = 2
+    /// The versions it reads: 1 lacks `record_sha256`.
+    public static let readableVersions: [Int64] = [1, 2]
 
     public static let frames = "frames"
     public static let recordFrameStart = "record_frame_start"
@@ -13,6 +16,8 @@ public enum ShardSchema {
     public static let sourceSHA256 = "source_sha256"
     /// SHA-256 of each record's uncompressed frame bytes; lets the verifier prove the pixels intact.
     public static let pixelsSHA256 = "pixels_sha256"
+    /// Per record, ``RecordDigest`` over id, label, patient, source and pixel hashes (version 2).
+    public static let recordSHA256 = "record_sha256"
     public static let meta = "meta"
     public static let laterality = "laterality"
     public static let spacingMM = "spacing_mm"

@@ -8,12 +8,15 @@ public struct ShardVerification: Sendable {
     public var frameCount: Int
     /// Every problem found, each a sentence naming what is wrong; empty when the shard is sound.
     public var problems: [String]
+    /// What the verifier could not check (format-1 shards carry no record digests).
+    public var notes: [String] = []
 
     public var isValid: Bool { problems.isEmpty }
 }
 
-/// Re-opens shards and checks them against format v1: header, schema and types, counts, the frame
-/// table, and the pixels against their SHA-256.
+/// Re-opens shards and checks them against format 2 (or 1): header, schema and types, counts, the
+/// frame table, each record's digest (format 2), and the pixels against their SHA-256. A damaged
+/// record is one problem naming it, not a cascade.
 public enum ShardVerifier {
     /// Verifies one shard. Never throws: an unreadable file is reported as a problem.
     /// - Parameter expectedCRC32s: per record, the CRC-32 of the frames as they were written; where
@@ -44,7 +47,9 @@ public enum ShardVerifier {
         if ![1, 3].contains(reader.frameShape.channels) {
             problems.append("frames have \(reader.frameShape.channels) channels; 1 or 3 expected")
         }
-        problems += schemaProblems(path: path, frameShape: reader.frameShape)
+        problems += schemaProblems(path: path, frameShape: reader.frameShape, version: reader.formatVersion)
+        var notes: [String] = []
+        if reader.formatVersion < 2 { notes.append("format version 1: records carry no digests, so edits of labels, ids or patients cannot be detected") }
         if let problem = closedCleanlyProblem(path: path) { problems.append(problem) }
 
         var expectedStart = 0
@@ -60,6 +65,8 @@ public enum ShardVerifier {
             }
             if record.sourceSHA256.count != 64 || !record.sourceSHA256.utf8.allSatisfy(isHexDigit) {
                 problems.append("record '\(record.id)' has a malformed source_sha256")
+            } else if let stored = record.recordSHA256, stored != RecordDigest.of(record) {
+                problems.append("record '\(record.id)': its id, label, patient or hashes changed after it was written (record_sha256 does not match; label now \(record.label), patient '\(record.patient)')")
             }
         }
         if expectedStart != reader.frameCount {
@@ -79,7 +86,7 @@ public enum ShardVerifier {
                 }
             }
         }
-        return ShardVerification(path: path, recordCount: reader.recordCount, frameCount: reader.frameCount, problems: problems)
+        return ShardVerification(path: path, recordCount: reader.recordCount, frameCount: reader.frameCount, problems: problems, notes: notes)
     }
 
     /// A file whose superblock still says "open for writing" was published before HDF5 finished
@@ -95,7 +102,7 @@ public enum ShardVerifier {
     }
 
     /// Checks dataset presence, element types, ranks and the frames' chunking and filters.
-    static func schemaProblems(path: String, frameShape: FrameShape) -> [String] {
+    static func schemaProblems(path: String, frameShape: FrameShape, version: Int) -> [String] {
         var problems: [String] = []
         do {
             let file = try HDF5File.open(path)
@@ -106,7 +113,7 @@ public enum ShardVerifier {
                 (ShardSchema.id, H5T_STRING, nil), (ShardSchema.patient, H5T_STRING, nil),
                 (ShardSchema.source, H5T_STRING, nil), (ShardSchema.sourceSHA256, H5T_STRING, 64),
                 (ShardSchema.pixelsSHA256, H5T_STRING, 64),
-            ]
+            ] + (version >= 2 ? [(ShardSchema.recordSHA256, H5T_STRING, 64)] : [])
             for (name, typeClass, size) in expected {
                 guard root.contains(name) else {
                     problems.append("/\(name) is missing")

@@ -29,6 +29,7 @@ public final class ShardWriter {
     private var sources: [String] = []
     private var sourceHashes: [String] = []
     private var pixelHashes: [String] = []
+    private var recordHashes: [String] = []
     private var pixelCRCs: [UInt32?] = []
     private var lateralities: [String] = []
     private var spacings: [Double] = []
@@ -143,6 +144,8 @@ public final class ShardWriter {
         sources.append(record.source)
         sourceHashes.append(record.sourceSHA256.lowercased())
         pixelHashes.append(encoded.pixelsSHA256)
+        recordHashes.append(encoded.recordSHA256 ?? RecordDigest.of(
+            id: record.id, label: record.label, patient: record.patient, sourceSHA256: record.sourceSHA256, pixelsSHA256: encoded.pixelsSHA256))
         pixelCRCs.append(encoded.pixelsCRC32)
         lateralities.append(record.laterality)
         spacings.append(contentsOf: record.spacingMM ?? [.nan, .nan, .nan])
@@ -176,7 +179,7 @@ public final class ShardWriter {
             throw error
         }
         return ShardSummary(path: path, header: header, frameShape: frameShape, recordCount: ids.count,
-                            frameCount: frameTotal, ids: ids, pixelCRC32s: pixelCRCs)
+                            frameCount: frameTotal, ids: ids, pixelCRC32s: pixelCRCs, recordSHA256s: recordHashes)
     }
 
     /// The per-record arrays and the header attributes.
@@ -192,6 +195,7 @@ public final class ShardWriter {
         try root.createStringDataset(ShardSchema.source, values: sources)
         try root.createStringDataset(ShardSchema.sourceSHA256, values: sourceHashes, fixedLength: 64)
         try root.createStringDataset(ShardSchema.pixelsSHA256, values: pixelHashes, fixedLength: 64)
+        try root.createStringDataset(ShardSchema.recordSHA256, values: recordHashes, fixedLength: 64)
         let meta = try root.createGroup(ShardSchema.meta)
         if lateralities.contains(where: { !$0.isEmpty }) {
             try meta.createStringDataset(ShardSchema.laterality, values: lateralities)
@@ -232,6 +236,8 @@ public struct ShardSummary: Sendable {
     public var ids: [String]
     /// Per record, the CRC-32 of its frames as written (nil for copied records).
     public var pixelCRC32s: [UInt32?] = []
+    /// Per record, its ``RecordDigest``.
+    public var recordSHA256s: [String] = []
 }
 
 /// CRC-32 of pixel bytes (libdeflate's, about 10x faster than SHA-256).

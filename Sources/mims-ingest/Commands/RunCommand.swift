@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
     var out: String
 
     @Option(help: "Worker threads for decoding and compression (default: all cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Flag(help: "Finish an interrupted run in OUT instead of refusing a non-empty folder.")
     var resume = false
@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     var logFormat: ProgressReporter.Format = .auto
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard maxRejects >= 0 else { throw ValidationError("--max-rejects must be 0 or more") }
     }
 
@@ -43,16 +43,30 @@ struct RunCommand: ParsableCommand {
         let parsed = try ManifestParser.load(path: manifest)
         let reporter = ProgressReporter(format: logFormat)
         let runner = IngestRunner(manifest: parsed, output: out,
-                                  options: .init(jobs: jobs, resume: resume, maxRejects: maxRejects, toolVersion: ToolVersion.current),
+                                  options: .init(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, resume: resume, maxRejects: maxRejects, toolVersion: ToolVersion.current),
                                   reporter: reporter)
         let report = try runner.run()
         let splits = report.perSplit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         reporter.event("summary", [
-            "records": report.discovered, "written": report.written, "rejected": report.rejections.count,
+            "files_matched": report.matched, "records": report.discovered, "written": report.written, "rejected": report.rejections.count,
             "shards": report.shards.count, "splits": report.perSplit, "problems": report.problems, "seconds": report.seconds,
-        ], text: String(format: "%d records: %d written (%@) in %d shards, %d rejected, %.1f s; %@", report.discovered, report.written,
+            "warnings": report.warnings.count, "short_volumes": report.shortVolumes.map { ["id": $0.id, "kept": $0.kept, "wanted": $0.wanted] },
+            "split_drift": report.splitDrift,
+        ], text: String(format: "%d files matched: %d written (%@) in %d shards + %d rejected, %.1f s; %@", report.matched, report.written,
                         splits, report.shards.count, report.rejections.count, report.seconds,
                         report.problems.isEmpty ? "all shards verified" : "\(report.problems.count) verification problems"))
+        if !report.warnings.isEmpty {
+            reporter.event("warnings", ["count": report.warnings.count, "file": out + "/warnings.jsonl"], text: "  \(report.warnings.count) warnings (listed above; kept in \(out)/warnings.jsonl)")
+        }
+        if !report.shortVolumes.isEmpty {
+            reporter.event("short_volumes", ["count": report.shortVolumes.count],
+                           text: "  \(report.shortVolumes.count) volumes have fewer frames than normalize.slices asks for (kept as they are; set normalize.min_frames to reject them):\n"
+                               + report.shortVolumes.prefix(20).map { "    \($0.id): \($0.kept) of \($0.wanted)" }.joined(separator: "\n")
+                               + (report.shortVolumes.count > 20 ? "\n    ..." : ""))
+        }
+        for line in report.splitDrift {
+            reporter.event("split_drift", ["text": line], text: "  warning: rejects skewed the split: \(line)")
+        }
         for problem in report.problems { reporter.event("problem", ["text": problem], text: "  problem: \(problem)") }
         if !report.problems.isEmpty { throw ExitCode(2) }
         if report.rejections.count > maxRejects {

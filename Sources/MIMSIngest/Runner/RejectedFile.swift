@@ -1,0 +1,71 @@
+import Foundation
+import MIMSCore
+import MIMSShards
+
+/// `rejected.jsonl` beside the shards: one JSON object per rejected file, sorted by path, with
+/// `id`, `path`, `reason` and `stage` (`discovery` or `decode`, see ``Rejection/Stage``).
+/// Files written before `stage` existed read as `decode`.
+public enum RejectedFile {
+    public static let name = "rejected.jsonl"
+
+    public static func write(_ rejections: [Rejection], to path: String) throws {
+        var text = ""
+        for rejection in rejections.sorted(by: { ($0.path, $0.id) < ($1.path, $1.id) }) {
+            text += JSONText.object(["id": JSONText.string(rejection.id), "path": JSONText.string(rejection.path),
+                                     "reason": JSONText.string(rejection.reason), "stage": JSONText.string(rejection.stage.rawValue)]) + "\n"
+        }
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// The rejections in `path`; a missing file has none. Lines that are not rejections are skipped.
+    public static func read(_ path: String) -> [Rejection] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Rejection? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
+                  let id = object["id"], let path = object["path"], let reason = object["reason"] else { return nil }
+            return Rejection(id: id, path: path, reason: reason, stage: object["stage"].flatMap(Rejection.Stage.init) ?? .decode)
+        }
+    }
+
+    /// The most common reasons, with the file's own path taken out so that equal causes group,
+    /// as "count× reason" lines, most frequent first.
+    public static func commonReasons(_ rejections: [Rejection], top: Int = 3) -> [String] {
+        var counts: [String: Int] = [:]
+        for rejection in rejections {
+            var reason = rejection.reason
+            if reason.hasPrefix(rejection.path + ": ") { reason.removeFirst(rejection.path.count + 2) }
+            counts[reason, default: 0] += 1
+        }
+        return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(top).map { "\($0.value)x \($0.key)" }
+    }
+}
+
+/// `warnings.jsonl` beside the shards: what the readers and the run noticed that rejected nothing
+/// (an E2E directory that had to be scanned for, a class without files), one JSON object per line
+/// with `path` (empty for run-wide warnings) and `warning`.
+public enum WarningsFile {
+    public static let name = "warnings.jsonl"
+
+    public struct Warning: Equatable, Sendable {
+        public var path: String
+        public var text: String
+        public init(path: String, text: String) {
+            self.path = path
+            self.text = text
+        }
+    }
+
+    public static func write(_ warnings: [Warning], to path: String) throws {
+        let text = warnings.map { JSONText.object(["path": JSONText.string($0.path), "warning": JSONText.string($0.text)]) + "\n" }.joined()
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    public static func read(_ path: String) -> [Warning] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
+                  let text = object["warning"] else { return nil }
+            return Warning(path: object["path"] ?? "", text: text)
+        }
+    }
+}
