@@ -12,6 +12,7 @@ struct mims_tiff {
     size_t position;
     TIFF *tif;
     char message[512];  // first error libtiff reported since the last call began
+    char damage[512];   // first warning that means wrong pixels (sticky for the file)
 };
 
 static tmsize_t mims_tiff_read(thandle_t handle, void *buffer, tmsize_t size) {
@@ -73,14 +74,31 @@ static int mims_tiff_error_handler(TIFF *tif, void *user, const char *module, co
     return 1;
 }
 
+/* Most warnings are harmless (unknown tags, ASCII tags without NUL). Those about the strip or
+   tile tables, the colour map or the sample layout mean libtiff ignored or guessed a field the
+   pixels depend on: decoding would "succeed" with garbage, so they are kept and fail the decode. */
 static int mims_tiff_warning_handler(TIFF *tif, void *user, const char *module, const char *format,
                                      va_list args) {
     (void)tif;
-    (void)user;
-    (void)module;
-    (void)format;
-    (void)args;
-    return 1;  // unknown tags and the like; handled
+    mims_tiff *t = (mims_tiff *)user;
+    char text[400];
+    vsnprintf(text, sizeof(text), format, args);
+    static const char *fields[] = {"StripOffsets", "StripByteCounts", "TileOffsets", "TileByteCounts",
+                                   "ColorMap", "BitsPerSample", "SamplesPerPixel", "ImageLength",
+                                   "ImageWidth", "RowsPerStrip", NULL};
+    int critical = 0;
+    for (int i = 0; fields[i]; i++) {
+        if (strstr(text, fields[i])) critical = 1;
+    }
+    if (critical && t->damage[0] == 0) {
+        snprintf(t->damage, sizeof(t->damage), "%s%s%s", module ? module : "", module ? ": " : "", text);
+    }
+    return 1;
+}
+
+static int mims_tiff_damaged(mims_tiff *t, char *message, size_t capacity) {
+    mims_set_message(message, capacity, "inconsistent TIFF structure, the pixels would be wrong (libtiff: %s)", t->damage);
+    return MIMS_CODEC_CORRUPT;
 }
 
 static int mims_tiff_fail(mims_tiff *t, int status, const char *what, char *message, size_t capacity) {
@@ -177,6 +195,7 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
         return mims_tiff_fail(t, MIMS_CODEC_CORRUPT, "cannot read TIFF page", message,
                               message_capacity);
     }
+    if (t->damage[0]) return mims_tiff_damaged(t, message, message_capacity);
     uint32_t width = 0, height = 0;
     uint16_t bits = 1, spp = 1, photometric = 0, planar = PLANARCONFIG_CONTIG, format = 1;
     uint16_t compression = COMPRESSION_NONE;
@@ -192,6 +211,18 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
     TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
     if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric)) {
         photometric = spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
+    }
+    if (compression == COMPRESSION_OJPEG) {
+        mims_set_message(message, message_capacity,
+                         "old-style JPEG-in-TIFF (compression 6, withdrawn in 1995) is not supported; "
+                         "re-save the image as a current TIFF (JPEG compression 7) or PNG");
+        return MIMS_CODEC_UNSUPPORTED;
+    }
+    if (photometric == PHOTOMETRIC_PALETTE && spp > 1) {
+        mims_set_message(message, message_capacity,
+                         "palette TIFF with %u samples per pixel (an extra, e.g. alpha, sample beside the "
+                         "palette index) is not supported", spp);
+        return MIMS_CODEC_UNSUPPORTED;
     }
     if (bits != 8 && bits != 16) {
         mims_set_message(message, message_capacity,
@@ -364,6 +395,10 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
         image = rgb;
         channels = 3;
         image_bytes = pixels * 3;
+    }
+    if (t->damage[0]) {
+        free(image);
+        return mims_tiff_damaged(t, message, message_capacity);
     }
     out->width = width;
     out->height = height;

@@ -1,3 +1,4 @@
+import MIMSImage
 import Foundation
 
 /// Reads any supported OCT export, recognising the format by content (magic bytes) and, for
@@ -13,7 +14,7 @@ public enum OCTReader {
         let head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
         if head.starts(with: Array("HSF-OCT-".utf8)) { return .spectralisVol }
         if head.starts(with: Array("CMDb".utf8)) { return .heidelbergE2E }
-        if head.starts(with: [0x49, 0x49, 42, 0]) || head.starts(with: [0x4D, 0x4D, 0, 42]) { return .tiffStack }
+        if ImageFormat.sniff(head) == .tiff { return .tiffStack }
         let name = (path as NSString).lastPathComponent
         if CirrusFileName(name) != nil { return .cirrusImg }
         if name.lowercased().hasSuffix(".img"),

@@ -25,6 +25,8 @@ extension SplitReport {
             "duplicates": duplicates.map { ["source_sha256": $0.sourceSHA256, "ids": $0.ids, "splits": $0.splits, "across_splits": $0.acrossSplits] },
             "rejected": rejected.map { ["id": $0.id, "path": $0.path, "reason": $0.reason] },
             "inconsistencies": inconsistencies,
+            "split_drift": splitDrift,
+            "short_volumes": shortVolumes,
             "problems": problems,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -64,6 +66,12 @@ extension SplitReport {
         for rejection in rejected.prefix(20) { lines.append("  \(rejection.path): \(rejection.reason)") }
         if rejected.count > 20 { lines.append("  ... \(rejected.count - 20) more in rejected.jsonl") }
         for problem in inconsistencies { lines.append("inconsistent: \(problem)") }
+        for line in splitDrift { lines.append("warning: rejects skewed the split: \(line)") }
+        if !shortVolumes.isEmpty {
+            lines.append("short volumes (fewer frames than normalize.slices asks for, kept as they are): \(shortVolumes.count)")
+            for line in shortVolumes.prefix(20) { lines.append("  \(line)") }
+            if shortVolumes.count > 20 { lines.append("  ... \(shortVolumes.count - 20) more") }
+        }
         lines.append(problems.isEmpty ? "check: no leakage, every split has both classes, counts agree with splits.json"
                                       : "check: \(problems.count) problem(s); run mims-split check for the list")
         return lines.joined(separator: "\n")

@@ -55,6 +55,11 @@ public struct SplitReport: Sendable {
     public var rejected: [Rejection]
     /// Disagreements with splits.json (ids missing, extra or in the wrong split).
     public var inconsistencies: [String]
+    /// Requested against realized shares per label and split, where rejects moved them by more
+    /// than a few records (``SplitDrift``).
+    public var splitDrift: [String] = []
+    /// Volumes with fewer frames than the manifest's `slices: central` asks for, as "id (n of N)".
+    public var shortVolumes: [String] = []
 
     public func className(_ label: Int) -> String {
         label >= 0 && label < classNames.count ? classNames[label] : "class \(label)"
@@ -71,6 +76,10 @@ public struct SplitReport: Sendable {
         var labelOfID: [String: Int32] = [:]
         var bySource: [String: [(id: String, split: String)]] = [:]
         var dataset = "", kind = ""
+        var tampered: [String] = []
+        var frameCounts: [(String, Int)] = []
+        var digests: [String] = []
+        var allDigested = true
         for name in names {
             let path = directory + "/" + name
             let reader = try ShardReader(path: path)
@@ -84,11 +93,20 @@ public struct SplitReport: Sendable {
             for record in reader.records {
                 split.records += 1
                 split.frames += record.frameCount
+                frameCounts.append((record.id, record.frameCount))
                 split.classCounts[Int(record.label), default: 0] += 1
                 patientsBySplit[splitName, default: []].insert(record.patient)
                 splitOfID[record.id] = splitName
                 labelOfID[record.id] = record.label
                 bySource[record.sourceSHA256, default: []].append((record.id, splitName))
+                if let digest = record.recordSHA256 {
+                    digests.append(digest)
+                    if digest != RecordDigest.of(record) {
+                        tampered.append("'\(record.id)' in \(name): its id, label, patient or hashes changed after it was written (record digest mismatch)")
+                    }
+                } else {
+                    allDigested = false
+                }
             }
             splits[splitName] = split
         }
@@ -113,11 +131,14 @@ public struct SplitReport: Sendable {
             Duplicate(sourceSHA256: hash, ids: entries.map(\.id).sorted(), splits: entries.map(\.split).sorted())
         }.sorted { $0.ids[0] < $1.ids[0] }
 
-        var inconsistencies: [String] = []
+        var inconsistencies: [String] = tampered
         var moved: [String] = []
         var movedPerClass: [Int: Int] = [:]
         if let splitsFile {
-            let rejectedIDs = Set(rejected.map(\.id))
+            let rejectedIDs = Set(rejected.filter { $0.stage == .decode }.map(\.id))
+            if let expected = splitsFile.setDigest, allDigested, RecordDigest.ofSet(digests) != expected {
+                inconsistencies.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after ingest")
+            }
             for (id, split) in splitsFile.assignment.sorted(by: { $0.key < $1.key }) {
                 if let actual = splitOfID[id] {
                     if actual != split { inconsistencies.append("'\(id)' is assigned to \(split) but stored in \(actual)") }
@@ -133,11 +154,30 @@ public struct SplitReport: Sendable {
         } else {
             inconsistencies.append("no splits.json beside the shards")
         }
-        return SplitReport(
+        let names_ = classNames(directory + "/manifest.yaml")
+        var report = SplitReport(
             directory: directory, dataset: dataset, kind: kind, policy: splitsFile?.policy ?? "unknown", seed: splitsFile?.seed,
-            classNames: classNames(directory + "/manifest.yaml"),
+            classNames: names_,
             splits: ShardSchema.splits.compactMap { splits[$0] }, moved: moved, movedPerClass: movedPerClass,
             overlaps: overlaps, duplicates: duplicates, rejected: rejected, inconsistencies: inconsistencies)
+        if let splitsFile {
+            var labels = labelOfID
+            // Rejected records are in no shard; rejected.jsonl keeps their labels so their share still counts as asked.
+            let decodeRejected = Set(rejected.filter { $0.stage == .decode }.map(\.id))
+            for rejection in rejected where rejection.stage == .decode { if let label = rejection.label { labels[rejection.id] = label } }
+            report.splitDrift = SplitDrift.lines(assignment: splitsFile.assignment, rejected: decodeRejected, labels: labels, classes: names_)
+        }
+        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(directory + "/manifest.yaml") {
+            report.shortVolumes = frameCounts.filter { $0.1 < wanted }.sorted { $0.0 < $1.0 }.map { "\($0.0) (\($0.1) of \(wanted))" }
+        }
+        return report
+    }
+
+    /// `normalize.slices.central` of the manifest copy, when it has one.
+    static func centralSlices(_ manifestPath: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: manifestPath),
+              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return nil }
+        return node["normalize"]?["slices"]?["central"]?.int
     }
 
     /// Class names from the manifest copy (labels.classes), or [] (classes then print as "class N").

@@ -41,12 +41,15 @@ public struct Rejection: Error, Equatable, Sendable, Codable {
     public var path: String
     public var reason: String
     public var stage: Stage
+    /// The record's label, for decode-stage rejections (so split shares can be compared after).
+    public var label: Int32? = nil
 
-    public init(id: String, path: String, reason: String, stage: Stage = .decode) {
+    public init(id: String, path: String, reason: String, stage: Stage = .decode, label: Int32? = nil) {
         self.id = id
         self.path = path
         self.reason = reason
         self.stage = stage
+        self.label = label
     }
 
     public init(id: String, path: String, stage: Stage, reason: String) {

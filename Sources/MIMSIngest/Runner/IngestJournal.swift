@@ -46,7 +46,8 @@ public final class IngestJournal {
             case "reject":
                 if let id = object["id"] as? String, let path = object["path"] as? String, let reason = object["reason"] as? String {
                     let stage = (object["stage"] as? String).flatMap(Rejection.Stage.init) ?? .decode
-                    state.rejections.append(Rejection(id: id, path: path, reason: reason, stage: stage))
+                    state.rejections.append(Rejection(id: id, path: path, reason: reason, stage: stage,
+                                                      label: (object["label"] as? NSNumber).map { Int32(truncating: $0) }))
                 }
             case "warning":
                 if let path = object["path"] as? String, let text = object["warning"] as? String {

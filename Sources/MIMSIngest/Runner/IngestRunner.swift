@@ -225,7 +225,9 @@ public final class IngestRunner {
     }
 
     func rejectEvent(_ rejection: Rejection) -> [String: Any] {
-        ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
+        var event: [String: Any] = ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
+        if let label = rejection.label { event["label"] = Int(label) }
+        return event
     }
 
     /// Without --resume the folder must be empty or absent; with it, anything goes. Returns

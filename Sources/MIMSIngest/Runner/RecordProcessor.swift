@@ -82,9 +82,9 @@ public struct RecordProcessor: Sendable {
             let encoded = try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel)
             return .success(Output(encoded: encoded, warnings: decoded.warnings, shortFrames: shortFrames))
         } catch let rejection as IngestRejection {
-            return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason))
+            return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason, label: record.label))
         } catch {
-            return .failure(Rejection(id: record.id, path: record.path, reason: "\(error)"))
+            return .failure(Rejection(id: record.id, path: record.path, reason: "\(error)", label: record.label))
         }
     }
 

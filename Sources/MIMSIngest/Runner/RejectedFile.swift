@@ -11,8 +11,10 @@ public enum RejectedFile {
     public static func write(_ rejections: [Rejection], to path: String) throws {
         var text = ""
         for rejection in rejections.sorted(by: { ($0.path, $0.id) < ($1.path, $1.id) }) {
-            text += JSONText.object(["id": JSONText.string(rejection.id), "path": JSONText.string(rejection.path),
-                                     "reason": JSONText.string(rejection.reason), "stage": JSONText.string(rejection.stage.rawValue)]) + "\n"
+            var members = ["id": JSONText.string(rejection.id), "path": JSONText.string(rejection.path),
+                           "reason": JSONText.string(rejection.reason), "stage": JSONText.string(rejection.stage.rawValue)]
+            if let label = rejection.label { members["label"] = String(label) }
+            text += JSONText.object(members) + "\n"
         }
         try AtomicFile.write(Data(text.utf8), to: path)
     }
@@ -21,9 +23,10 @@ public enum RejectedFile {
     public static func read(_ path: String) -> [Rejection] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Rejection? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
-                  let id = object["id"], let path = object["path"], let reason = object["reason"] else { return nil }
-            return Rejection(id: id, path: path, reason: reason, stage: object["stage"].flatMap(Rejection.Stage.init) ?? .decode)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let id = object["id"] as? String, let path = object["path"] as? String, let reason = object["reason"] as? String else { return nil }
+            return Rejection(id: id, path: path, reason: reason, stage: (object["stage"] as? String).flatMap(Rejection.Stage.init) ?? .decode,
+                             label: (object["label"] as? NSNumber).map { Int32(truncating: $0) })
         }
     }
 

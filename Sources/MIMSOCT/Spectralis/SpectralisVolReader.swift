@@ -4,8 +4,8 @@ import MIMSImage
 /// header (`HSF-BS-10x`: position, quality, layer lines) and SizeZ rows of SizeX float32 in [0, 1].
 ///
 /// Floats become uint8 by ``IntensityTransform`` (default v^0.25 · 255, as Heyex shows them);
-/// the invalid-pixel marker 0x7F7FFFFF becomes 0. Bytes after the last B-scan are accepted with a
-/// warning (real exports carry some).
+/// the invalid-pixel marker 0x7F7FFFFF becomes 0. A few bytes after the last B-scan are accepted
+/// with a warning (real exports carry some); more than 4 KiB and 1% of the file is an error.
 public enum SpectralisVolReader {
     public static func read(path: String, transform: IntensityTransform = .fourthRoot) throws -> OCTVolume {
         var storage: [UInt8] = []
@@ -27,6 +27,13 @@ public enum SpectralisVolReader {
                             reusing storage: inout [UInt8]) throws -> OCTVolume {
         let reader = ByteReader(bytes: bytes, file: file)
         let header = try SpectralisVolHeader.parse(reader)
+        // Real exports carry a few unreferenced bytes at the end (132 in Heyex samples). Kilobytes
+        // more mean the header's sizes are not the file's: reading would stretch a fraction of
+        // the data into wrong B-scans, so that is an error, not a warning.
+        let unread = bytes.count - header.expectedFileSize
+        if unread > max(4096, bytes.count / 100) {
+            throw OCTError.inconsistent(file: file, reason: "the header (SizeX \(header.sizeX), SizeZ \(header.sizeZ), NumBScans \(header.numBScans), BScanHdrSize \(header.bscanHeaderSize)) describes \(header.expectedFileSize) bytes, but the file holds \(bytes.count): \(unread) bytes (\(100 * unread / bytes.count)%) would go unread")
+        }
         var metadata = OCTMetadata(format: .spectralisVol)
         metadata.spacing = VoxelSpacing(depth: header.scaleZ, width: header.scaleX, betweenFrames: header.distance)
         metadata.laterality = Laterality(rawValue: header.scanPosition)
