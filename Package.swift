@@ -76,6 +76,6 @@ let package = Package(
         .testTarget(name: "MIMSPlotTests", dependencies: ["MIMSPlot", "MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSTrainTests", dependencies: ["MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
-        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport"]),
     ]
 )

@@ -195,7 +195,6 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
         return mims_tiff_fail(t, MIMS_CODEC_CORRUPT, "cannot read TIFF page", message,
                               message_capacity);
     }
-    if (t->damage[0]) return mims_tiff_damaged(t, message, message_capacity);
     uint32_t width = 0, height = 0;
     uint16_t bits = 1, spp = 1, photometric = 0, planar = PLANARCONFIG_CONTIG, format = 1;
     uint16_t compression = COMPRESSION_NONE;
@@ -275,6 +274,8 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
     int status = mims_check_limits(width, height, palette ? 3 : channels, bytes_per_sample, limits,
                                    message, message_capacity);
     if (status != MIMS_CODEC_OK) return status;
+    // After the size limits (a huge declared size is the clearer reason), before any strip is read.
+    if (t->damage[0]) return mims_tiff_damaged(t, message, message_capacity);
     if (planar != PLANARCONFIG_CONTIG && planar != PLANARCONFIG_SEPARATE) {
         mims_set_message(message, message_capacity, "unsupported TIFF planar configuration %u", planar);
         return MIMS_CODEC_UNSUPPORTED;

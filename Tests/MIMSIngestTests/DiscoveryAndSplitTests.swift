@@ -48,7 +48,7 @@ struct DiscoveryTests {
         #expect(found.records.map(\.label) == [0, 1])
         #expect(found.records.map(\.patient) == ["TCGA-G4-0001", "TCGA-AA-1234"])
         #expect(found.records.map(\.officialSplit) == ["test", "train"])
-        #expect(found.rejections.map(\.id) == ["other/x"])
+        #expect(found.rejections.map(\.id) == ["other/x.png"])  // discovery rejections are named by their own path
         #expect(found.rejections.first?.reason == "no folder of 'other/x.png' matches a labels.map pattern")
     }
 
@@ -72,7 +72,7 @@ struct DiscoveryTests {
         #expect(found.records.map(\.id) == ["a/scan 1", "b/scan2"])
         #expect(found.records.map(\.label) == [1, 0])
         #expect(found.records.map(\.patient) == ["a/scan 1", "b/scan2"])  // no patient regex: each record is its own patient
-        #expect(found.rejections.map(\.reason) == ["'scan3' has no row in \(dir.path)/labels.csv"])
+        #expect(found.rejections.map(\.reason) == ["'scan3' has no row in \((dir.path as NSString).standardizingPath)/labels.csv"])
     }
 }
 

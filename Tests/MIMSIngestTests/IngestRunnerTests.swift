@@ -124,7 +124,7 @@ struct IngestRunnerTests {
         #expect(report.written == 14 && report.rejections.count == 2 && report.problems.isEmpty)
         let lines = try String(contentsOfFile: dir.path + "/out/rejected.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
-        let reasons = lines.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String])["reason"]! }
+        let reasons = lines.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["reason"] as! String }
         #expect(reasons.contains { $0.contains("100x100 (HxW), expected 224x224") })
         #expect(reasons.contains { $0.contains("not a JPEG, PNG or TIFF file") })
     }

@@ -81,7 +81,7 @@ struct ShardRoundTripTests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         let attrs = try #require(json["attrs"] as? [String: Any])
         #expect(attrs["format"] as? String == "mims-shard")
-        #expect(attrs["format_version"] as? Int == 1)
+        #expect(attrs["format_version"] as? Int == 2)
         #expect(attrs["split"] as? String == "test")
         #expect(attrs["kind"] as? String == "volume3d")
         #expect(json["frames_dtype"] as? String == "uint8")

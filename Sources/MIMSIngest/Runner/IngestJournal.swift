@@ -65,6 +65,16 @@ public final class IngestJournal {
         return state
     }
 
+    /// Cuts a torn final line (a kill in the middle of writing it), so that the next append starts
+    /// a line of its own instead of gluing itself to the fragment.
+    public static func repairTornTail(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") else { return }
+        let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        guard truncate(path, off_t(keep)) == 0 else {
+            throw IngestError.journal(path: path, reason: "cannot cut its torn last line")
+        }
+    }
+
     /// Appends one event and fsyncs it.
     public func append(_ event: [String: Any]) throws {
         if handle == nil {

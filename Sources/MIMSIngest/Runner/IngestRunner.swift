@@ -264,6 +264,7 @@ public final class IngestRunner {
         if let existing = try? SplitsFile.read(from: output + "/" + Self.splitsName), !existing.sameAssignment(as: splits) {
             throw IngestError.resumeMismatch(path: output, reason: "the source files changed since the interrupted run (splits differ)")
         }
+        try IngestJournal.repairTornTail(path: journalPath)
         let journal = IngestJournal(path: journalPath)
         for name in try FileManager.default.contentsOfDirectory(atPath: output).sorted() {
             if name.hasSuffix(".h5.part") {

@@ -64,7 +64,8 @@ public enum ShardSetVerifier {
             for record in reader.records {
                 if let digest = record.recordSHA256 { digests.append(digest) } else { allDigested = false }
             }
-            guard check.isValid else { continue }
+            // A shard with a damaged record still holds its other records: they are located as
+            // usual, so one damaged record is one problem, not a cascade of "in no shard".
             splitOfShard[name] = reader.header.split
             perSplit[reader.header.split, default: 0] += reader.recordCount
             for record in reader.records {
