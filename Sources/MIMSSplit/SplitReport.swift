@@ -67,6 +67,10 @@ public struct SplitReport: Sendable {
 
     /// Builds the report for `directory`.
     public static func build(directory: String) throws -> SplitReport {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SplitReportError.notAFolder(path: directory)
+        }
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { ShardSchema.parseFileName($0) != nil }.sorted()
         guard !names.isEmpty else { throw SplitReportError.noShards(directory: directory) }
@@ -202,11 +206,13 @@ public struct SplitReport: Sendable {
 public enum SplitReportError: Error, CustomStringConvertible, Equatable {
     case noShards(directory: String)
     case unreadable(path: String)
+    case notAFolder(path: String)
 
     public var description: String {
         switch self {
         case let .noShards(directory): "\(directory): no shards (<split>-<index:05d>.h5) found"
         case let .unreadable(path): "\(path): cannot read"
+        case let .notAFolder(path): "\(path): not a shard folder (give the folder mims-ingest run wrote)"
         }
     }
 }

@@ -21,6 +21,23 @@ struct InspectCommandTests {
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// A header with NaN and infinite spacing still gives valid JSON for every file.
+    @Test func nonFiniteHeaderValuesStayValidJSON() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
+        let dir = try TemporaryDirectory()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: octFixtures + "/line-willis-0.vol")))
+        withUnsafeBytes(of: Double.nan.bitPattern.littleEndian) { bytes.replaceSubrange(24..<32, with: $0) }       // ScaleX
+        withUnsafeBytes(of: Double.infinity.bitPattern.littleEndian) { bytes.replaceSubrange(40..<48, with: $0) }  // ScaleZ
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.path + "/nan.vol"))
+        let result = try runTool(["inspect", dir.path + "/nan.vol", octFixtures + "/circle-valid.vol", "--json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]], "\(result.out) \(result.err)")
+        #expect(reports.count == 2)
+        #expect(reports[1]["format"] as? String == "spectralis-vol")
+        if let spacing = reports[0]["spacing_mm"] as? [String: Any] {
+            #expect(spacing["width"] is NSNull && spacing["depth"] is NSNull)
+        }
+    }
+
     @Test func inspectsRealFilesAndReportsBadOnes() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
         let vol = octFixtures + "/line-willis-0.vol", e2e = octFixtures + "/e2e_minimized.E2E", empty = octFixtures + "/empty.vol"

@@ -15,6 +15,6 @@ public struct ManifestError: Error, CustomStringConvertible, Equatable, Sendable
     }
 
     public var description: String {
-        "\(file):\(line > 0 ? "\(line):" : "") '\(key)': \(expected)"
+        "\(file):\(line > 0 ? "\(line):" : "")" + (key.isEmpty ? " " : " '\(key)': ") + expected
     }
 }

@@ -8,8 +8,15 @@ import Yams
 public enum ManifestParser {
     /// Reads the manifest at `path`; relative roots are resolved against its folder.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Manifest {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ManifestError(file: path, key: "", line: 0, expected: "a manifest file, but there is no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw ManifestError(file: path, key: "", line: 0, expected: "a manifest file (YAML), but this is a folder")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ManifestError(file: path, key: "", line: 0, expected: "a readable manifest file")
+            throw ManifestError(file: path, key: "", line: 0, expected: "a readable manifest file (permission denied?)")
         }
         let folder = (path as NSString).deletingLastPathComponent
         return try parse(String(decoding: data, as: UTF8.self), file: path, baseFolder: folder.isEmpty ? "." : folder,

@@ -30,7 +30,7 @@ struct InspectCommand: ParsableCommand {
                 let volumes = try OCTReader.read(path: file, transform: intensity)
                 for (index, volume) in volumes.enumerated() {
                     let report = Self.describe(volume, file: file, index: volumes.count > 1 ? index : nil)
-                    if json { reports.append(report) } else { print(Self.text(report)) }
+                    if json { reports.append(Self.finiteJSON(report) as! [String: Any]) } else { print(Self.text(report)) }
                 }
             } catch {
                 failures += 1
@@ -43,6 +43,17 @@ struct InspectCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// JSON has no NaN or infinity, and header fields of damaged files hold them (a spacing of
+    /// NaN): they become null, so one such file never keeps the others out of valid JSON.
+    static func finiteJSON(_ value: Any) -> Any {
+        switch value {
+        case let number as Double: return number.isFinite ? number : NSNull()
+        case let list as [Any]: return list.map(finiteJSON)
+        case let object as [String: Any]: return object.mapValues(finiteJSON)
+        default: return value
+        }
     }
 
     static func describe(_ volume: OCTVolume, file: String, index: Int?) -> [String: Any] {
