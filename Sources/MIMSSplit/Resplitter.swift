@@ -22,7 +22,7 @@ public enum Resplitter {
         let names = try FileManager.default.contentsOfDirectory(atPath: source).filter { ShardSchema.parseFileName($0) != nil }.sorted()
         guard !names.isEmpty else { throw SplitReportError.noShards(directory: source) }
         if FileManager.default.fileExists(atPath: output), !(try FileManager.default.contentsOfDirectory(atPath: output)).isEmpty {
-            throw IngestError.outputNotEmpty(path: output)
+            throw SplitReportError.outputNotEmpty(path: output)
         }
         try FileDurability.makeDirectory(output)
         let readers = try names.map { try ShardReader(path: source + "/" + $0) }

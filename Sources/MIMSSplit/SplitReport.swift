@@ -207,11 +207,13 @@ public enum SplitReportError: Error, CustomStringConvertible, Equatable {
     case noShards(directory: String)
     case unreadable(path: String)
     case notAFolder(path: String)
+    case outputNotEmpty(path: String)
 
     public var description: String {
         switch self {
         case let .noShards(directory): "\(directory): no shards (<split>-<index:05d>.h5) found"
         case let .unreadable(path): "\(path): cannot read"
+        case let .outputNotEmpty(path): "\(path): output folder is not empty; choose a new or empty folder"
         case let .notAFolder(path): "\(path): not a shard folder (give the folder mims-ingest run wrote)"
         }
     }
