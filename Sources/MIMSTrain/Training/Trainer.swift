@@ -68,6 +68,8 @@ public final class Trainer {
     /// The train shards' signature (kind, channels, classes, input size).
     public let signature: DatasetSignature
     public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+    /// Lines printed while the run was prepared (e.g. that a checkpoint moves to another dataset).
+    public private(set) var notes: [String] = []
 
     public var iterations: Int { options.iterations ?? pipeline.iterations }
     public var checkpointPath: String { options.run + "/checkpoint.safetensors" }
@@ -162,7 +164,10 @@ public final class Trainer {
         }
         if let path = options.initFrom {
             let loaded = try Checkpoint.read(path)
-            if let note = try Checkpoint.checkCompatible(loaded, path: path, with: signature, shards: options.shards) { log(note) }
+            if let note = try Checkpoint.checkCompatible(loaded, path: path, with: signature, shards: options.shards) {
+                notes.append(note)
+                log(note)
+            }
             try Checkpoint.restore(loaded, path: path, network: network, into: store)
             provenance["init_from"] = path
             provenance["init_from_sha256"] = try Self.fileSHA256(path)

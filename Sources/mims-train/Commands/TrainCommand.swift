@@ -62,10 +62,6 @@ struct TrainCommand: ParsableCommand {
     /// The command that continues this run: the same arguments with --resume.
     func resumeCommand() -> String {
         var words = commandLine
-        if let first = words.first, first.contains("/"), !first.hasPrefix("/"), !first.hasPrefix("."),
-           FileManager.default.isExecutableFile(atPath: first) {
-            words[0] = "./" + first
-        }
         if !words.contains("--resume") { words.append("--resume") }
         return words.map(Trainer.shellQuoted).joined(separator: " ")
     }
