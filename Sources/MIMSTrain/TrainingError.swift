@@ -26,7 +26,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .wrongKind(pipeline, reason): "\(pipeline): \(reason)"
         case let .checkpoint(path, reason): "\(path): \(reason)"
         case let .runFolder(path, reason): "\(path): \(reason)"
-        case let .resumeMismatch(run, reason): "\(run): cannot resume: \(reason); start a new run in an empty --out folder"
+        case let .resumeMismatch(run, reason): "\(run): cannot resume: \(reason); resume with the pipeline and shards the run started with, or start a new run in an empty --out folder"
         case let .backboneWeights(path, reason): "\(path): \(reason)"
         case let .splitProblems(folder, problems):
             "\(folder): the shards fail mims-split check, so test results would not be trustworthy:\n"

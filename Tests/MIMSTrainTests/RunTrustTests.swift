@@ -154,4 +154,43 @@ struct RunTrustTests {
         options.allowLeakage = true
         _ = try Self.trainer(options)
     }
+
+    /// The checkpoint and the report carry what the run was after command-line overrides: the
+    /// effective iterations, tool version, weights file and its SHA-256, pipeline hash and shard
+    /// set; run.json adds the command line and the date.
+    @Test func provenanceIsRecorded() throws {
+        let dir = try TemporaryDirectory()
+        let shards = try TrainerTests.shards(dir)
+        let weights = ParameterStore()
+        ResNetTrunk(.resnet18).initialize(weights, seed: 3)
+        try SafeTensorsWriter.write(weights.tensors.filter { !$0.key.hasSuffix("num_batches_tracked") }, to: dir.path + "/r18.safetensors")
+        var options = Self.options(shards, run: dir.path + "/run", iterations: 2)
+        options.backboneWeights = dir.path + "/r18.safetensors"
+        options.commandLine = ["mims-train", "--shards", shards, "--iterations", "2", "--out", dir.path + "/run"]
+        options.toolVersion = "9.9.9"
+        let trainer = try Self.trainer(options)
+        let test = try trainer.run()
+
+        var hasher = SHA256()
+        hasher.update([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.path + "/r18.safetensors"))))
+        let weightsSHA = hasher.finalizeHex()
+        let metadata = try Checkpoint.read(dir.path + "/run/checkpoint.safetensors").metadata
+        #expect(metadata["iterations"] == "2" && metadata["tool_version"] == "9.9.9")
+        #expect(metadata["backbone_weights"] == "r18.safetensors" && metadata["backbone_weights_sha256"] == weightsSHA)
+        #expect(metadata["shard_set"] == ShardSetIdentity.of(folder: shards))
+        let record = try #require(try RunRecord.read(folder: dir.path + "/run"))
+        #expect(record.fields["command"] == "mims-train --shards \(shards) --iterations 2 --out \(dir.path)/run")
+        #expect(record.fields["started"]?.hasPrefix("20") == true && record.fields["pipeline"] == TrainerTests.pipelineText)
+
+        var report = RunReport(folder: dir.path + "/run", pipeline: trainer.pipeline, shards: shards,
+                               runs: [.init(name: "tiny", folder: dir.path + "/run", test: test)], network: trainer.network, store: trainer.store)
+        report.provenance = record.fields
+        report.galleryPerCategory = 0
+        try report.write()
+        let md = try String(contentsOfFile: dir.path + "/run/report.md", encoding: .utf8)
+        for line in ["| iterations (effective) | 2 |", "| tool version | 9.9.9 |", "| backbone weights | r18.safetensors (SHA-256 `\(weightsSHA)`) |",
+                     "| shard set | `\(ShardSetIdentity.of(folder: shards))` |", "| command | `mims-train --shards"] {
+            #expect(md.contains(line), "\(line)")
+        }
+    }
 }

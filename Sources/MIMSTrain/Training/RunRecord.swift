@@ -23,7 +23,7 @@ public struct RunRecord: Equatable, Sendable {
     }
 
     public func write(folder: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(data + Data("\n".utf8), to: folder + "/" + Self.fileName)
     }
 

@@ -69,6 +69,14 @@ public struct TrainingStopped: Error, CustomStringConvertible {
     public var checkpoint: String
     public var checkpointIteration: Int?
 
+    public init(signal: Int32, iteration: Int, iterations: Int, checkpoint: String, checkpointIteration: Int?) {
+        self.signal = signal
+        self.iteration = iteration
+        self.iterations = iterations
+        self.checkpoint = checkpoint
+        self.checkpointIteration = checkpointIteration
+    }
+
     public var description: String {
         let saved = checkpointIteration.map { "last checkpoint: \(checkpoint) (iteration \($0))" } ?? "no checkpoint yet (a resume starts over)"
         return "stopped at iteration \(iteration) of \(iterations); \(saved)"

@@ -104,6 +104,11 @@ struct TrainCommand: ParsableCommand {
             let trainer = try Trainer(pipeline: pipeline, options: options)
             Self.say("training \(pipeline.name) (\(pipeline.variant.rawValue), ResNet-\(trainer.network.trunk.depth.rawValue)) on \(shards), seed \(seed), \(trainer.iterations) iterations -> \(options.run)")
             let last = try trainer.run()
+            if let signal = stop.signal {
+                // Training is complete and checkpointed; the test scores and the report wait for a --resume.
+                throw TrainingStopped(signal: signal, iteration: trainer.iterations, iterations: trainer.iterations,
+                                      checkpoint: trainer.checkpointPath, checkpointIteration: trainer.iterations)
+            }
             if let last {
                 print(String(format: "%@ AUROC after %d iterations: %@ (accuracy %.3f)", last.split, last.iteration, Self.format(last.auroc), last.accuracy))
             }
@@ -118,6 +123,7 @@ struct TrainCommand: ParsableCommand {
         if !noReport, let first = firstTrainer {
             var report = RunReport(folder: runFolder, pipeline: pipeline, shards: shards, runs: reportRuns, network: first.network, store: first.store)
             report.lesions = lesions
+            report.provenance = (try? RunRecord.read(folder: first.options.run))?.fields ?? [:]
             Self.say("report: \(try report.write())")
         }
         if seedList.count > 1 {
