@@ -6,6 +6,17 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case wrongKind(pipeline: String, reason: String)
     case checkpoint(path: String, reason: String)
     case runFolder(path: String, reason: String)
+    /// `--resume` on a run started with other shards, another pipeline or other data.
+    case resumeMismatch(run: String, reason: String)
+    case backboneWeights(path: String, reason: String)
+    /// The shards fail `mims-split check`; each problem as that command words it.
+    case splitProblems(folder: String, problems: [String])
+    case incompatibleCheckpoint(path: String, shards: String, reason: String)
+    case pipelineFile(path: String, reason: String)
+    /// `--shards` names nothing, a file, or an unreadable folder.
+    case shardsFolder(path: String, reason: String)
+    /// `backbone.weights: imagenet` without a weights file and without `--random-init`.
+    case noBackboneWeights(pipeline: String, depth: Int)
 
     public var description: String {
         switch self {
@@ -15,6 +26,19 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .wrongKind(pipeline, reason): "\(pipeline): \(reason)"
         case let .checkpoint(path, reason): "\(path): \(reason)"
         case let .runFolder(path, reason): "\(path): \(reason)"
+        case let .resumeMismatch(run, reason): "\(run): cannot resume: \(reason); resume with the pipeline and shards the run started with, or start a new run in an empty --out folder"
+        case let .backboneWeights(path, reason): "\(path): \(reason)"
+        case let .splitProblems(folder, problems):
+            "\(folder): the shards fail mims-split check, so test results would not be trustworthy:\n"
+                + problems.map { "  problem: \($0)" }.joined(separator: "\n")
+                + "\nfix the split (mims-split make) or pass --allow-leakage to train on them anyway"
+        case let .incompatibleCheckpoint(path, shards, reason): "\(path) on \(shards): \(reason)"
+        case let .shardsFolder(path, reason): "\(path): \(reason)"
+        case let .pipelineFile(path, reason): "\(path): \(reason)"
+        case let .noBackboneWeights(pipeline, depth):
+            "\(pipeline): the pipeline says backbone.weights: imagenet, but no --backbone-weights file was given; "
+                + "get ImageNet ResNet-\(depth) weights as docs/WEIGHTS.md describes and pass --backbone-weights FILE.safetensors, "
+                + "or pass --random-init to train from random weights on purpose"
         }
     }
 }

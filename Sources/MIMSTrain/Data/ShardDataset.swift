@@ -21,6 +21,7 @@ public final class ShardDataset: @unchecked Sendable {
     public init(folder: String, split: String) throws {
         self.folder = folder
         self.split = split
+        try Self.checkFolder(folder)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasPrefix(split + "-") && $0.hasSuffix(".h5") }.sorted()
         guard !names.isEmpty else { throw TrainingError.noShards(folder: folder, split: split) }
@@ -43,6 +44,21 @@ public final class ShardDataset: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try readers[record.shard].frames(start: record.info.frameStart + first, count: count)
+    }
+
+    /// `--shards` must name an existing folder; a shard file given instead is the usual slip.
+    public static func checkFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw TrainingError.shardsFolder(path: folder, reason: "no such folder (--shards wants the folder mims-ingest run wrote, holding train-*.h5)")
+        }
+        guard isFolder.boolValue else {
+            let hint = folder.hasSuffix(".h5") ? "a shard file; --shards wants the folder holding it" : "a file; --shards wants a folder"
+            throw TrainingError.shardsFolder(path: folder, reason: "is \(hint) (the one mims-ingest run wrote, with train-*.h5, splits.json)")
+        }
+        guard FileManager.default.isReadableFile(atPath: folder) else {
+            throw TrainingError.shardsFolder(path: folder, reason: "cannot read this folder (permissions)")
+        }
     }
 
     public var labels: [Int] { records.map { Int($0.info.label) } }

@@ -28,6 +28,9 @@ public struct Pipeline: Equatable, Sendable {
     public var depth: ResNetTrunk.Depth
     /// 2, 3 or 4: the trunk ends at layer2 (small demos), layer3 or layer4.
     public var featureLayer: Int
+    /// `backbone.weights`: "imagenet" (a file must come with --backbone-weights), "none", or nil
+    /// when the key is absent.
+    public var weights: String?
     public var inputSize: [Int]
     public var kernels: [[Int]]
     public var scales: [Double]
@@ -53,8 +56,13 @@ public struct Pipeline: Equatable, Sendable {
     public var sampler: SliceSampler { SliceSampler(perBag: slicesPerBag, central: centralSlices) }
 
     public static func load(path: String) throws -> Pipeline {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw TrainingError.pipelineFile(path: path, reason: "no such file (the shipped pipelines are in pipelines/, docs/PIPELINES.md describes the keys)")
+        }
+        guard !isFolder.boolValue else { throw TrainingError.pipelineFile(path: path, reason: "is a folder; --pipeline wants a YAML file such as pipelines/demo-cirrus-small.yaml") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ManifestError(file: path, key: "", line: 0, expected: "a readable pipeline file")
+            throw TrainingError.pipelineFile(path: path, reason: "cannot read this file (permissions)")
         }
         return try parse(String(decoding: data, as: UTF8.self), file: path)
     }
@@ -81,8 +89,10 @@ public struct Pipeline: Equatable, Sendable {
             default: throw layer.error("layer2, layer3 or layer4")
             }
         }
-        if let weights = try backbone.optional("weights"), !["imagenet", "none"].contains(try weights.string()) {
-            throw weights.error("imagenet (pass the file with --backbone-weights) or none")
+        let weightsField = try backbone.optional("weights")
+        let weights = try weightsField?.string()
+        if let weightsField, let weights, !["imagenet", "none"].contains(weights) {
+            throw weightsField.error("imagenet (pass the file with --backbone-weights) or none")
         }
 
         let sizeField = try top.required("input_size")
@@ -148,7 +158,7 @@ public struct Pipeline: Equatable, Sendable {
         guard iterations >= 1, batch >= 1, central >= 1 else {
             throw (training ?? top).error("iterations, batch and central_slices of at least 1")
         }
-        return Pipeline(name: name, variant: variant, depth: depth, featureLayer: featureLayer, inputSize: inputSize, kernels: kernels,
+        return Pipeline(name: name, variant: variant, depth: depth, featureLayer: featureLayer, weights: weights, inputSize: inputSize, kernels: kernels,
                         scales: scales, aggregation: aggregation, optimizer: optimizer, learningRate: learningRate,
                         backboneLearningRate: backboneLearningRate, momentum: momentum, weightDecay: weightDecay, iterations: iterations,
                         batch: batch, slicesPerBag: slices, centralSlices: central,

@@ -32,6 +32,9 @@ public struct RunReport {
     public let store: ParameterStore
     public var lesions: String?
     public var galleryPerCategory = 3
+    /// The first run's run.json: command line, tool version, date, effective settings, weights,
+    /// pipeline hash and shard set.
+    public var provenance: [String: String] = [:]
 
     public init(folder: String, pipeline: Pipeline, shards: String, runs: [Run], network: Network, store: ParameterStore) {
         self.folder = folder
@@ -193,8 +196,34 @@ public struct RunReport {
                 for image in item.images { md += "![\(item.id)](gallery/\(image))\n\n" }
             }
         }
+        md += provenanceSection()
         if let card { md += "## Dataset card\n\n" + card.markdown() + "\n" }
         md += "## Pipeline\n\n```yaml\n" + pipeline.text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n```\n"
         return md
+    }
+
+    /// What the run was, as run.json records it: enough to redo it or to tell two runs apart.
+    func provenanceSection() -> String {
+        guard !provenance.isEmpty else { return "" }
+        let weights = provenance["backbone_weights"].map { name in
+            name + (provenance["backbone_weights_sha256"].map { " (SHA-256 `\($0)`)" } ?? "")
+        }
+        let rows: [(String, String?)] = [
+            ("command", provenance["command"].map { "`\($0)`" }),
+            ("tool version", provenance["tool_version"]),
+            ("started", provenance["started"]),
+            ("iterations (effective)", provenance["iterations"]),
+            ("seed", provenance["seed"]),
+            ("backbone weights", weights),
+            ("initialized from", provenance["init_from"].map { "`\($0)`" + (provenance["init_from_sha256"].map { " (SHA-256 `\($0)`)" } ?? "") }),
+            ("pipeline SHA-256", provenance["pipeline_sha256"].map { "`\($0)`" }),
+            ("shard set", provenance["shard_set"].map { "`\($0)`" }),
+            ("data", provenance["dataset_kind"].map { kind in
+                "\(provenance["dataset"] ?? "") \(kind), \(provenance["channels"] ?? "?") channel(s), classes \(provenance["class_names"] ?? provenance["class_count"] ?? "?")"
+            }),
+        ]
+        var md = "## Provenance\n\n| | |\n| --- | --- |\n"
+        for (name, value) in rows { if let value { md += "| \(name) | \(value.replacingOccurrences(of: "|", with: "\\|")) |\n" } }
+        return md + "\n"
     }
 }

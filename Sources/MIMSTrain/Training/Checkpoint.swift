@@ -16,8 +16,10 @@ public enum Checkpoint {
         public var iteration: Int { Int(metadata["iteration"] ?? "") ?? 0 }
     }
 
+    /// `metadata` adds the run's identity and provenance (``Trainer/provenance``): pipeline hash,
+    /// shard set, the data's signature, the weights it started from.
     public static func write(store: ParameterStore, optimizer: Optimizer?, pipeline: Pipeline, iteration: Int, seed: UInt64,
-                             to path: String) throws {
+                             metadata extra: [String: String] = [:], to path: String) throws {
         var floats: [String: Tensor] = [:]
         var integers: [String: (shape: [Int], values: [Int64])] = [:]
         for (name, tensor) in store.tensors {
@@ -29,6 +31,7 @@ public enum Checkpoint {
         }
         var metadata = ["format": "mims-checkpoint", "pipeline": pipeline.text, "pipeline_name": pipeline.name,
                         "model": pipeline.variant.rawValue, "iteration": String(iteration), "seed": String(seed)]
+        metadata.merge(extra) { own, _ in own }
         let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
         if let optimizer {
             let stateName = statePrefix(base) + String(format: "%06d", iteration) + ".state.safetensors"
@@ -67,7 +70,20 @@ public enum Checkpoint {
     }
 
     public static func read(_ path: String) throws -> Loaded {
-        let file = try SafeTensorsFile(path: path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw TrainingError.checkpoint(path: path, reason: "no such file (a run writes RUN/checkpoint.safetensors)")
+        }
+        if isFolder.boolValue {
+            let inside = path + "/checkpoint.safetensors"
+            throw TrainingError.checkpoint(path: path, reason: "is a folder; give the checkpoint file" + (FileManager.default.fileExists(atPath: inside) ? ", e.g. \(inside)" : ""))
+        }
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(path: path)
+        } catch {
+            throw TrainingError.checkpoint(path: path, reason: "not a mims-train checkpoint (\(error))")
+        }
         guard file.metadata["format"] == "mims-checkpoint" else {
             throw TrainingError.checkpoint(path: path, reason: "not a mims-train checkpoint (no format=mims-checkpoint in its metadata)")
         }
@@ -97,5 +113,21 @@ public enum Checkpoint {
         if let extra = loaded.parameters.keys.sorted().first(where: { shapes[$0] == nil }) {
             throw TrainingError.checkpoint(path: path, reason: "unexpected tensor '\(extra)' for this pipeline")
         }
+    }
+
+    /// Refuses to use a checkpoint on shards of another kind, channel count or classes, naming
+    /// both sides. Returns a line to print: a note for checkpoints that predate the recorded
+    /// signature, or that the model moves to another dataset of the same kind (fine-tuning).
+    public static func checkCompatible(_ loaded: Loaded, path: String, with shards: DatasetSignature, shards folder: String) throws -> String? {
+        guard let trained = DatasetSignature(metadata: loaded.metadata) else {
+            return "note: \(path) records no dataset kind, channels or classes (written by an older mims-train); not checked against \(folder)"
+        }
+        if let reason = trained.mismatch(with: shards) {
+            throw TrainingError.incompatibleCheckpoint(path: path, shards: folder, reason: reason)
+        }
+        if !trained.dataset.isEmpty, trained.dataset != shards.dataset {
+            return "\(path): trained on \(trained.dataset), used on \(shards.dataset) (both \(shards.kind), same channels and classes)"
+        }
+        return nil
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MIMSShards
+import MIMSSplit
 import MIMSTensor
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,15 @@ public final class Trainer {
         public var backboneWeights: String?
         public var initFrom: String?
         public var resume = false
+        /// Train from random weights although the pipeline says `weights: imagenet`.
+        public var randomInit = false
+        /// Train on shards that fail `mims-split check`.
+        public var allowLeakage = false
+        /// Checked between iterations; a set request stops the run with a checkpoint.
+        public var stop: StopRequest?
+        /// The command line and tool version, recorded in run.json.
+        public var commandLine: [String] = []
+        public var toolVersion = ""
         /// Print progress lines instead of a redrawn bar.
         public var plainProgress = false
 
@@ -51,7 +61,15 @@ public final class Trainer {
     let train: ShardDataset
     let evaluation: ShardDataset?
     var startIteration = 0
+    /// Iteration of the checkpoint on disk, nil before the first.
+    var checkpointIteration: Int?
+    /// Provenance and identity written into every checkpoint's metadata.
+    public private(set) var provenance: [String: String] = [:]
+    /// The train shards' signature (kind, channels, classes, input size).
+    public let signature: DatasetSignature
     public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+    /// Lines printed while the run was prepared (e.g. that a checkpoint moves to another dataset).
+    public private(set) var notes: [String] = []
 
     public var iterations: Int { options.iterations ?? pipeline.iterations }
     public var checkpointPath: String { options.run + "/checkpoint.safetensors" }
@@ -62,7 +80,13 @@ public final class Trainer {
         self.pipeline = pipeline
         self.options = options
         network = Network(pipeline)
+        try Self.checkRunFolder(options.run, resume: options.resume)
+        if pipeline.weights == "imagenet" && options.backboneWeights == nil && options.initFrom == nil && !options.randomInit
+            && !(options.resume && FileManager.default.fileExists(atPath: options.run + "/checkpoint.safetensors")) {
+            throw TrainingError.noBackboneWeights(pipeline: pipeline.name, depth: pipeline.depth.rawValue)
+        }
         train = try ShardDataset(folder: options.shards, split: "train")
+        signature = DatasetSignature(train, pipeline: pipeline)
         if pipeline.variant.isPatchClassifier && train.kind != .volume3d {
             throw TrainingError.wrongKind(pipeline: pipeline.name, reason: "model \(pipeline.variant.rawValue) needs volume3d shards; \(options.shards) holds \(train.kind.rawValue)")
         }
@@ -70,6 +94,11 @@ public final class Trainer {
         guard labels.count >= 2 else { throw TrainingError.singleClass(folder: options.shards, split: "train", label: labels.first ?? 0) }
         if let bad = train.labels.first(where: { $0 != 0 && $0 != 1 }) {
             throw TrainingError.inconsistentShards(path: options.shards, reason: "label \(bad) found; the classifier has two classes (0 and 1)")
+        }
+        if !options.allowLeakage {
+            // The same decision as `mims-split check`, from the same report.
+            let problems = try SplitReport.build(directory: options.shards).problems
+            if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
         evaluation = (try? ShardDataset(folder: options.shards, split: pipeline.evalSplit)) ?? (try? ShardDataset(folder: options.shards, split: "test"))
         optimizer = Optimizer(pipeline.optimizer == .sgd ? .sgd(momentum: pipeline.momentum) : .adam(),
@@ -79,10 +108,34 @@ public final class Trainer {
         try prepareParameters()
     }
 
+    /// `--out` must be a folder (made if missing), and empty unless the run is resumed.
+    static func checkRunFolder(_ run: String, resume: Bool) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: run, isDirectory: &isFolder) else { return }
+        guard isFolder.boolValue else { throw TrainingError.runFolder(path: run, reason: "is a file; --out wants a run folder (created when missing)") }
+        guard !resume else { return }
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: run)) ?? []).sorted()
+        if !entries.isEmpty {
+            let shown = entries.prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
+            throw TrainingError.runFolder(path: run, reason: "already holds files (\(shown)); use --resume to continue the run in it, or give an empty folder for a new run")
+        }
+    }
+
     private func prepareParameters() throws {
-        try FileDurability.makeDirectory(options.run)
+        do {
+            try FileDurability.makeDirectory(options.run)
+        } catch {
+            throw TrainingError.runFolder(path: options.run, reason: "cannot create the run folder (\(error))")
+        }
+        options.stop?.watch(options.run)
+        let shardSet = ShardSetIdentity.of(folder: options.shards)
+        let recorded = try RunRecord.read(folder: options.run)
+        if options.resume, let recorded {
+            try RunRecord.checkResume(recorded: recorded.fields, pipeline: pipeline, shardSet: shardSet, shards: options.shards, run: options.run)
+        }
         if options.resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let loaded = try Checkpoint.read(checkpointPath)
+            try RunRecord.checkResume(recorded: loaded.metadata, pipeline: pipeline, shardSet: shardSet, shards: options.shards, run: options.run)
             try Checkpoint.restore(loaded, path: checkpointPath, network: network, into: store)
             let statePath = try Checkpoint.statePath(of: checkpointPath, loaded: loaded)
             let state = try SafeTensorsFile(path: statePath)
@@ -93,16 +146,73 @@ public final class Trainer {
             for name in state.entries.keys { tensors[name] = try state.tensor(name) }
             optimizer.restore(tensors, step: Int(state.metadata["step"] ?? "0") ?? 0)
             startIteration = loaded.iteration
+            checkpointIteration = loaded.iteration
+            // What the run started from stays as recorded; this invocation may not repeat it.
+            provenance = Self.identity(pipeline: pipeline, shardSet: shardSet, signature: signature, options: options)
+            for key in Self.startKeys { provenance[key] = loaded.metadata[key] }
             log("resuming \(options.run) at iteration \(startIteration)")
+            if recorded == nil { try runRecord().write(folder: options.run) }
             return
         }
         network.initialize(store, seed: options.seed)
+        provenance = Self.identity(pipeline: pipeline, shardSet: shardSet, signature: signature, options: options)
+        provenance["backbone_weights"] = "random initialization"
         if let path = options.backboneWeights {
-            try network.loadBackbone(try SafeTensorsFile(path: path), into: store)
+            try network.loadBackbone(try BackboneWeights.open(path, depth: pipeline.depth), into: store)
+            provenance["backbone_weights"] = (path as NSString).lastPathComponent
+            provenance["backbone_weights_sha256"] = try Self.fileSHA256(path)
         }
         if let path = options.initFrom {
-            try Checkpoint.restore(try Checkpoint.read(path), path: path, network: network, into: store)
+            let loaded = try Checkpoint.read(path)
+            if let note = try Checkpoint.checkCompatible(loaded, path: path, with: signature, shards: options.shards) {
+                notes.append(note)
+                log(note)
+            }
+            try Checkpoint.restore(loaded, path: path, network: network, into: store)
+            provenance["init_from"] = path
+            provenance["init_from_sha256"] = try Self.fileSHA256(path)
         }
+        if !options.resume || recorded == nil { try runRecord().write(folder: options.run) }
+    }
+
+    /// Provenance keys that describe how the run started, kept from the checkpoint on resume.
+    static let startKeys = ["backbone_weights", "backbone_weights_sha256", "init_from", "init_from_sha256"]
+
+    /// The identity of the run: pipeline hash, shard set, data signature, effective settings.
+    static func identity(pipeline: Pipeline, shardSet: String, signature: DatasetSignature, options: Options) -> [String: String] {
+        var fields = signature.metadata
+        fields["pipeline_sha256"] = pipeline.sha256
+        fields["shard_set"] = shardSet
+        fields["iterations"] = String(options.iterations ?? pipeline.iterations)
+        fields["tool_version"] = options.toolVersion
+        return fields
+    }
+
+    /// run.json: the checkpoint's fields plus the pipeline text, shards folder, command and date.
+    func runRecord() -> RunRecord {
+        var fields = provenance
+        fields["pipeline"] = pipeline.text
+        fields["shards"] = options.shards
+        fields["command"] = options.commandLine.map(Self.shellQuoted).joined(separator: " ")
+        fields["started"] = ISO8601DateFormatter().string(from: Date())
+        fields["seed"] = String(options.seed)
+        return RunRecord(fields: fields)
+    }
+
+    /// `text` as one shell word.
+    public static func shellQuoted(_ text: String) -> String {
+        guard !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) else {
+            return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        return text
+    }
+
+    static func fileSHA256(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TrainingError.checkpoint(path: path, reason: "cannot read") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { block.withUnsafeBytes { hasher.update($0) } }
+        return hasher.finalizeHex()
     }
 
     /// Trains to the last iteration; returns the last evaluation (nil without an evaluation split).
@@ -119,6 +229,10 @@ public final class Trainer {
         let progress = ProgressLine(total: iterations, plain: options.plainProgress || isatty(2) == 0)
         var lossAverage: Double?
         for iteration in startIteration..<iterations {
+            if let signal = options.stop?.signal {
+                progress.finish()
+                try stop(at: iteration, signal: signal)
+            }
             let started = Date()
             let batch = try loader.take(iteration)
             let loss = step(batch)
@@ -131,11 +245,26 @@ public final class Trainer {
                 lastEvaluation = try evaluate(at: done, metrics: metrics)
             }
             if done % pipeline.checkpointEvery == 0 || done == iterations {
-                try Checkpoint.write(store: store, optimizer: optimizer, pipeline: pipeline, iteration: done, seed: options.seed, to: checkpointPath)
+                try writeCheckpoint(iteration: done)
             }
         }
         progress.finish()
         return lastEvaluation
+    }
+
+    func writeCheckpoint(iteration: Int) throws {
+        try Checkpoint.write(store: store, optimizer: optimizer, pipeline: pipeline, iteration: iteration, seed: options.seed,
+                             metadata: provenance, to: checkpointPath)
+        checkpointIteration = iteration
+    }
+
+    /// Saves the iterations done since the last checkpoint (resume is exact from any iteration),
+    /// removes unfinished files and throws ``TrainingStopped``.
+    func stop(at iteration: Int, signal: Int32) throws -> Never {
+        if iteration > 0 && checkpointIteration != iteration { try writeCheckpoint(iteration: iteration) }
+        StopRequest.removePartFiles(in: options.run)
+        throw TrainingStopped(signal: signal, iteration: iteration, iterations: iterations, checkpoint: checkpointPath,
+                              checkpointIteration: checkpointIteration)
     }
 
     /// One optimization step; returns the loss.

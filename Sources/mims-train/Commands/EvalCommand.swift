@@ -9,19 +9,24 @@ struct CheckpointOptions: ParsableArguments {
     @Option(help: "A checkpoint written by mims-train (RUN/checkpoint.safetensors).") var checkpoint: String
     @Option(help: "Which split to score.") var split = "test"
 
-    func load() throws -> (Network, ParameterStore, Pipeline) {
+    /// The model, its pipeline and the split, after checking that the checkpoint was trained on
+    /// data of the shards' kind, channels and classes.
+    func load() throws -> (Network, ParameterStore, Pipeline, ShardDataset) {
         let loaded = try Checkpoint.read(checkpoint)
         guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
         let pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
+        let dataset = try ShardDataset(folder: shards, split: split)
+        if let note = try Checkpoint.checkCompatible(loaded, path: checkpoint, with: DatasetSignature(dataset, pipeline: pipeline), shards: shards) {
+            FileHandle.standardError.write(Data((note + "\n").utf8))
+        }
         let network = Network(pipeline)
         let store = ParameterStore()
         try Checkpoint.restore(loaded, path: checkpoint, network: network, into: store)
-        return (network, store, pipeline)
+        return (network, store, pipeline, dataset)
     }
 
     func score() throws -> (Pipeline, [Evaluator.Scored]) {
-        let (network, store, pipeline) = try load()
-        let dataset = try ShardDataset(folder: shards, split: split)
+        let (network, store, pipeline, dataset) = try load()
         let sampler = pipeline.sampler
         return (pipeline, try Evaluator(network: network, store: store).score(dataset, sampler: sampler))
     }

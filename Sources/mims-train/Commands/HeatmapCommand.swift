@@ -27,11 +27,10 @@ struct HeatmapCommand: ParsableCommand {
         guard let number = Int(layer.dropFirst(5)), layer.hasPrefix("layer"), (1...4).contains(number) else {
             throw ValidationError("--layer must be layer1, layer2, layer3 or layer4")
         }
-        let (network, store, pipeline) = try checkpoint.load()
+        let (network, store, pipeline, dataset) = try checkpoint.load()
         guard number <= network.featureLayers.max()! else {
             throw ValidationError("--layer \(layer): the pipeline's trunk ends at layer\(network.featureLayers.max()!)")
         }
-        let dataset = try ShardDataset(folder: checkpoint.shards, split: checkpoint.split)
         let game = try lesions.map { try PointingGame(lesionsFile: $0) }
         var exporter = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: number, targetClass: targetClass),
                                        dataset: dataset, sampler: pipeline.sampler)

@@ -1,0 +1,28 @@
+import Foundation
+import MIMSShards
+
+/// Which set of records a shard folder holds, as one string a run records and `--resume`
+/// compares: `set_digest:<hex>` from `splits.json` (mims-ingest writes SHA-256 over the sorted
+/// per-record digests), else `splits.json:<SHA-256 of its bytes>` (older folders), else
+/// `shard-files:<SHA-256 of the sorted shard names and sizes>` (a folder without splits.json).
+public enum ShardSetIdentity {
+    public static func of(folder: String) -> String {
+        let splitsPath = folder + "/splits.json"
+        if let data = FileManager.default.contents(atPath: splitsPath) {
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let digest = object["set_digest"] as? String, !digest.isEmpty {
+                return "set_digest:" + digest
+            }
+            var hasher = SHA256()
+            hasher.update([UInt8](data))
+            return "splits.json:" + hasher.finalizeHex()
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+        var hasher = SHA256()
+        for name in names {
+            let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0
+            hasher.update(Array("\(name) \(size)\n".utf8))
+        }
+        return "shard-files:" + hasher.finalizeHex()
+    }
+}
