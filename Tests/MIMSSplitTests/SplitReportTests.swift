@@ -150,7 +150,7 @@ struct ResplitTests {
         _ = try Resplitter.run(from: source, to: dir.path + "/again", policy: .ratio(train: 0.6, val: 0.2, test: 0.2), seed: 4,
                                recordsPerShard: 15, toolVersion: "test")
         #expect(try SplitsFile.read(from: dir.path + "/new/splits.json").assignment == SplitsFile.read(from: dir.path + "/again/splits.json").assignment)
-        #expect(throws: IngestError.self) {
+        #expect(throws: SplitReportError.outputNotEmpty(path: dir.path + "/new")) {
             try Resplitter.run(from: source, to: dir.path + "/new", policy: .ratio(train: 0.5, val: 0, test: 0.5), seed: 1, toolVersion: "t")
         }
     }
