@@ -23,6 +23,29 @@ public enum OCTReader {
         return nil
     }
 
+    /// The patient id the export itself records, without decoding pixels where the format allows:
+    /// the `.vol` header's PatientID, the E2E patient chunk (the whole file is parsed), the
+    /// Cirrus file name's `<PID>_` part. Nil when the file records none (or is a TIFF stack or
+    /// slice folder, which have no patient field).
+    public static func headerPatientID(path: String) throws -> String? {
+        switch detect(path: path) {
+        case .spectralisVol:
+            let mapped = try MappedFile(path: path, prefix: SpectralisVolHeader.size)
+            let header = try SpectralisVolHeader.parse(ByteReader(bytes: mapped.bytes, file: path), headerOnly: true)
+            return header.patientID.isEmpty ? nil : header.patientID
+        case .heidelbergE2E:
+            let ids = Set(try HeidelbergE2EReader.read(path: path).compactMap(\.metadata.patientID))
+            guard ids.count <= 1 else {
+                throw OCTError.inconsistent(file: path, reason: "holds volumes of \(ids.count) patients (\(ids.sorted().joined(separator: ", ")))")
+            }
+            return ids.first
+        case .cirrusImg:
+            return CirrusFileName((path as NSString).lastPathComponent).map(\.patientID).flatMap { $0.isEmpty ? nil : $0 }
+        case .tiffStack, .sliceFolder, nil:
+            return nil
+        }
+    }
+
     /// Every volume in the export (an E2E file can hold several).
     public static func read(path: String, transform: IntensityTransform = .fourthRoot) throws -> [OCTVolume] {
         var isDirectory: ObjCBool = false

@@ -271,6 +271,42 @@ struct TrustTests {
         #expect(rejected.count == 4 && rejected.allSatisfy { $0.reason.contains("32 frames, fewer than normalize.min_frames 33") })
     }
 
+    /// 9. `patient: header` takes the patient from the export (.vol and E2E headers), so files
+    /// of one patient land in one split though their names carry no id; a file with no patient
+    /// id is rejected saying so.
+    @Test func patientsFromFileHeaders() throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.path + "/src", fixtures = repositoryRoot + "/Tests/Fixtures/oct"
+        for folder in ["a", "b"] { try FileManager.default.createDirectory(atPath: source + "/" + folder, withIntermediateDirectories: true) }
+        for (from, to) in [("line-willis-0.vol", "a/scan1.vol"), ("circle-willis-2.vol", "b/scan2.vol"),
+                           ("e2e_minimized.E2E", "a/scan3.E2E"), ("circle-valid.vol", "b/scan4.vol")] {
+            try FileManager.default.copyItem(atPath: fixtures + "/" + from, toPath: source + "/" + to)
+        }
+        try """
+        dataset: headers
+        kind: volume3d
+        source: {root: ., include: ["**/*.vol", "**/*.E2E"]}
+        reader: auto
+        labels: {from: folder, classes: [a, b], map: {a: a, b: b}}
+        patient: header
+        split: {policy: ratio, train: 0.5, test: 0.5, seed: 3}
+        normalize: {size: [64, 64], channels: 1}
+
+        """.write(toFile: source + "/manifest.yaml", atomically: true, encoding: .utf8)
+        let report = try ingest(source, dir.path + "/out")
+        #expect(report.matched == 4 && report.written == 3 && report.rejections.count == 1)
+        #expect(report.rejections.first?.path.hasSuffix("scan4.vol") == true)
+        #expect(report.rejections.first?.reason.contains("records no patient id") == true)
+        let stored = try records(dir.path + "/out")
+        #expect(stored["a/scan1"]?.patient == "01234" && stored["b/scan2"]?.patient == "01234" && stored["a/scan3"]?.patient == "32323")
+        let splits = try SplitsFile.read(from: dir.path + "/out/splits.json")
+        #expect(splits.assignment["a/scan1"] == splits.assignment["b/scan2"])
+        #expect(try SplitReport.build(directory: dir.path + "/out").overlaps.isEmpty)
+        #expect(throws: ManifestError.self) {
+            try ManifestParser.parse("dataset: x\nkind: image2d\nsource: {root: .}\nlabels: {from: folder, classes: [a], map: {a: a}}\npatient: header\nsplit: {policy: official}\nnormalize: {channels: 1}\n", file: "m.yaml")
+        }
+    }
+
     /// 10. A label flipped with h5py is caught by verify and by mims-split's check, naming the
     /// record once; the digests match an independent computation in Python; format-1 shards
     /// still verify, with a note.

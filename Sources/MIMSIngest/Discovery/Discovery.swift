@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSImage
 import MIMSOCT
 
@@ -87,6 +88,34 @@ public enum Discovery {
             claimed[id] = relative
             records.append(SourceRecord(id: id, path: path, relativePath: relative, label: label,
                                         patient: patientID(relative, regex: patient) ?? id, officialSplit: split, identity: identity))
+        }
+        if manifest.patientFromHeader {
+            // Splits are grouped by patient, so the headers are read before anything is split.
+            let labelled = records
+            let found = Parallel.map(labelled.count) { index -> Swift.Result<String, Rejection> in
+                let record = labelled[index]
+                do {
+                    guard let patient = try OCTReader.headerPatientID(path: record.path) else {
+                        return .failure(Rejection(id: record.relativePath, path: record.path, stage: .discovery,
+                                                  reason: "patient: header, but the file records no patient id"))
+                    }
+                    return .success(patient)
+                } catch {
+                    return .failure(Rejection(id: record.relativePath, path: record.path, stage: .discovery,
+                                              reason: "cannot read the patient id from the header: \(error)"))
+                }
+            }
+            var kept: [SourceRecord] = []
+            for (record, result) in zip(records, found) {
+                switch result {
+                case let .success(patient):
+                    var record = record
+                    record.patient = patient
+                    kept.append(record)
+                case let .failure(rejection): rejections.append(rejection)
+                }
+            }
+            records = kept
         }
         let counts = Dictionary(grouping: records, by: \.label).mapValues(\.count)
         for (index, name) in manifest.classes.enumerated() where counts[Int32(index)] == nil {

@@ -18,6 +18,9 @@ public struct Manifest: Equatable, Sendable {
     public var labels: LabelSource
     /// Regex over the relative path; the first capture group (or the whole match) is the patient.
     public var patientPattern: String?
+    /// `patient: header`: the patient id the OCT export records (`.vol` and E2E headers, the
+    /// Cirrus file name), for exports whose paths carry no id.
+    public var patientFromHeader: Bool = false
     public var officialSplit: OfficialSplit?
     public var split: SplitPolicy
     public var seed: UInt64

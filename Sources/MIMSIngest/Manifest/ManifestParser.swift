@@ -89,7 +89,12 @@ public enum ManifestParser {
         }
 
         var patientPattern: String? = nil
-        if let patient = try top.optional("patient") {
+        var patientFromHeader = false
+        if let patient = try top.optional("patient"), patient.node.scalar != nil {
+            guard try patient.string() == "header" else { throw patient.error("header, or {regex: PATTERN}") }
+            guard kind == .volume3d else { throw patient.error("{regex: PATTERN}: patient: header reads OCT export headers (volume3d)") }
+            patientFromHeader = true
+        } else if let patient = try top.optional("patient") {
             try patient.allow(["regex"])
             let pattern = try patient.required("regex").string()
             try checkRegex(pattern, field: try patient.required("regex"))
@@ -178,10 +183,12 @@ public enum ManifestParser {
                 }
             }
         }
-        return Manifest(dataset: dataset, kind: kind, root: root, include: include, exclude: exclude, reader: reader,
+        var manifest = Manifest(dataset: dataset, kind: kind, root: root, include: include, exclude: exclude, reader: reader,
                         classes: classes, labels: labels, patientPattern: patientPattern, officialSplit: official, split: split,
                         seed: seed, normalize: Normalization(size: size, channels: channels, slices: slices, intensity: intensity, minFrames: minFrames),
                         shards: shards, sha256: SHA256.hex(of: Array(text.utf8)), text: text)
+        manifest.patientFromHeader = patientFromHeader
+        return manifest
     }
 
     /// `${NAME}` is replaced by the environment variable; an unset one is an error.

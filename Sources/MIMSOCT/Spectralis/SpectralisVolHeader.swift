@@ -42,7 +42,8 @@ public struct SpectralisVolHeader: Equatable, Sendable {
     }
 
     /// Parses and validates the header against the file size before anything is allocated.
-    static func parse(_ reader: ByteReader) throws -> SpectralisVolHeader {
+    /// `headerOnly` reads the fields from a prefix of the file and skips the size check.
+    static func parse(_ reader: ByteReader, headerOnly: Bool = false) throws -> SpectralisVolHeader {
         let file = reader.file
         guard reader.count > 0 else { throw OCTError.empty(file: file) }
         guard reader.hasPrefix(Array("HSF-OCT-".utf8)) else {
@@ -87,6 +88,7 @@ public struct SpectralisVolHeader: Equatable, Sendable {
             throw OCTError.invalidField(file: file, field: "BScanHdrSize", offset: 100, value: "\(header.bscanHeaderSize)",
                                        reason: "a B-scan header holds at least 60 bytes")
         }
+        if headerOnly { return header }
         // All sizes above are bounded, so this cannot overflow; checked before any allocation.
         let expected = header.expectedFileSize
         guard expected <= reader.count else {

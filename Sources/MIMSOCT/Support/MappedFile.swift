@@ -13,7 +13,8 @@ public final class MappedFile: @unchecked Sendable {
     public let count: Int
     private let base: UnsafeMutableRawPointer?
 
-    public init(path: String) throws {
+    /// Reads the whole file, or with `prefix` at most its first `prefix` bytes.
+    public init(path: String, prefix: Int? = nil) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno))) }
@@ -21,7 +22,7 @@ public final class MappedFile: @unchecked Sendable {
         var before = stat()
         guard fstat(fd, &before) == 0 else { throw OCTError.unreadable(file: path, reason: String(cString: strerror(errno))) }
         guard (before.st_mode & S_IFMT) == S_IFREG else { throw OCTError.unreadable(file: path, reason: "not a regular file") }
-        count = Int(before.st_size)
+        count = min(Int(before.st_size), prefix ?? Int.max)
         if count == 0 {
             base = nil
             return
@@ -45,7 +46,7 @@ public final class MappedFile: @unchecked Sendable {
             done += n
         }
         var after = stat()
-        if fstat(fd, &after) != 0 || after.st_size != before.st_size
+        if fstat(fd, &after) != 0 || (prefix == nil && after.st_size != before.st_size)
             || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec {
             free(buffer)
             throw OCTError.changedWhileReading(file: path, reason: "it was \(count) bytes when opened, \(after.st_size) after reading")
