@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+#include <libdeflate.h>
 
 struct mims_tiff {
     const uint8_t *data;
@@ -94,6 +95,38 @@ static int mims_tiff_warning_handler(TIFF *tif, void *user, const char *module, 
         snprintf(t->damage, sizeof(t->damage), "%s%s%s", module ? module : "", module ? ": " : "", text);
     }
     return 1;
+}
+
+/* libtiff 4.5 inflates a deflate strip or tile with libdeflate when the caller asks for all of it
+   as the header sizes it. When the data really holds more (a header edited to a smaller width),
+   libdeflate answers "insufficient space", libtiff accepts that, and the buffer holds whatever
+   libdeflate had written so far: garbage pixels with no error. So every deflate block is checked
+   to inflate to at most the size the header gives it. Returns 1 when it does. */
+static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t full_size,
+                                  size_t *actual_size) {
+    uint64_t *counts = NULL;
+    if (!TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) || !counts) return 1;
+    tmsize_t raw_size = (tmsize_t)counts[index];
+    if (raw_size <= 0 || full_size <= 0 || (uint64_t)raw_size > (uint64_t)1 << 31) return 1;  /* libtiff's own read reports these */
+    uint8_t *raw = (uint8_t *)malloc((size_t)raw_size);
+    uint8_t *out = (uint8_t *)malloc((size_t)full_size);
+    int fits = 1;
+    if (raw && out) {
+        tmsize_t got = tiled ? TIFFReadRawTile(tif, index, raw, raw_size) : TIFFReadRawStrip(tif, index, raw, raw_size);
+        if (got > 0) {
+            struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+            if (d) {
+                size_t actual = 0;
+                enum libdeflate_result r = libdeflate_zlib_decompress(d, raw, (size_t)got, out, (size_t)full_size, &actual);
+                if (r == LIBDEFLATE_INSUFFICIENT_SPACE) fits = 0;
+                *actual_size = actual;
+                libdeflate_free_decompressor(d);
+            }
+        }
+    }
+    free(raw);
+    free(out);
+    return fits;
 }
 
 static int mims_tiff_damaged(mims_tiff *t, char *message, size_t capacity) {
@@ -281,6 +314,7 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
         return MIMS_CODEC_UNSUPPORTED;
     }
     int separate = planar == PLANARCONFIG_SEPARATE && spp > 1;
+    int deflated = compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE;
     size_t image_bytes = (size_t)width * height * channels * bytes_per_sample;
     uint8_t *image = (uint8_t *)calloc(1, image_bytes);
     if (!image) {
@@ -310,6 +344,16 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += th) {
                 for (uint32_t x = 0; x < width; x += tw) {
                     ttile_t index = TIFFComputeTile(tif, x, y, 0, (uint16_t)b);
+                    size_t inflated = 0;
+                    if (deflated && !mims_tiff_deflate_fits(tif, index, 1, tile_size, &inflated)) {
+                        free(block);
+                        free(image);
+                        mims_set_message(message, message_capacity,
+                                         "TIFF tile %u inflates to more than the %lld bytes its header describes "
+                                         "(%ux%u, %u samples): the header disagrees with the data",
+                                         (unsigned)index, (long long)tile_size, tw, th, (unsigned)spp);
+                        return MIMS_CODEC_CORRUPT;
+                    }
                     if (TIFFReadEncodedTile(tif, index, block, tile_size) < 0) {
                         free(block);
                         free(image);
@@ -343,6 +387,16 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += rows_per_strip) {
                 tstrip_t index = TIFFComputeStrip(tif, y, (uint16_t)b);
                 uint32_t rows = height - y < rows_per_strip ? height - y : rows_per_strip;
+                size_t inflated = 0;
+                if (deflated && !mims_tiff_deflate_fits(tif, index, 0, strip_size, &inflated)) {
+                    free(block);
+                    free(image);
+                    mims_set_message(message, message_capacity,
+                                     "TIFF strip %u inflates to more than the %lld bytes its header describes "
+                                     "(ImageWidth %u, RowsPerStrip %u, %u samples): the header disagrees with the data",
+                                     (unsigned)index, (long long)strip_size, width, rows_per_strip, (unsigned)spp);
+                    return MIMS_CODEC_CORRUPT;
+                }
                 tmsize_t expected = (tmsize_t)((size_t)width * rows * (separate ? 1 : channels) *
                                                bytes_per_sample);
                 tmsize_t got = TIFFReadEncodedStrip(tif, index, block, expected);

@@ -13,6 +13,8 @@ public struct DecodedImage: Equatable, Sendable {
     public var samples: Samples
     /// What the decoder converted on the way (palette expansion, CMYK, min-is-white).
     public var conversions: Conversions
+    /// Pages in the file (TIFF); the image is the first. More than one is worth telling a user.
+    public var pageCount: Int = 1
 
     public var bitDepth: Int {
         if case .uint16 = samples { return 16 }

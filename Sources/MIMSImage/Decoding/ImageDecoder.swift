@@ -9,7 +9,11 @@ public enum ImageDecoder {
         switch ImageFormat.sniff(bytes) {
         case .jpeg: return try JPEGDecoder.decode(bytes, file: file, limits: limits)
         case .png: return try PNGDecoder.decode(bytes, file: file, limits: limits)
-        case .tiff: return try TIFFDecoder(bytes, file: file, limits: limits).decodePage(0)
+        case .tiff:
+            let decoder = try TIFFDecoder(bytes, file: file, limits: limits)
+            var image = try decoder.decodePage(0)
+            image.pageCount = decoder.pageCount
+            return image
         case nil:
             if bytes.isEmpty { throw ImageError.corrupt(file: file, reason: "file is empty") }
             throw ImageError.unknownFormat(file: file)

@@ -113,7 +113,9 @@ public struct RecordProcessor: Sendable {
                 throw IngestRejection("content is \(found.rawValue), not the manifest's reader \(expected.rawValue)")
             }
             let image = try ImageDecoder.decode(bytes, file: record.path)
-            return DecodedFrames(frames: [image.to8Bit()], sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
+            let warnings = image.pageCount > 1
+                ? ["the TIFF holds \(image.pageCount) pages; the first is ingested (a stack of B-scans belongs in a volume3d dataset)"] : []
+            return DecodedFrames(frames: [image.to8Bit()], warnings: warnings, sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
                                  originalShape: [1, image.height, image.width])
         case .volume3d:
             let volume = try readVolume(record, manifest: manifest)
