@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
 
     func train(stop: StopRequest) throws {
         let pipeline = try Pipeline.load(path: self.pipeline)
+        // The report reads it after training: a wrong path must not cost the run.
+        if let lesions { _ = try PointingGame(lesionsFile: lesions) }
         let seedList = try seeds.map { text in
             try text.split(separator: ",").map { part -> UInt64 in
                 guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
