@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
         RUN/scores-test.csv and RUN/eval-test.json when the shards have a test split. Kill it at any \
         moment and run it again with --resume: it continues from the last checkpoint exactly. Ctrl-C \
         (or SIGTERM) stops after the current iteration with a checkpoint and prints the command to resume.
+
         Refused: a non-empty --out without --resume; --resume with another pipeline or other shards; \
         shards that fail mims-split check (unless --allow-leakage); a pipeline with weights: imagenet \
         and no --backbone-weights (unless --random-init).
