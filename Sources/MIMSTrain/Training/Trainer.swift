@@ -109,7 +109,7 @@ public final class Trainer {
     }
 
     /// `--out` must be a folder (made if missing), and empty unless the run is resumed.
-    static func checkRunFolder(_ run: String, resume: Bool) throws {
+    public static func checkRunFolder(_ run: String, resume: Bool) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: run, isDirectory: &isFolder) else { return }
         guard isFolder.boolValue else { throw TrainingError.runFolder(path: run, reason: "is a file; --out wants a run folder (created when missing)") }

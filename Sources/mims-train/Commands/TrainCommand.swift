@@ -80,17 +80,8 @@ struct TrainCommand: ParsableCommand {
         var results: [(UInt64, Double?)] = []
         var reportRuns: [RunReport.Run] = []
         var firstTrainer: Trainer?
-        if seeds != nil {
-            // Each seed's folder is checked by its trainer; the parent holds the report.
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: runFolder, isDirectory: &isFolder) {
-                guard isFolder.boolValue else { throw TrainingError.runFolder(path: runFolder, reason: "is a file; --out wants a run folder (created when missing)") }
-                let entries = ((try? FileManager.default.contentsOfDirectory(atPath: runFolder)) ?? []).sorted()
-                if !resume && !entries.isEmpty {
-                    throw TrainingError.runFolder(path: runFolder, reason: "already holds files (\(entries.prefix(3).joined(separator: ", "))\(entries.count > 3 ? ", ..." : "")); use --resume to continue the runs in it, or give an empty folder")
-                }
-            }
-        }
+        // Each seed's folder is checked by its trainer; the parent holds them and the report.
+        if seeds != nil { try Trainer.checkRunFolder(runFolder, resume: resume) }
         for seed in seedList {
             var options = Trainer.Options(shards: shards, run: seeds == nil ? runFolder : runFolder + "/seed-\(seed)")
             options.seed = seed
