@@ -103,6 +103,7 @@ struct TrainCommandLineTests {
             (["--shards", shards] + pipeline + ["--out", dir.path + "/r4", "--backbone-weights", dir.path + "/resnet18.pth"],
              ["PyTorch pickle", "scripts/convert_resnet_weights.py", "docs/WEIGHTS.md"]),
             (["--shards", shards] + pipeline + ["--out", dir.path + "/seeds", "--seeds", "1,2"], [dir.path + "/seeds", "--resume", "empty folder"]),
+            (["--shards", shards] + pipeline + ["--out", dir.path + "/r5", "--lesions", dir.path + "/lesions.json"], [dir.path + "/lesions.json", "no such file"]),
             (["eval", "--shards", shards, "--checkpoint", dir.path + "/none.safetensors"], [dir.path + "/none.safetensors", "no such file"]),
             (["eval", "--shards", dir.path + "/missing", "--checkpoint", dir.path + "/a-file"], [dir.path + "/a-file"]),
         ]
@@ -113,5 +114,6 @@ struct TrainCommandLineTests {
             #expect(!output.contains("Domain") && !output.contains("Code="), "\(arguments): \(output)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/seeds/seed-1"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/r5/metrics.jsonl"), "trained before checking --lesions")
     }
 }

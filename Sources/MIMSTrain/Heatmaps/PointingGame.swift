@@ -12,8 +12,10 @@ public struct PointingGame {
     public let boxes: [String: [Box]]
 
     public init(lesionsFile path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path),
-              let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.runFolder(path: path, reason: "no such file (mims-ingest synth writes lesions.json beside the synthetic source)")
+        }
+        guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
             throw TrainingError.runFolder(path: path, reason: "not a lesions.json (a list of {id, frame, y0, x0, y1, x1})")
         }
         var boxes: [String: [Box]] = [:]

@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A request to stop training, set by SIGINT (Ctrl-C) or SIGTERM and checked by the trainer
@@ -35,7 +37,12 @@ public final class StopRequest: @unchecked Sendable {
     /// printing and file removal are safe).
     public func installHandlers(log: @escaping @Sendable (String) -> Void) {
         for number in [SIGINT, SIGTERM] {
+            // Ignored as a signal, seen by the dispatch source: the default action would end the process.
+            #if canImport(Glibc)
             Glibc.signal(number, SIG_IGN)
+            #elseif canImport(Darwin)
+            Darwin.signal(number, SIG_IGN)
+            #endif
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
                 if request(number) {

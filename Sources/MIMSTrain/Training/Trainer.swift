@@ -109,7 +109,7 @@ public final class Trainer {
     }
 
     /// `--out` must be a folder (made if missing), and empty unless the run is resumed.
-    static func checkRunFolder(_ run: String, resume: Bool) throws {
+    public static func checkRunFolder(_ run: String, resume: Bool) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: run, isDirectory: &isFolder) else { return }
         guard isFolder.boolValue else { throw TrainingError.runFolder(path: run, reason: "is a file; --out wants a run folder (created when missing)") }
@@ -173,46 +173,6 @@ public final class Trainer {
             provenance["init_from_sha256"] = try Self.fileSHA256(path)
         }
         if !options.resume || recorded == nil { try runRecord().write(folder: options.run) }
-    }
-
-    /// Provenance keys that describe how the run started, kept from the checkpoint on resume.
-    static let startKeys = ["backbone_weights", "backbone_weights_sha256", "init_from", "init_from_sha256"]
-
-    /// The identity of the run: pipeline hash, shard set, data signature, effective settings.
-    static func identity(pipeline: Pipeline, shardSet: String, signature: DatasetSignature, options: Options) -> [String: String] {
-        var fields = signature.metadata
-        fields["pipeline_sha256"] = pipeline.sha256
-        fields["shard_set"] = shardSet
-        fields["iterations"] = String(options.iterations ?? pipeline.iterations)
-        fields["tool_version"] = options.toolVersion
-        return fields
-    }
-
-    /// run.json: the checkpoint's fields plus the pipeline text, shards folder, command and date.
-    func runRecord() -> RunRecord {
-        var fields = provenance
-        fields["pipeline"] = pipeline.text
-        fields["shards"] = options.shards
-        fields["command"] = options.commandLine.map(Self.shellQuoted).joined(separator: " ")
-        fields["started"] = ISO8601DateFormatter().string(from: Date())
-        fields["seed"] = String(options.seed)
-        return RunRecord(fields: fields)
-    }
-
-    /// `text` as one shell word.
-    public static func shellQuoted(_ text: String) -> String {
-        guard !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) else {
-            return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }
-        return text
-    }
-
-    static func fileSHA256(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw TrainingError.checkpoint(path: path, reason: "cannot read") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { block.withUnsafeBytes { hasher.update($0) } }
-        return hasher.finalizeHex()
     }
 
     /// Trains to the last iteration; returns the last evaluation (nil without an evaluation split).

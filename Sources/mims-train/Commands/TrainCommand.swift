@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
         RUN/scores-test.csv and RUN/eval-test.json when the shards have a test split. Kill it at any \
         moment and run it again with --resume: it continues from the last checkpoint exactly. Ctrl-C \
         (or SIGTERM) stops after the current iteration with a checkpoint and prints the command to resume.
+
         Refused: a non-empty --out without --resume; --resume with another pipeline or other shards; \
         shards that fail mims-split check (unless --allow-leakage); a pipeline with weights: imagenet \
         and no --backbone-weights (unless --random-init).
@@ -68,6 +69,8 @@ struct TrainCommand: ParsableCommand {
 
     func train(stop: StopRequest) throws {
         let pipeline = try Pipeline.load(path: self.pipeline)
+        // The report reads it after training: a wrong path must not cost the run.
+        if let lesions { _ = try PointingGame(lesionsFile: lesions) }
         let seedList = try seeds.map { text in
             try text.split(separator: ",").map { part -> UInt64 in
                 guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
@@ -77,17 +80,8 @@ struct TrainCommand: ParsableCommand {
         var results: [(UInt64, Double?)] = []
         var reportRuns: [RunReport.Run] = []
         var firstTrainer: Trainer?
-        if seeds != nil {
-            // Each seed's folder is checked by its trainer; the parent holds the report.
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: runFolder, isDirectory: &isFolder) {
-                guard isFolder.boolValue else { throw TrainingError.runFolder(path: runFolder, reason: "is a file; --out wants a run folder (created when missing)") }
-                let entries = ((try? FileManager.default.contentsOfDirectory(atPath: runFolder)) ?? []).sorted()
-                if !resume && !entries.isEmpty {
-                    throw TrainingError.runFolder(path: runFolder, reason: "already holds files (\(entries.prefix(3).joined(separator: ", "))\(entries.count > 3 ? ", ..." : "")); use --resume to continue the runs in it, or give an empty folder")
-                }
-            }
-        }
+        // Each seed's folder is checked by its trainer; the parent holds them and the report.
+        if seeds != nil { try Trainer.checkRunFolder(runFolder, resume: resume) }
         for seed in seedList {
             var options = Trainer.Options(shards: shards, run: seeds == nil ? runFolder : runFolder + "/seed-\(seed)")
             options.seed = seed
