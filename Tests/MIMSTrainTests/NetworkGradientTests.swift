@@ -10,12 +10,16 @@ import Testing
 /// finite differences of its loss, on tiny inputs.
 struct NetworkGradientTests {
     static func pipeline(_ model: String, extra: String = "") throws -> Pipeline {
-        try Pipeline.parse("""
+        // Each variant gets exactly the keys it uses: an unused key is an error.
+        let variant = try #require(Pipeline.Variant(rawValue: model))
+        let msconv = !variant.usesMSConv ? "" : variant.usesScales
+            ? "msconv: {kernels: [[2, 3], [3, 4]], scales: [0.5, 0.75, 1.0]}" : "msconv: {kernels: [[2, 3], [3, 4]]}"
+        return try Pipeline.parse("""
         name: tiny
         model: \(model)
         backbone: {depth: 18, feature_layer: layer3}
         input_size: [48, 40]
-        msconv: {kernels: [[2, 3], [3, 4]], scales: [0.5, 0.75, 1.0]}
+        \(msconv)
         \(extra)
         """, file: "tiny.yaml")
     }

@@ -36,6 +36,11 @@ struct PipelineTests {
             ("name: x\nmodel: mims\nbackbone: {depth: 18}\ninput_size: [64, 64]\n", "'msconv'"),
             ("name: x\nmodel: mi-pre\nbackbone: {depth: 19}\ninput_size: [64, 64]\n", "'backbone.depth'"),
             ("name: x\nmodel: mi-pre\nbackbone: {depth: 18}\ninput_size: [64]\n", "'input_size'"),
+            // Keys the variant would ignore, and values that used to fall back silently.
+            ("name: x\nmodel: mi-pre\nbackbone: {depth: 18}\ninput_size: [64, 64]\nmsconv: {kernels: [[2, 8]]}\n", "'msconv': nothing: model mi-pre has no MSConv"),
+            ("name: x\nmodel: mi-pre-conv\nbackbone: {depth: 18}\ninput_size: [64, 64]\nmsconv: {kernels: [[2, 8]], scales: [1]}\n", "'msconv.scales': nothing: model mi-pre-conv"),
+            ("name: x\nmodel: mi-pre\nbackbone: {depth: 18}\ninput_size: [64, 64]\npooling: {aggregation: mean, k: 3}\n", "'pooling.k'"),
+            ("name: x\nmodel: mi-pre\nbackbone: {depth: 18}\ninput_size: [64, 64]\ntraining: {eval_split: validation}\n", "'training.eval_split': one of val, test"),
         ]
         for (text, key) in cases {
             do {
@@ -45,6 +50,25 @@ struct PipelineTests {
                 #expect("\(error)".contains(key) && "\(error)".hasPrefix("p.yaml:"), "\(error)")
             }
         }
+    }
+
+    /// A missing eval split and volume-only keys on 2D shards are said, not silent.
+    @Test func fallbacksAndKeysWithoutEffectAreNoted() throws {
+        let dir = try TemporaryDirectory()
+        _ = try SyntheticDatasetWriter(dataset: .mmd, count: 8, small: true).write(to: dir.path + "/src")
+        _ = try IngestRunner(manifest: ManifestParser.load(path: dir.path + "/src/manifest.yaml"), output: dir.path + "/shards",
+                             options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
+        let pipeline = try Pipeline.parse("""
+        name: x
+        model: mi-pre
+        backbone: {depth: 18, feature_layer: layer2, weights: none}
+        input_size: [64, 64]
+        training: {iterations: 1, slices: [2, 3]}
+        """, file: "p.yaml")
+        #expect(pipeline.volumeKeys == ["slices"] && pipeline.evalSplit == "val")
+        let trainer = try Trainer(pipeline: pipeline, options: Trainer.Options(shards: dir.path + "/shards", run: dir.path + "/run"))
+        #expect(trainer.notes.contains { $0.contains("no val split") && $0.contains("evaluating on test") })
+        #expect(trainer.notes.contains { $0.contains("training.slices had no effect") })
     }
 }
 

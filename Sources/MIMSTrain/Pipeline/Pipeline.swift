@@ -15,6 +15,14 @@ public struct Pipeline: Equatable, Sendable {
 
         /// Each slice is its own bag in training; a volume's score is the mean of its slices'.
         public var isPatchClassifier: Bool { self == .mimsPatchcls || self == .miPreConvPatchcls }
+
+        /// Whether the head has MSConv layers built from `msconv.kernels` (mi-pre-conv, the trident
+        /// and the feature pyramid take only the kernels' total channel count, as 3x3 layers).
+        public var usesMSConv: Bool { ![.miPre, .pyramidMiPre, .resnet34Scratch].contains(self) }
+
+        /// Whether the head resizes the feature map by `msconv.scales` (the others run at one
+        /// scale, or take their scales from the image pyramid).
+        public var usesScales: Bool { self == .mims || self == .mimsPatchcls }
     }
 
     public enum Aggregation: Equatable, Sendable {
@@ -49,6 +57,9 @@ public struct Pipeline: Equatable, Sendable {
     public var evalEvery: Int
     public var checkpointEvery: Int
     public var evalSplit: String
+    /// The volume-only training keys the file sets (`slices`, `central_slices`): on 2D shards
+    /// they have no effect, and the run says so.
+    public var volumeKeys: [String] = []
     /// The YAML text as read, stored in checkpoints.
     public var text: String
 
@@ -101,7 +112,13 @@ public struct Pipeline: Equatable, Sendable {
 
         var kernels: [[Int]] = [], scales: [Double] = [1]
         if let msconv = try top.optional("msconv") {
+            guard variant.usesMSConv else {
+                throw msconv.error("nothing: model \(variant.rawValue) has no MSConv layers; remove the msconv block")
+            }
             try msconv.allow(["kernels", "scales"])
+            if let scalesField = try msconv.optional("scales"), !variant.usesScales {
+                throw scalesField.error("nothing: model \(variant.rawValue) does not resize its feature maps (only mims and mims-patchcls use msconv.scales); remove the key")
+            }
             let kernelsField = try msconv.required("kernels")
             guard let sequence = kernelsField.node.sequence, !sequence.isEmpty else { throw kernelsField.error("a list of [size, channels] pairs") }
             kernels = try sequence.enumerated().map { index, node in
@@ -125,7 +142,11 @@ public struct Pipeline: Equatable, Sendable {
             try pooling.allow(["aggregation", "k"])
             let k = try pooling.optional("k")?.integer() ?? 5
             if k < 1 { throw try pooling.required("k").error("a whole number >= 1") }
-            switch try pooling.optional("aggregation")?.string() ?? "topk" {
+            let aggregationText = try pooling.optional("aggregation")?.string() ?? "topk"
+            if aggregationText != "topk", let kField = try pooling.optional("k") {
+                throw kField.error("nothing: pooling.k is the k of topk, and aggregation is \(aggregationText); remove the key")
+            }
+            switch aggregationText {
             case "topk": aggregation = .topK(k)
             case "mean": aggregation = .mean
             case "max": aggregation = .max
@@ -155,6 +176,10 @@ public struct Pipeline: Equatable, Sendable {
         }
         let central = try training?.optional("central_slices")?.integer() ?? 30
         let evalSplit = try training?.optional("eval_split")?.string() ?? "val"
+        guard ["train", "val", "test"].contains(evalSplit) else {
+            throw try training!.required("eval_split").error("one of val, test or train (the shard splits)")
+        }
+        let volumeKeys = try ["slices", "central_slices"].filter { try training?.optional($0) != nil }
         guard iterations >= 1, batch >= 1, central >= 1 else {
             throw (training ?? top).error("iterations, batch and central_slices of at least 1")
         }
@@ -165,6 +190,6 @@ public struct Pipeline: Equatable, Sendable {
                         classBalanced: try training?.optional("class_balanced")?.bool() ?? false,
                         evalEvery: try training?.optional("eval_every")?.integer() ?? max(1, iterations / 5),
                         checkpointEvery: try training?.optional("checkpoint_every")?.integer() ?? max(1, iterations / 5),
-                        evalSplit: evalSplit, text: text)
+                        evalSplit: evalSplit, volumeKeys: volumeKeys, text: text)
     }
 }

@@ -100,7 +100,18 @@ public final class Trainer {
             let problems = try SplitReport.build(directory: options.shards).problems
             if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
-        evaluation = (try? ShardDataset(folder: options.shards, split: pipeline.evalSplit)) ?? (try? ShardDataset(folder: options.shards, split: "test"))
+        if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
+            evaluation = asked
+        } else {
+            evaluation = try? ShardDataset(folder: options.shards, split: "test")
+            notes.append("note: the shards have no \(pipeline.evalSplit) split (training.eval_split); evaluating on "
+                         + (evaluation == nil ? "nothing during training" : "test during training"))
+            log(notes.last!)
+        }
+        if train.kind == .image2d && !pipeline.volumeKeys.isEmpty {
+            notes.append("note: training.\(pipeline.volumeKeys.joined(separator: " and training.")) had no effect: these shards hold 2D images, not volumes")
+            log(notes.last!)
+        }
         optimizer = Optimizer(pipeline.optimizer == .sgd ? .sgd(momentum: pipeline.momentum) : .adam(),
                               groups: [ParameterGroup(prefix: "backbone.", learningRate: pipeline.backboneLearningRate),
                                        ParameterGroup(prefix: "head.", learningRate: pipeline.learningRate)],
