@@ -19,12 +19,33 @@ public enum Resplitter {
 
     public static func run(from source: String, to output: String, policy: Policy, seed: UInt64, recordsPerShard: Int? = nil,
                            toolVersion: String) throws -> Result {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
+            throw SplitReportError.notAFolder(path: source)
+        }
         let names = try FileManager.default.contentsOfDirectory(atPath: source).filter { ShardSchema.parseFileName($0) != nil }.sorted()
         guard !names.isEmpty else { throw SplitReportError.noShards(directory: source) }
-        if FileManager.default.fileExists(atPath: output), !(try FileManager.default.contentsOfDirectory(atPath: output)).isEmpty {
-            throw SplitReportError.outputNotEmpty(path: output)
+        let existed = FileManager.default.fileExists(atPath: output, isDirectory: &isFolder)
+        if existed {
+            guard isFolder.boolValue else { throw SplitReportError.notAFolder(path: output) }
+            if !(try FileManager.default.contentsOfDirectory(atPath: output)).isEmpty { throw SplitReportError.outputNotEmpty(path: output) }
         }
         try FileDurability.makeDirectory(output)
+        do {
+            return try copy(from: source, names: names, to: output, policy: policy, seed: seed, recordsPerShard: recordsPerShard, toolVersion: toolVersion)
+        } catch {
+            // The folder was new or empty: everything in it is this run's, and half a re-split is no use.
+            if existed {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [] { FileDurability.remove(output + "/" + name) }
+            } else {
+                try? FileManager.default.removeItem(atPath: output)
+            }
+            throw error
+        }
+    }
+
+    static func copy(from source: String, names: [String], to output: String, policy: Policy, seed: UInt64, recordsPerShard: Int?,
+                     toolVersion: String) throws -> Result {
         let readers = try names.map { try ShardReader(path: source + "/" + $0) }
         var location: [String: (reader: Int, record: Int)] = [:]
         var records: [SourceRecord] = []
@@ -73,7 +94,9 @@ public enum Resplitter {
             }
             perSplit[split] = members.count
         }
-        try SplitsFile(policy: policyText + " (re-split of \(source))", seed: seed, assignment: assignment).write(to: output + "/splits.json")
+        var splits = SplitsFile(policy: policyText + " (re-split of \(source))", seed: seed, assignment: assignment)
+        splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
+        try splits.write(to: output + "/splits.json")
         for name in ["manifest.yaml"] where FileManager.default.fileExists(atPath: source + "/" + name) {
             try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: source + "/" + name)), to: output + "/" + name)
         }

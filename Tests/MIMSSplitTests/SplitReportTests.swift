@@ -153,6 +153,13 @@ struct ResplitTests {
         #expect(throws: SplitReportError.outputNotEmpty(path: dir.path + "/new")) {
             try Resplitter.run(from: source, to: dir.path + "/new", policy: .ratio(train: 0.5, val: 0, test: 0.5), seed: 1, toolVersion: "t")
         }
+        // The same records, re-sharded: the same set digest, which verify checks on the copy.
+        let digest = try SplitsFile.read(from: source + "/splits.json").setDigest
+        #expect(digest != nil && (try SplitsFile.read(from: dir.path + "/new/splits.json").setDigest) == digest)
+        #expect(throws: SplitReportError.notAFolder(path: dir.path + "/missing")) {
+            try Resplitter.run(from: dir.path + "/missing", to: dir.path + "/never", policy: .ratio(train: 0.5, val: 0, test: 0.5), seed: 1, toolVersion: "t")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/never"))
     }
 
     @Test func kFoldsPartitionThePatients() throws {

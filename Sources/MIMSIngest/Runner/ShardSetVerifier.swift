@@ -95,7 +95,7 @@ public enum ShardSetVerifier {
                     problems.append("the journal lists \(journaledIDs.count) written records, the shards hold \(inShards)")
                 }
             } else {
-                notes.append("splits.json does not record how many files were matched (made before accounting existed)")
+                notes.append("splits.json does not record how many files were matched (a re-split, or a set made before accounting existed)")
             }
             if let expected = splits.setDigest {
                 if !allDigested {
