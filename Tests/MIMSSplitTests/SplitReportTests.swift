@@ -155,7 +155,8 @@ struct ResplitTests {
         }
         // The same records, re-sharded: the same set digest, which verify checks on the copy.
         let digest = try SplitsFile.read(from: source + "/splits.json").setDigest
-        #expect(digest != nil && (try SplitsFile.read(from: dir.path + "/new/splits.json").setDigest) == digest)
+        let copied = try SplitsFile.read(from: dir.path + "/new/splits.json").setDigest
+        #expect(digest != nil && copied == digest)
         #expect(throws: SplitReportError.notAFolder(path: dir.path + "/missing")) {
             try Resplitter.run(from: dir.path + "/missing", to: dir.path + "/never", policy: .ratio(train: 0.5, val: 0, test: 0.5), seed: 1, toolVersion: "t")
         }

@@ -75,6 +75,21 @@ public func startProduct(_ name: String, _ arguments: [String], environment extr
     return process
 }
 
+/// Runs a built product of this package to its end: its exit status and its standard output and
+/// error, interleaved as a terminal would show them.
+public func runProduct(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = productURL(name)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// Where `swift build --build-tests` put the product `name`.
 public func productURL(_ name: String) -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)

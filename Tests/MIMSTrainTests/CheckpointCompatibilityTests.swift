@@ -15,20 +15,6 @@ struct CheckpointCompatibilityTests {
         return dir.path + "/\(dataset)"
     }
 
-    /// Runs `mims-train` to its end; its exit status and stdout + stderr.
-    static func mimsTrain(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = productURL("mims-train")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// The checkpoint records kind, channels, classes and input size; eval and heatmap refuse
     /// 2D shards for a volume model, naming both; init-from moves across datasets of one kind
     /// with a line saying so, and not across kinds; old checkpoints pass with a note.
@@ -49,7 +35,7 @@ struct CheckpointCompatibilityTests {
 
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         for command in [["eval"], ["heatmap", "--out", dir.path + "/maps"]] {
-            let (status, output) = try Self.mimsTrain(command + ["--shards", mmd, "--checkpoint", path, "--split", "train"])
+            let (status, output) = try runProduct("mims-train", command + ["--shards", mmd, "--checkpoint", path, "--split", "train"])
             #expect(status != 0, "\(command)")
             #expect(output.contains("checkpoint was trained on volume3d data, these shards are image2d"), "\(command): \(output)")
             #expect(!output.contains("AUROC"), "\(output)")
