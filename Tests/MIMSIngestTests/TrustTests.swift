@@ -255,6 +255,63 @@ struct TrustTests {
         }
     }
 
+    /// 6, 7. A ColorMap of the wrong type, a palette TIFF with an alpha sample and old-style
+    /// JPEG-in-TIFF are refused with reasons that say what they are.
+    @Test func tiffVariantsGetReasonsThatNameThem() throws {
+        let dir = try TemporaryDirectory()
+        let script = """
+        import sys, struct, numpy as np, tifffile
+        d = sys.argv[1]
+        rng = np.random.default_rng(1)
+        idx = rng.integers(0, 4, (8, 8), dtype=np.uint8)
+        cmap = rng.integers(0, 65535, (3, 256)).astype(np.uint16)
+        tifffile.imwrite(d + '/palette.tif', idx, photometric='palette', colormap=cmap)
+        tifffile.imwrite(d + '/gray.tif', idx, photometric='minisblack')
+        def patch(src, dst, tag, field, value):
+            b = bytearray(open(src, 'rb').read())
+            ifd = struct.unpack_from('<I', b, 4)[0]
+            for i in range(struct.unpack_from('<H', b, ifd)[0]):
+                at = ifd + 2 + 12 * i
+                if struct.unpack_from('<H', b, at)[0] == tag:
+                    if field == 'type': struct.pack_into('<H', b, at + 2, value)
+                    else: struct.pack_into('<H', b, at + 8, value)
+            open(dst, 'wb').write(bytes(b))
+        patch(d + '/palette.tif', d + '/colormap-type.tif', 320, 'type', 4)   # ColorMap as LONG
+        patch(d + '/gray.tif', d + '/ojpeg.tif', 259, 'value', 6)             # Compression = OJPEG
+        # A palette image with an extra (alpha) sample, written by hand: tifffile refuses to.
+        w = h = 4
+        pixels = bytes(8 * w * h // 4)
+        entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 2, None), (259, 3, 1, 1), (262, 3, 1, 3), (273, 4, 1, None),
+                   (277, 3, 1, 2), (278, 3, 1, h), (279, 4, 1, len(pixels) * 0 + 2 * w * h), (284, 3, 1, 1), (320, 3, 768, None), (338, 3, 1, 2)]
+        ifd_at = 8
+        data_at = ifd_at + 2 + 12 * len(entries) + 4
+        bits_at, cmap_at = data_at, data_at + 4
+        strip_at = cmap_at + 768 * 2
+        out = bytearray(b'II*' + bytes([0]) + struct.pack('<I', ifd_at))
+        out += struct.pack('<H', len(entries))
+        for tag, typ, count, value in entries:
+            if tag == 273: value = strip_at
+            if tag == 320: value = cmap_at
+            if tag == 258: out += struct.pack('<HHIHH', tag, typ, count, 8, 8)   # two SHORTs fit in the entry
+            elif typ == 3 and count == 1: out += struct.pack('<HHIHH', tag, typ, count, value, 0)
+            else: out += struct.pack('<HHII', tag, typ, count, value)
+        out += struct.pack('<I', 0)
+        out += struct.pack('<HH', 8, 8) + cmap.astype('<u2').tobytes() + bytes(2 * w * h)
+        open(d + '/palette-alpha.tif', 'wb').write(bytes(out))
+        """
+        _ = try run(["python3", "-c", script, dir.path])
+        _ = try ImageDecoder.decode(path: dir.path + "/palette.tif")
+        func reason(_ name: String) -> String {
+            do {
+                _ = try ImageDecoder.decode(path: dir.path + "/" + name)
+                return "decoded"
+            } catch { return "\(error)" }
+        }
+        #expect(reason("colormap-type.tif").contains("ColorMap"), "\(reason("colormap-type.tif"))")
+        #expect(reason("ojpeg.tif").contains("old-style JPEG-in-TIFF"), "\(reason("ojpeg.tif"))")
+        #expect(reason("palette-alpha.tif").contains("palette TIFF with 2 samples per pixel"), "\(reason("palette-alpha.tif"))")
+    }
+
     /// 8. Volumes shorter than `slices: central` are counted and listed; `min_frames` rejects them.
     @Test func shortVolumesAreListedOrRejected() throws {
         let dir = try TemporaryDirectory()
