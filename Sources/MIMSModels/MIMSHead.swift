@@ -4,10 +4,10 @@ import MIMSTensor
 import Glibc
 #endif
 
-/// The part of MIMS-CNN after the backbone (MODEL.md): MSConv over resized primary maps with
+/// The part of MIMS-CNN after the backbone (docs/MODEL.md): MSConv over resized primary maps with
 /// shared kernels, magnitude normalization, bag pooling and the classifier.
 ///
-/// The same type expresses every variant of MODEL.md's table through its branches and groups:
+/// The same type expresses every variant of docs/MODEL.md's table through its branches and groups:
 /// a *branch* is one view of a primary map (which map, the resize factor, the dilation), each with
 /// its own magnitude normalization; a *group* is one shared convolution applied to its branches.
 /// With no groups the pooling runs straight over the primary maps (`mi-pre`).

@@ -3,7 +3,7 @@ import Testing
 @testable import MIMSImage
 
 struct ResizeTests {
-    /// PyTorch-computed bilinear resizes (../shared/golden/resize_bilinear_*), forward pass.
+    /// PyTorch-computed bilinear resizes (Tests/Fixtures/golden/resize_bilinear_*), forward pass.
     @Test(arguments: 0..<7)
     func matchesPyTorchGolden(_ index: Int) throws {
         let golden = try SafeTensorsFile(path: fixturesPath + "/golden/resize_bilinear_\(index).safetensors")

@@ -4,7 +4,7 @@ import Testing
 @testable import MIMSOCT
 
 struct E2ETests {
-    /// The facts ../shared/testdata/README.md lists for e2e_minimized.E2E.
+    /// The facts Tests/Fixtures/oct/SOURCES.md lists for e2e_minimized.E2E.
     @Test func realSample() throws {
         let path = octFixtures + "/e2e_minimized.E2E"
         let volumes = try HeidelbergE2EReader.read(path: path)

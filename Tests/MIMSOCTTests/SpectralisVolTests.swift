@@ -4,7 +4,7 @@ import Testing
 @testable import MIMSOCT
 
 struct SpectralisVolTests {
-    /// The facts ../shared/testdata/README.md lists for the real samples.
+    /// The facts Tests/Fixtures/oct/SOURCES.md lists for the real samples.
     @Test(arguments: [("circle-valid.vol", 46080, 0, "", 2), ("line-willis-0.vol", 55296, 132, "01234", 1),
                       ("circle-willis-2.vol", 55296, 132, "01234", 2)])
     func realSamplesMatchTheirFacts(_ sample: (String, Int, Int, String, Int)) throws {

@@ -3,7 +3,7 @@ import MIMSTestSupport
 import Testing
 @testable import MIMSTensor
 
-/// The PyTorch-computed cases of ../shared/golden (copied to Tests/Fixtures/golden): forward
+/// The PyTorch-computed cases of Tests/Fixtures/golden (README there): forward
 /// outputs and every gradient within 1e-4 relative error.
 func golden(_ name: String) throws -> SafeTensorsFile {
     try SafeTensorsFile(path: repositoryRoot + "/Tests/Fixtures/golden/" + name + ".safetensors")

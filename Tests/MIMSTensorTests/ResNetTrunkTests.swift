@@ -5,7 +5,7 @@ import Testing
 @testable import MIMSTensor
 
 struct ResNetTrunkTests {
-    /// Names and shapes equal torchvision's state_dict (../shared/golden), fc.* aside.
+    /// Names and shapes equal torchvision's state_dict (Tests/Fixtures/golden/resnet*_state_dict_shapes.json), fc.* aside.
     @Test(arguments: ResNetTrunk.Depth.allCases)
     func namesAndShapesMatchTorchvision(_ depth: ResNetTrunk.Depth) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/golden/resnet\(depth.rawValue)_state_dict_shapes.json"))

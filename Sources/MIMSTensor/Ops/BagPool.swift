@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// How a bag's values of one channel become one number (MODEL.md "Top-k pooling" and the
+/// How a bag's values of one channel become one number (docs/MODEL.md "Top-k pooling" and the
 /// aggregation variants).
 public enum BagAggregation: Equatable, Sendable {
     /// Σ softmax(θ)_r a_r over the k largest values a_1 ≥ … ≥ a_k (θ learnable, shared by channels).
@@ -18,7 +18,7 @@ public enum BagAggregation: Equatable, Sendable {
 ///
 /// Inputs are tensors [S, C, h_i, w_i] sharing S (stacked slices of all bags) and C; bag b owns
 /// slices `bagSizes[0..<b].sum ..< +bagSizes[b]`. A channel's values are ordered by input (scale),
-/// then slice, then y, then x: that order breaks ties (the lower position wins), as MODEL.md pins.
+/// then slice, then y, then x: that order breaks ties (the lower position wins), as docs/MODEL.md pins.
 public enum BagPool {
     /// Where a selected value came from.
     public struct Selection: Sendable {

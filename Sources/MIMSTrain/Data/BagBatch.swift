@@ -14,7 +14,7 @@ public struct BagBatch: Sendable {
     public var slices: [Int]
 }
 
-/// MODEL.md's input transform: uint8 to [0, 1], bilinear resize to the input size
+/// docs/MODEL.md's input transform: uint8 to [0, 1], bilinear resize to the input size
 /// (align_corners = false) when it differs, gray replicated to 3 channels, ImageNet normalization.
 public enum InputTransform {
     public static let mean: [Float] = [0.485, 0.456, 0.406]

@@ -1,7 +1,7 @@
 import MIMSModels
 import MIMSTensor
 
-/// Supplement C's contribution maps (MODEL.md "Heatmaps"), computed in evaluation mode: for the
+/// Supplement C's contribution maps (docs/MODEL.md "Heatmaps"), computed in evaluation mode: for the
 /// target class c, d = dlogit_c/dX at the output of a trunk layer, T = Σ_channels d·X with
 /// negatives set to zero, P = round(255 T / max T) over all slices of the bag.
 public struct HeatmapMaker {

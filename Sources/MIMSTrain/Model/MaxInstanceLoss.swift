@@ -3,7 +3,7 @@ import Glibc
 #endif
 import MIMSTensor
 
-/// The `max-inst` aggregation (MODEL.md): a bag's score is the largest class-1 probability of its
+/// The `max-inst` aggregation (docs/MODEL.md): a bag's score is the largest class-1 probability of its
 /// slices; the loss is the mean binary cross-entropy of those scores against the bag labels.
 extension Tape {
     public func maxInstanceLoss(_ sliceLogits: Variable, bagSizes: [Int], labels: [Int]) -> Variable {

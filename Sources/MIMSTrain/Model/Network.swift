@@ -1,7 +1,7 @@
 import MIMSModels
 import MIMSTensor
 
-/// A whole model of MODEL.md's table: a ResNet trunk (parameters under `backbone.`) and a
+/// A whole model of docs/MODEL.md's table: a ResNet trunk (parameters under `backbone.`) and a
 /// ``MIMSHead`` (under `head.`), with the variant's input pyramid, feature layers and scoring.
 public struct Network: Sendable {
     public let pipeline: Pipeline
