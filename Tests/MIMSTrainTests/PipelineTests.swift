@@ -119,6 +119,24 @@ struct SamplerTests {
         let epoch = [0, 1].flatMap { schedule.choices(iteration: $0).map(\.record) } + [schedule.choices(iteration: 2).map(\.record)[0]]
         #expect(Set(epoch) == Set(0..<5))
     }
+
+    /// docs/MODEL.md's "Bags and batches" is enough to reproduce the trainer's draws: a Python
+    /// implementation written from that page alone picks the same records and slices.
+    @Test(arguments: [false, true])
+    func scheduleMatchesTheDocumentedGenerator(balanced: Bool) throws {
+        let labels = [0, 1, 0, 1, 1, 0, 0], frames = [40, 31, 12, 64, 30, 5, 33]
+        let schedule = TrainingSchedule(labels: labels, frameCounts: frames, bagsPerIteration: 3,
+                                        sampler: SliceSampler(perBag: 12...18, central: 30), classBalanced: balanced, seed: 0xDEADBEEF)
+        let spec = "{\"labels\": \(labels), \"frames\": \(frames), \"bags\": 3, \"slices\": [12, 18], \"central\": 30, "
+            + "\"balanced\": \(balanced), \"seed\": \(0xDEADBEEF), \"iterations\": 12}"
+        let output = try run(["python3", repositoryRoot + "/Tests/Interop/batch_schedule.py", spec])
+        let python = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[[Any]]])
+        for (i, bags) in python.enumerated() {
+            let swift = schedule.choices(iteration: i)
+            #expect(bags.map { $0[0] as! Int } == swift.map(\.record), "iteration \(i)")
+            #expect(bags.map { $0[1] as! [Int] } == swift.map(\.slices), "iteration \(i)")
+        }
+    }
 }
 
 /// SplitMix64 from MIMSCore under a local name (tests use the same generator the trainer does).
