@@ -34,7 +34,7 @@ let package = Package(
 
         .target(name: "MIMSCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
-        .target(name: "MIMSShards", dependencies: ["CHDF5", "CDeflate", "CKernels"], exclude: ["README.md"]),
+        .target(name: "MIMSShards", dependencies: ["CHDF5", "CDeflate", "CKernels", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSImage", dependencies: ["CImageCodecs", "MIMSCore"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),

@@ -23,7 +23,7 @@ public enum Resplitter {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
             throw SplitReportError.notAFolder(path: source)
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: source).filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        let names = try ShardSet(directory: source).shardNames()
         guard !names.isEmpty else { throw SplitReportError.noShards(directory: source) }
         let existed = FileManager.default.fileExists(atPath: output, isDirectory: &isFolder)
         if existed {
@@ -96,10 +96,9 @@ public enum Resplitter {
         }
         var splits = SplitsFile(policy: policyText + " (re-split of \(source))", seed: seed, assignment: assignment)
         splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
-        try splits.write(to: output + "/splits.json")
-        for name in ["manifest.yaml"] where FileManager.default.fileExists(atPath: source + "/" + name) {
-            try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: source + "/" + name)), to: output + "/" + name)
-        }
+        let copy = ShardSet(directory: output)
+        try splits.write(to: copy.splitsPath)
+        if let manifest = ShardSet(directory: source).manifestText() { try AtomicFile.write(Data(manifest.utf8), to: copy.manifestPath) }
         return Result(perSplit: perSplit, shards: shards)
     }
 

@@ -67,16 +67,14 @@ public struct SplitReport: Sendable {
 
     /// Builds the report for `directory`.
     public static func build(directory: String) throws -> SplitReport {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SplitReportError.notAFolder(path: directory)
-        }
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        let set = ShardSet(directory: directory)
+        guard set.exists else { throw SplitReportError.notAFolder(path: directory) }
+        let names = try set.shardNames()
         guard !names.isEmpty else { throw SplitReportError.noShards(directory: directory) }
         var splits: [String: Split] = [:]
         var patientsBySplit: [String: Set<String>] = [:]
         var splitOfID: [String: String] = [:]
+        var stored: [String: ShardSet.Location] = [:]
         var labelOfID: [String: Int32] = [:]
         var bySource: [String: [(id: String, split: String)]] = [:]
         var dataset = "", kind = ""
@@ -85,7 +83,7 @@ public struct SplitReport: Sendable {
         var digests: [String] = []
         var allDigested = true
         for name in names {
-            let path = directory + "/" + name
+            let path = set.path(of: name)
             let reader = try ShardReader(path: path)
             dataset = reader.header.dataset
             kind = reader.header.kind.rawValue
@@ -101,6 +99,7 @@ public struct SplitReport: Sendable {
                 split.classCounts[Int(record.label), default: 0] += 1
                 patientsBySplit[splitName, default: []].insert(record.patient)
                 splitOfID[record.id] = splitName
+                stored[record.id] = ShardSet.Location(split: splitName, shard: name)
                 labelOfID[record.id] = record.label
                 bySource[record.sourceSHA256, default: []].append((record.id, splitName))
                 if let digest = record.recordSHA256 {
@@ -116,9 +115,8 @@ public struct SplitReport: Sendable {
         }
         for (name, patients) in patientsBySplit { splits[name]!.patients = patients.count }
 
-        let splitsPath = directory + "/splits.json"
-        let splitsFile = FileManager.default.fileExists(atPath: splitsPath) ? try SplitsFile.read(from: splitsPath) : nil
-        let rejected = RejectedFile.read(directory + "/rejected.jsonl")
+        let splitsFile = try set.splits()
+        let rejected = set.rejections()
         let straddling = Set(splitsFile?.straddlingPatients ?? [])
 
         var overlaps: [Overlap] = []
@@ -139,26 +137,16 @@ public struct SplitReport: Sendable {
         var moved: [String] = []
         var movedPerClass: [Int: Int] = [:]
         if let splitsFile {
-            let rejectedIDs = Set(rejected.filter { $0.stage == .decode }.map(\.id))
             if let expected = splitsFile.setDigest, allDigested, RecordDigest.ofSet(digests) != expected {
                 inconsistencies.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after ingest")
             }
-            for (id, split) in splitsFile.assignment.sorted(by: { $0.key < $1.key }) {
-                if let actual = splitOfID[id] {
-                    if actual != split { inconsistencies.append("'\(id)' is assigned to \(split) but stored in \(actual)") }
-                } else if !rejectedIDs.contains(id) {
-                    inconsistencies.append("'\(id)' (\(split)) is in no shard and was not rejected")
-                }
-            }
-            for id in splitOfID.keys.sorted() where splitsFile.assignment[id] == nil {
-                inconsistencies.append("'\(id)' is stored in \(splitOfID[id]!) but not listed in splits.json")
-            }
+            inconsistencies += ShardSet.assignmentProblems(splits: splitsFile, stored: stored, rejections: rejected)
             moved = splitsFile.moved
             for id in moved { if let label = labelOfID[id] { movedPerClass[Int(label), default: 0] += 1 } }
         } else {
             inconsistencies.append("no splits.json beside the shards")
         }
-        let names_ = classNames(directory + "/manifest.yaml")
+        let names_ = classNames(set.manifestPath)
         var report = SplitReport(
             directory: directory, dataset: dataset, kind: kind, policy: splitsFile?.policy ?? "unknown", seed: splitsFile?.seed,
             classNames: names_,
@@ -171,7 +159,7 @@ public struct SplitReport: Sendable {
             for rejection in rejected where rejection.stage == .decode { if let label = rejection.label { labels[rejection.id] = label } }
             report.splitDrift = SplitDrift.lines(assignment: splitsFile.assignment, rejected: decodeRejected, labels: labels, classes: names_)
         }
-        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(directory + "/manifest.yaml") {
+        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(set.manifestPath) {
             report.shortVolumes = frameCounts.filter { $0.1 < wanted }.sorted { $0.0 < $1.0 }.map { "\($0.0) (\($0.1) of \(wanted))" }
         }
         return report

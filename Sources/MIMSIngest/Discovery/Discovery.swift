@@ -2,6 +2,7 @@ import Foundation
 import MIMSCore
 import MIMSImage
 import MIMSOCT
+import MIMSShards
 
 /// Walks a manifest's source root: one record per included file (or per slice folder), with its
 /// label, patient and official split. Nothing is decoded. Files that cannot be labelled are

@@ -55,14 +55,11 @@ public final class IngestRunner {
         public var wanted: Int
     }
 
-    public static let journalName = "ingest.journal"
-    public static let rejectedName = RejectedFile.name
-    public static let warningsName = WarningsFile.name
-    public static let splitsName = "splits.json"
-    public static let manifestName = "manifest.yaml"
 
     let manifest: Manifest
     let output: String
+    /// The output folder's files.
+    var set: ShardSet { ShardSet(directory: output) }
     let options: Options
     let reporter: ProgressReporter
 
@@ -93,18 +90,18 @@ public final class IngestRunner {
         var warnings = discovery.warnings.map { WarningsFile.Warning(path: "", text: $0) }
         for warning in warnings { reporter.event("warning", ["path": "", "warning": warning.text], text: "  warning: \(warning.text)") }
         guard !discovery.records.isEmpty else {
-            try RejectedFile.write(discovery.rejections, to: output + "/" + Self.rejectedName)
+            try RejectedFile.write(discovery.rejections, to: set.rejectedPath)
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(discovery.rejections))
         }
         let split = SplitAssigner.assign(discovery.records, policy: manifest.split, seed: manifest.seed)
         var splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
                                 straddlingPatients: split.straddlingPatients)
         splits.filesMatched = discovery.matched
-        let journal = IngestJournal(path: output + "/" + Self.journalName)
+        let journal = IngestJournal(path: set.journalPath)
         var state = try resumeState(splits: splits)
         if state.manifestSHA256 == nil {
-            try AtomicFile.write(Data(manifest.text.utf8), to: output + "/" + Self.manifestName)
-            try splits.write(to: output + "/" + Self.splitsName)
+            try AtomicFile.write(Data(manifest.text.utf8), to: set.manifestPath)
+            try splits.write(to: set.splitsPath)
             try journal.append(["event": "start", "manifest_sha256": manifest.sha256, "records": discovery.records.count,
                                 "files_matched": discovery.matched])
             state.manifestSHA256 = manifest.sha256
@@ -126,7 +123,7 @@ public final class IngestRunner {
                 return Rejection(id: discovery.records[index].id, path: discovery.records[index].path, reason: "decodes, but no frame size could be settled")
             }
             let all = discovery.rejections + failed
-            try RejectedFile.write(all, to: output + "/" + Self.rejectedName)
+            try RejectedFile.write(all, to: set.rejectedPath)
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(all))
         }
         let processor = RecordProcessor(manifest: manifest, frameShape: frameShape)
@@ -195,11 +192,11 @@ public final class IngestRunner {
         }
         reporter.progress(done: written + rejections.count, total: total, force: true)
         reporter.finish()
-        try RejectedFile.write(rejections, to: output + "/" + Self.rejectedName)
-        try WarningsFile.write(warnings, to: output + "/" + Self.warningsName)
+        try RejectedFile.write(rejections, to: set.rejectedPath)
+        try WarningsFile.write(warnings, to: set.warningsPath)
         let known = verifier.finish()
         splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
-        try splits.write(to: output + "/" + Self.splitsName)
+        try splits.write(to: set.splitsPath)
         let verification = try ShardSetVerifier.verify(directory: output, known: known)
         if written == 0 {
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(rejections))
@@ -253,7 +250,7 @@ public final class IngestRunner {
     /// The journal's state, after removing `.part` files and adopting shards that were published
     /// but not journaled (the run was killed between the rename and the journal line).
     func resumeState(splits: SplitsFile) throws -> IngestJournal.State {
-        let journalPath = output + "/" + Self.journalName
+        let journalPath = set.journalPath
         var state = try IngestJournal.read(path: journalPath)
         guard options.resume, state.manifestSHA256 != nil else {
             return IngestJournal.State()
@@ -261,22 +258,22 @@ public final class IngestRunner {
         guard state.manifestSHA256 == manifest.sha256 else {
             throw IngestError.resumeMismatch(path: output, reason: "the manifest changed since the interrupted run")
         }
-        if let existing = try? SplitsFile.read(from: output + "/" + Self.splitsName), !existing.sameAssignment(as: splits) {
+        if let existing = try? SplitsFile.read(from: set.splitsPath), !existing.sameAssignment(as: splits) {
             throw IngestError.resumeMismatch(path: output, reason: "the source files changed since the interrupted run (splits differ)")
         }
         try IngestJournal.repairTornTail(path: journalPath)
         let journal = IngestJournal(path: journalPath)
         for name in try FileManager.default.contentsOfDirectory(atPath: output).sorted() {
             if name.hasSuffix(".h5.part") {
-                FileDurability.remove(output + "/" + name)
+                FileDurability.remove(set.path(of: name))
             } else if ShardSchema.parseFileName(name) != nil, state.shards[name] == nil {
-                let reader = try ShardReader(path: output + "/" + name)
+                let reader = try ShardReader(path: set.path(of: name))
                 let ids = reader.records.map(\.id)
                 try journal.append(["event": "shard", "split": reader.header.split, "file": name, "ids": ids])
                 state.shards[name] = ids
             }
         }
-        for (name, _) in state.shards where !FileManager.default.fileExists(atPath: output + "/" + name) {
+        for (name, _) in state.shards where !FileManager.default.fileExists(atPath: set.path(of: name)) {
             throw IngestError.resumeMismatch(path: output, reason: "journaled shard \(name) is missing")
         }
         return state

@@ -21,11 +21,12 @@ public enum ShardSetVerifier {
     /// ``RecordDigest/ofSet(_:)`` over every record of the folder's shards; nil when a shard is
     /// of format 1 (no record digests) or there are no shards.
     public static func setDigest(directory: String) throws -> String? {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { ShardSchema.parseFileName($0) != nil }
+        let set = ShardSet(directory: directory)
+        let names = try set.shardNames()
         guard !names.isEmpty else { return nil }
         var digests: [String] = []
         for name in names {
-            let reader = try ShardReader(path: directory + "/" + name)
+            let reader = try ShardReader(path: set.path(of: name))
             for record in reader.records {
                 guard let digest = record.recordSHA256 else { return nil }
                 digests.append(digest)
@@ -37,8 +38,8 @@ public enum ShardSetVerifier {
     /// - Parameter known: verifications already done (e.g. in the background while ingesting),
     ///   by file name; the other shards are verified here, several at a time.
     public static func verify(directory: String, checkPixels: Bool = true, known: [String: ShardVerification] = [:]) throws -> Result {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { ShardSchema.parseFileName($0) != nil }.sorted()
+        let set = ShardSet(directory: directory)
+        let names = try set.shardNames()
         let missing = names.filter { known[$0] == nil }
         // HDF5 reads take one global lock, but hashing the pixels runs in parallel.
         let fresh = Parallel.map(missing.count) { ShardVerifier.verify(path: directory + "/" + missing[$0], checkPixels: checkPixels) }
@@ -46,13 +47,12 @@ public enum ShardSetVerifier {
         var problems: [String] = []
         var perShard: [ShardVerification] = []
         var perSplit: [String: Int] = [:]
-        var location: [String: String] = [:]
-        var splitOfShard: [String: String] = [:]
+        var location: [String: ShardSet.Location] = [:]
         var digests: [String] = []
         var allDigested = true
         var notes: [String] = []
         for name in names {
-            let path = directory + "/" + name
+            let path = set.path(of: name)
             let check = checks[name]!
             perShard.append(check)
             problems += check.problems.map { "\(name): \($0)" }
@@ -66,27 +66,23 @@ public enum ShardSetVerifier {
             }
             // A shard with a damaged record still holds its other records: they are located as
             // usual, so one damaged record is one problem, not a cascade of "in no shard".
-            splitOfShard[name] = reader.header.split
             perSplit[reader.header.split, default: 0] += reader.recordCount
             for record in reader.records {
-                if let other = location.updateValue(name, forKey: record.id) {
-                    problems.append("record '\(record.id)' is in both \(other) and \(name)")
+                if let other = location.updateValue(ShardSet.Location(split: reader.header.split, shard: name), forKey: record.id) {
+                    problems.append("record '\(record.id)' is in both \(other.shard) and \(name)")
                 }
             }
         }
-        let splitsPath = directory + "/splits.json"
         var accounting: (Int, Int, Int)? = nil
-        if FileManager.default.fileExists(atPath: splitsPath) {
-            let splits = try SplitsFile.read(from: splitsPath)
-            let rejections = RejectedFile.read(directory + "/" + RejectedFile.name)
-            let rejected = Set(rejections.filter { $0.stage == .decode }.map(\.id))
+        if let splits = try set.splits() {
+            let rejections = set.rejections()
             let inShards = location.count
             if let matched = splits.filesMatched {
                 accounting = (matched, inShards, rejections.count)
                 if inShards + rejections.count != matched {
                     problems.append("\(matched) files were matched, but the shards hold \(inShards) records and rejected.jsonl lists \(rejections.count): \(matched - inShards - rejections.count) unaccounted for")
                 }
-                let journal = try IngestJournal.read(path: directory + "/" + IngestRunner.journalName)
+                let journal = try IngestJournal.read(path: set.journalPath)
                 if let journaled = journal.filesMatched, journaled != matched {
                     problems.append("the journal says \(journaled) files were matched, splits.json says \(matched)")
                 }
@@ -104,17 +100,7 @@ public enum ShardSetVerifier {
                     problems.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after the run")
                 }
             }
-            for (id, split) in splits.assignment.sorted(by: { $0.key < $1.key }) {
-                if let shard = location[id] {
-                    if splitOfShard[shard] != split { problems.append("record '\(id)' is assigned to \(split) but sits in \(shard)") }
-                    if rejected.contains(id) { problems.append("record '\(id)' is both rejected and in \(shard)") }
-                } else if !rejected.contains(id) {
-                    problems.append("record '\(id)' (\(split)) is in no shard and was not rejected")
-                }
-            }
-            for id in location.keys.sorted() where splits.assignment[id] == nil {
-                problems.append("record '\(id)' in \(location[id]!) is not in splits.json")
-            }
+            problems += ShardSet.assignmentProblems(splits: splits, stored: location, rejections: rejections)
         }
         return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems, notes: notes, accounting: accounting)
     }

@@ -65,8 +65,9 @@ public struct DatasetSignature: Equatable, Sendable {
 
     /// labels.classes of the manifest copy beside the shards, or [] when there is none.
     static func classNames(folder: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: folder + "/manifest.yaml"),
-              let top = try? Field.document(String(decoding: data, as: UTF8.self), file: folder + "/manifest.yaml"),
+        let set = ShardSet(directory: folder)
+        guard let text = set.manifestText(),
+              let top = try? Field.document(text, file: set.manifestPath),
               let classes = try? top.optional("labels")?.optional("classes")?.strings() else { return [] }
         return classes
     }

@@ -22,10 +22,10 @@ public final class ShardDataset: @unchecked Sendable {
         self.folder = folder
         self.split = split
         try Self.checkFolder(folder)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasPrefix(split + "-") && $0.hasSuffix(".h5") }.sorted()
+        let set = ShardSet(directory: folder)
+        let names = (try? set.shardNames(split: split)) ?? []
         guard !names.isEmpty else { throw TrainingError.noShards(folder: folder, split: split) }
-        readers = try names.map { try ShardReader(path: folder + "/" + $0) }
+        readers = try names.map { try ShardReader(path: set.path(of: $0)) }
         let first = readers[0]
         for reader in readers.dropFirst() where reader.header.kind != first.header.kind || reader.frameShape != first.frameShape {
             throw TrainingError.inconsistentShards(path: reader.path, reason: "kind \(reader.header.kind.rawValue), frames \(reader.frameShape) differ from \(first.path)")

@@ -7,8 +7,9 @@ import MIMSShards
 /// `shard-files:<SHA-256 of the sorted shard names and sizes>` (a folder without splits.json).
 public enum ShardSetIdentity {
     public static func of(folder: String) -> String {
-        let splitsPath = folder + "/splits.json"
-        if let data = FileManager.default.contents(atPath: splitsPath) {
+        let set = ShardSet(directory: folder)
+        if let data = FileManager.default.contents(atPath: set.splitsPath) {
+            // Only the one key is read, so a splits.json of another writer still identifies its set.
             if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                let digest = object["set_digest"] as? String, !digest.isEmpty {
                 return "set_digest:" + digest
@@ -17,10 +18,10 @@ public enum ShardSetIdentity {
             hasher.update([UInt8](data))
             return "splits.json:" + hasher.finalizeHex()
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+        let names = (try? set.shardNames()) ?? []
         var hasher = SHA256()
         for name in names {
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0
+            let size = (try? FileManager.default.attributesOfItem(atPath: set.path(of: name))[.size] as? Int) ?? 0
             hasher.update(Array("\(name) \(size)\n".utf8))
         }
         return "shard-files:" + hasher.finalizeHex()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MIMSCommandSupport
 import MIMSIngest
+import MIMSShards
 
 /// Ingests the dataset a manifest describes into verified, split shards.
 struct RunCommand: ParsableCommand {
@@ -56,7 +57,7 @@ struct RunCommand: ParsableCommand {
                         splits, report.shards.count, report.rejections.count, report.seconds,
                         report.problems.isEmpty ? "all shards verified" : "\(report.problems.count) verification problems"))
         if !report.warnings.isEmpty {
-            reporter.event("warnings", ["count": report.warnings.count, "file": out + "/warnings.jsonl"], text: "  \(report.warnings.count) warnings (listed above; kept in \(out)/warnings.jsonl)")
+            reporter.event("warnings", ["count": report.warnings.count, "file": ShardSet(directory: out).warningsPath], text: "  \(report.warnings.count) warnings (listed above; kept in \(ShardSet(directory: out).warningsPath))")
         }
         if !report.shortVolumes.isEmpty {
             reporter.event("short_volumes", ["count": report.shortVolumes.count],

@@ -1,6 +1,5 @@
 import Foundation
 import MIMSCore
-import MIMSShards
 
 /// `splits.json` beside the shards: the policy, the seed, every id's split, the moved ids and the
 /// patients that straddle the split; written atomically.

@@ -1,0 +1,30 @@
+/// A file that cannot become a record, and why.
+public struct Rejection: Error, Equatable, Sendable, Codable {
+    /// When the file was turned away.
+    public enum Stage: String, Sendable, Codable {
+        /// Before splitting (no label, duplicate id, broken link, ...): `id` is the file's path
+        /// relative to the root, and the file has no split.
+        case discovery
+        /// While decoding: `id` is the record id the file had in `splits.json`.
+        case decode
+    }
+
+    public var id: String
+    public var path: String
+    public var reason: String
+    public var stage: Stage
+    /// The record's label, for decode-stage rejections (so split shares can be compared after).
+    public var label: Int32? = nil
+
+    public init(id: String, path: String, reason: String, stage: Stage = .decode, label: Int32? = nil) {
+        self.id = id
+        self.path = path
+        self.reason = reason
+        self.stage = stage
+        self.label = label
+    }
+
+    public init(id: String, path: String, stage: Stage, reason: String) {
+        self.init(id: id, path: path, reason: reason, stage: stage)
+    }
+}
