@@ -1,3 +1,4 @@
+import MIMSConfig
 import MIMSOCT
 import MIMSShards
 
@@ -60,11 +61,6 @@ public enum CSVMatch: String, Sendable, CaseIterable {
     case stem, name, path
 }
 
-/// An ordered key/value pair from a YAML mapping.
-public struct KeyValue: Equatable, Sendable {
-    public var key: String
-    public var value: String
-}
 
 /// The source's own train/test split, read from a path component.
 public struct OfficialSplit: Equatable, Sendable {

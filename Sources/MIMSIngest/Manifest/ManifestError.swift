@@ -1,20 +1,6 @@
-/// An invalid manifest: the key, the line and what was expected.
-public struct ManifestError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var file: String
-    /// Dotted key path, e.g. "split.train".
-    public var key: String
-    /// 1-based line, 0 when unknown (e.g. a missing key reported at its parent).
-    public var line: Int
-    public var expected: String
+import MIMSConfig
 
-    public init(file: String, key: String, line: Int, expected: String) {
-        self.file = file
-        self.key = key
-        self.line = line
-        self.expected = expected
-    }
-
-    public var description: String {
-        "\(file):\(line > 0 ? "\(line):" : "")" + (key.isEmpty ? " " : " '\(key)': ") + expected
-    }
-}
+/// A manifest error is a configuration error: file, line, key and what was expected.
+public typealias ManifestError = ConfigError
+/// An ordered key/value pair of a YAML mapping (labels.map, official_split.map).
+public typealias KeyValue = MIMSConfig.KeyValue

@@ -1,6 +1,6 @@
 import Foundation
 import MIMSCore
-import MIMSIngest
+import MIMSConfig
 import MIMSShards
 
 /// What a model was trained on, as far as using it elsewhere depends on it: the kind of data

@@ -1,5 +1,5 @@
 import Foundation
-import MIMSIngest
+import MIMSConfig
 import MIMSModels
 import MIMSTensor
 
