@@ -1,8 +1,12 @@
 import Dispatch
+import Foundation
 
 /// Order-preserving parallel maps for CPU-bound work that touches no shared state (decoding,
 /// converting, compressing). HDF5 calls stay on the calling thread.
 public enum Parallel {
+    /// Worker threads for data-parallel passes: every core the process may use. (A `--threads`
+    /// option can set it before any work starts.)
+    nonisolated(unsafe) public static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// `body(i)` for every i in 0..<count, on all cores; results in index order.
     public static func map<R: Sendable>(_ count: Int, _ body: @Sendable (Int) -> R) -> [R] {
         if count <= 1 { return (0..<count).map(body) }

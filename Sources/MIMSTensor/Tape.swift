@@ -1,3 +1,5 @@
+import MIMSCore
+
 /// A define-by-run, reverse-mode autograd tape over coarse ops. Each op computes its output now
 /// and records a closure that turns the output's gradient into its inputs' gradients;
 /// ``backward(from:seed:)`` runs them in reverse.

@@ -52,9 +52,9 @@ public enum CirrusImgReader {
         let (a, b, d) = (dims.ascans, dims.bscans, dims.depth)
         let plane = a * d
         storage.prepare(count: bytes.count)
-        let source = SharedPointer(bytes.baseAddress!)
+        let source = SharedPointer(raw: bytes.baseAddress!)
         let ranges = storage.withUnsafeMutableBytes { out in
-            let target = SharedPointer(out.baseAddress!)
+            let target = SharedPointer(raw: out.baseAddress!)
             return ParallelFrames.map(count: b, bytesPerFrame: plane) { frames -> (UInt8, UInt8) in
                 var low: UInt8 = 255, high: UInt8 = 0
                 for frame in frames {

@@ -60,9 +60,9 @@ public enum SpectralisVolReader {
             metadata.layers.append(try layerLines(reader, header: header, bscanStart: start, index: index))
         }
         storage.prepare(count: frames * frameSize)
-        let first = SharedPointer(bytes.baseAddress! + header.firstBScanOffset + header.bscanHeaderSize)
+        let first = SharedPointer(raw: bytes.baseAddress! + header.firstBScanOffset + header.bscanHeaderSize)
         let ranges = storage.withUnsafeMutableBytes { out in
-            let target = SharedPointer(out.baseAddress!)
+            let target = SharedPointer(raw: out.baseAddress!)
             return ParallelFrames.map(count: frames, bytesPerFrame: 4 * frameSize) { part -> ClosedRange<Float>? in
                 var range: ClosedRange<Float>? = nil
                 for index in part {

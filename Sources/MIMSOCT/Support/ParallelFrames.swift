@@ -13,12 +13,8 @@ enum ParallelFrames {
     }
 }
 
-/// A raw address handed to worker threads that each touch a disjoint part of it.
-struct SharedPointer: @unchecked Sendable {
-    let address: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { address = pointer }
-    init(_ pointer: UnsafeRawPointer) { address = UnsafeMutableRawPointer(mutating: pointer) }
-}
+/// Raw memory handed to worker threads that each touch a disjoint part of it.
+typealias SharedPointer = SendablePointer<UInt8>
 
 extension Array where Element == UInt8 {
     /// Makes the array exactly `count` bytes long, reusing its storage when the count already

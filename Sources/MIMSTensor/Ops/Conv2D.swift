@@ -164,7 +164,7 @@ public enum Conv2D {
             }
         }
         if c * perChannel >= 1 << 17 && c >= 2 {
-            _ = Parallel.mapRanges(count: c, parts: 2) { range in for channel in range { body(channel) } }
+            _ = Parallel.mapRanges(count: c, parts: Parallel.workers) { range in for channel in range { body(channel) } }
         } else {
             for channel in 0..<c { body(channel) }
         }
