@@ -3,28 +3,8 @@ import MIMSTestSupport
 import Testing
 @testable import MIMSTensor
 
-/// The PyTorch-computed cases of Tests/Fixtures/golden (README there): forward
-/// outputs and every gradient within 1e-4 relative error.
-func golden(_ name: String) throws -> SafeTensorsFile {
-    try SafeTensorsFile(path: repositoryRoot + "/Tests/Fixtures/golden/" + name + ".safetensors")
-}
-
-func caseParameters(_ file: SafeTensorsFile) throws -> [String: Any] {
-    try JSONSerialization.jsonObject(with: Data(file.metadata["case"]!.utf8)) as! [String: Any]
-}
-
-/// ‖a − b‖ / ‖b‖
-func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape)")
-    var num = 0.0, den = 0.0
-    for i in 0..<b.count {
-        let d = Double(a.values[i]) - Double(b.values[i])
-        num += d * d
-        den += Double(b.values[i]) * Double(b.values[i])
-    }
-    return (num / max(den, 1e-30)).squareRoot()
-}
-
+/// The PyTorch-computed cases of Tests/Fixtures/golden (README there): forward outputs and every
+/// gradient within 1e-4 relative error.
 struct GoldenTests {
     @Test(arguments: 0..<7)
     func conv2d(_ index: Int) throws {

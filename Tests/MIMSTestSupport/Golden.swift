@@ -1,0 +1,24 @@
+import Foundation
+import MIMSTensor
+
+/// A PyTorch-computed case of Tests/Fixtures/golden (README there) by name.
+public func golden(_ name: String) throws -> SafeTensorsFile {
+    try SafeTensorsFile(path: repositoryRoot + "/Tests/Fixtures/golden/" + name + ".safetensors")
+}
+
+/// The case's parameters (its `case` metadata).
+public func caseParameters(_ file: SafeTensorsFile) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(file.metadata["case"]!.utf8)) as! [String: Any]
+}
+
+/// ‖a − b‖ / ‖b‖
+public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+    precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape)")
+    var num = 0.0, den = 0.0
+    for i in 0..<b.count {
+        let d = Double(a.values[i]) - Double(b.values[i])
+        num += d * d
+        den += Double(b.values[i]) * Double(b.values[i])
+    }
+    return (num / max(den, 1e-30)).squareRoot()
+}
