@@ -1,53 +1,35 @@
-import MIMSImage
 import Foundation
 
-/// Reads any supported OCT export, recognising the format by content (magic bytes) and, for
-/// headerless Cirrus files, by name and size.
+/// Reads any supported OCT export through the registry of formats, recognising each file by
+/// content (magic bytes) and, for headerless Cirrus files, by name and size.
 public enum OCTReader {
+    /// Every format, in detection order (signatures first; Cirrus, recognised by name, last but
+    /// one; a folder is a slice folder).
+    public static let registry: [any OCTFormatReader.Type] = [
+        SpectralisVolReader.self, HeidelbergE2EReader.self, TIFFStackFormat.self, CirrusImgReader.self, SliceFolderFormat.self,
+    ]
+
+    /// The reader of `format`.
+    public static func reader(for format: OCTFormat) -> any OCTFormatReader.Type {
+        registry.first { $0.format == format }!
+    }
+
     /// The format of the file or folder at `path`, or nil when no reader recognises it.
     public static func detect(path: String) -> OCTFormat? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
-        if isDirectory.boolValue { return .sliceFolder }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
-        if head.starts(with: Array("HSF-OCT-".utf8)) { return .spectralisVol }
-        if head.starts(with: Array("CMDb".utf8)) { return .heidelbergE2E }
-        if ImageFormat.sniff(head) == .tiff { return .tiffStack }
-        let name = (path as NSString).lastPathComponent
-        if CirrusFileName(name) != nil { return .cirrusImg }
-        if name.lowercased().hasSuffix(".img"),
-           let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int,
-           CirrusImgReader.knownSizes[size] != nil { return .cirrusImg }
-        return nil
+        guard let candidate = OCTCandidate(path: path) else { return nil }
+        return registry.first { $0.recognizes(candidate) }?.format
     }
 
-    /// The patient id the export itself records, without decoding pixels where the format allows:
-    /// the `.vol` header's PatientID, the E2E patient chunk (the whole file is parsed), the
-    /// Cirrus file name's `<PID>_` part. Nil when the file records none (or is a TIFF stack or
-    /// slice folder, which have no patient field).
+    /// The patient id the export itself records, without decoding pixels where the format allows
+    /// (see each reader's `headerPatientID`). Nil when the file records none.
     public static func headerPatientID(path: String) throws -> String? {
-        switch detect(path: path) {
-        case .spectralisVol:
-            let mapped = try MappedFile(path: path, prefix: SpectralisVolHeader.size)
-            let header = try SpectralisVolHeader.parse(ByteReader(bytes: mapped.bytes, file: path), headerOnly: true)
-            return header.patientID.isEmpty ? nil : header.patientID
-        case .heidelbergE2E:
-            let ids = Set(try HeidelbergE2EReader.read(path: path).compactMap(\.metadata.patientID))
-            guard ids.count <= 1 else {
-                throw OCTError.inconsistent(file: path, reason: "holds volumes of \(ids.count) patients (\(ids.sorted().joined(separator: ", ")))")
-            }
-            return ids.first
-        case .cirrusImg:
-            return CirrusFileName((path as NSString).lastPathComponent).map(\.patientID).flatMap { $0.isEmpty ? nil : $0 }
-        case .tiffStack, .sliceFolder, nil:
-            return nil
-        }
+        guard let format = detect(path: path) else { return nil }
+        return try reader(for: format).headerPatientID(path: path)
     }
 
-    /// Every volume in the export (an E2E file can hold several).
-    public static func read(path: String, transform: IntensityTransform = .fourthRoot) throws -> [OCTVolume] {
+    /// Every volume in the export (an E2E file can hold several), read as `format` when given,
+    /// else as what detection finds.
+    public static func read(path: String, as format: OCTFormat? = nil, transform: IntensityTransform = .fourthRoot) throws -> [OCTVolume] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OCTError.unreadable(file: path, reason: "no such file or folder")
@@ -55,14 +37,9 @@ public enum OCTReader {
         if !isDirectory.boolValue, let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size == 0 {
             throw OCTError.empty(file: path)
         }
-        switch detect(path: path) {
-        case .spectralisVol: return [try SpectralisVolReader.read(path: path, transform: transform)]
-        case .heidelbergE2E: return try HeidelbergE2EReader.read(path: path, transform: transform)
-        case .cirrusImg: return [try CirrusImgReader.read(path: path)]
-        case .tiffStack: return [try StackReaders.readTIFFStack(path: path)]
-        case .sliceFolder: return [try StackReaders.readSliceFolder(path: path)]
-        case nil:
+        guard let format = format ?? detect(path: path) else {
             throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, TIFF stack, slice folder or Cirrus .img export")
         }
+        return try reader(for: format).readVolumes(path: path, transform: transform)
     }
 }

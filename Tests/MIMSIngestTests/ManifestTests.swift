@@ -1,5 +1,6 @@
 import Foundation
 import MIMSTestSupport
+import MIMSOCT
 import Testing
 @testable import MIMSIngest
 
@@ -94,5 +95,13 @@ struct ManifestTests {
         let text = SyntheticDatasetWriter(dataset: dataset).manifest
         let manifest = try ManifestParser.parse(text, file: "synth.yaml", baseFolder: "/x")
         #expect(manifest.root == "/x")  // "." components are standardized away
+    }
+
+    /// Every OCT format has a manifest reader name, and the names map back to their formats.
+    @Test func everyOCTFormatHasAReaderName() {
+        for format in OCTFormat.allCases {
+            #expect(ReaderChoice.allCases.contains { $0.volumeFormat == format }, "\(format)")
+        }
+        #expect(ReaderChoice.auto.volumeFormat == nil && ReaderChoice.auto.readsVolumes && !ReaderChoice.png.readsVolumes)
     }
 }

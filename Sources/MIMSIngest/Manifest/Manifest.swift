@@ -43,6 +43,18 @@ public enum ReaderChoice: String, Sendable, CaseIterable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+
+    /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
+    public var volumeFormat: OCTFormat? {
+        switch self {
+        case .auto, .png, .jpeg: nil
+        case .tiff: .tiffStack
+        default: OCTFormat(rawValue: rawValue)
+        }
+    }
+
+    /// Whether the reader can read volumes (`auto` detects each file's format).
+    public var readsVolumes: Bool { self != .png && self != .jpeg }
 }
 
 /// Where a record's class comes from.

@@ -135,22 +135,15 @@ public struct RecordProcessor: Sendable {
     }
 
     static func readVolume(_ record: SourceRecord, manifest: Manifest) throws -> OCTVolume {
-        let transform = manifest.normalize.intensity
-        let detected = OCTReader.detect(path: record.path)
-        let wanted: OCTFormat? = switch manifest.reader {
-        case .auto: nil
-        case .cirrusImg: .cirrusImg
-        case .spectralisVol: .spectralisVol
-        case .heidelbergE2E: .heidelbergE2E
-        case .tiffStack, .tiff: .tiffStack
-        case .sliceFolder: .sliceFolder
-        case .png, .jpeg: throw IngestRejection("reader \(manifest.reader.rawValue) does not read volumes")
+        guard manifest.reader.readsVolumes else {
+            throw IngestRejection("reader \(manifest.reader.rawValue) does not read volumes")
         }
-        if let wanted, let detected, wanted != detected, wanted != .cirrusImg {
+        let wanted = manifest.reader.volumeFormat
+        if let wanted, OCTReader.reader(for: wanted).recognizedByContent,
+           let detected = OCTReader.detect(path: record.path), detected != wanted {
             throw IngestRejection("content is \(detected.rawValue), not the manifest's reader \(wanted.rawValue)")
         }
-        if wanted == .cirrusImg || (wanted == nil && detected == .cirrusImg) { return try CirrusImgReader.read(path: record.path) }
-        let volumes = try OCTReader.read(path: record.path, transform: transform)
+        let volumes = try OCTReader.read(path: record.path, as: wanted, transform: manifest.normalize.intensity)
         guard volumes.count == 1 else {
             throw IngestRejection("holds \(volumes.count) volumes; export one volume per file")
         }
