@@ -70,6 +70,27 @@ struct PipelineTests {
         #expect(trainer.notes.contains { $0.contains("no val split") && $0.contains("evaluating on test") })
         #expect(trainer.notes.contains { $0.contains("training.slices had no effect") })
     }
+
+    /// One scoring rule per pipeline: patch classifiers average their slices, max-inst takes the
+    /// largest slice, pooled models score the bag as one.
+    @Test func bagScoringFollowsTheVariant() throws {
+        func pipeline(_ model: String, _ aggregation: String) throws -> Pipeline {
+            let variant = try #require(Pipeline.Variant(rawValue: model))
+            let msconv = variant.usesMSConv ? "msconv: {kernels: [[3, 4]]}\n" : ""
+            let k = aggregation == "topk" ? ", k: 2" : ""
+            return try Pipeline.parse("name: x\nmodel: \(model)\nbackbone: {depth: 18}\ninput_size: [64, 64]\n\(msconv)pooling: {aggregation: \(aggregation)\(k)}\n", file: "p.yaml")
+        }
+        let probabilities: [Float] = [0.2, 0.8, 0.5, 0.1, 0.4]
+        let patch = BagScoring(try pipeline("mims-patchcls", "topk"))
+        let maxInst = BagScoring(try pipeline("mi-pre", "max-inst"))
+        let pooled = BagScoring(try pipeline("mims", "topk"))
+        #expect(patch == .sliceMean && maxInst == .sliceMax && pooled == .pooled)
+        #expect(patch.headBagSizes([3, 2]) == [1, 1, 1, 1, 1] && pooled.headBagSizes([3, 2]) == [3, 2])
+        let mean = patch.scores(probabilities, bagSizes: [3, 2]), max = maxInst.scores(probabilities, bagSizes: [3, 2])
+        #expect(abs(mean[0] - 0.5) < 1e-6 && abs(mean[1] - 0.25) < 1e-6)
+        #expect(abs(max[0] - 0.8) < 1e-6 && abs(max[1] - 0.4) < 1e-6)
+        #expect(pooled.scores([0.3, 0.9], bagSizes: [3, 2]).map { Float($0) } == [0.3, 0.9])
+    }
 }
 
 struct MetricTests {

@@ -41,17 +41,8 @@ public struct Evaluator {
 
     /// One score per bag of `batch`.
     public func scores(_ batch: BagBatch) -> [Double] {
-        if network.slicesAreBags {
-            let perSlice = Array(repeating: 1, count: batch.bagSizes.reduce(0, +))
-            let slices = Scoring.classOneProbabilities(network.inferenceLogits(batch.input, store: store, bagSizes: perSlice))
-            var start = 0
-            return batch.bagSizes.map { size in
-                defer { start += size }
-                let mine = slices[start..<start + size].map(Double.init)
-                // Patch classifiers average their slices; max-instance takes the largest.
-                return network.pipeline.variant.isPatchClassifier ? mine.reduce(0, +) / Double(size) : mine.max()!
-            }
-        }
-        return Scoring.classOneProbabilities(network.inferenceLogits(batch.input, store: store, bagSizes: batch.bagSizes)).map(Double.init)
+        let scoring = network.scoring
+        let logits = network.inferenceLogits(batch.input, store: store, bagSizes: scoring.headBagSizes(batch.bagSizes))
+        return scoring.scores(Scoring.classOneProbabilities(logits), bagSizes: batch.bagSizes)
     }
 }

@@ -41,8 +41,7 @@ public struct HeatmapMaker {
         let input = tape.constant(batch.input)
         let (maps, explained) = network.primaryMaps(tape, input, explaining: layer)
         let slices = batch.bagSizes[0]
-        let perSlice = network.slicesAreBags ? Array(repeating: 1, count: slices) : [slices]
-        let logits = network.logits(tape, maps: maps, bagSizes: perSlice)
+        let logits = network.logits(tape, maps: maps, bagSizes: network.scoring.headBagSizes([slices]))
         let values = tape.value(logits)
         var seed = Tensor.zeros(values.shape)
         for row in 0..<values.shape[0] { seed.values[row * values.shape[1] + targetClass] = 1 }
@@ -69,9 +68,7 @@ public struct HeatmapMaker {
             }
         }
         let ranking = counts.indices.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
-        let probabilities = Scoring.classOneProbabilities(values).map(Double.init)
-        let score = network.pipeline.variant.isPatchClassifier ? probabilities.reduce(0, +) / Double(probabilities.count)
-            : probabilities.max()!
+        let score = network.scoring.scores(Scoring.classOneProbabilities(values), bagSizes: [slices])[0]
         return Result(record: batch.records[0], slices: batch.slices, contribution: t, quantized: HeatmapQuantizer.quantize(t.values),
                       selectedPerSlice: counts, ranking: ranking, score: score)
     }

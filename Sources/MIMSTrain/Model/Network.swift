@@ -62,9 +62,11 @@ public struct Network: Sendable {
         featureLayers = layers
     }
 
-    /// Training treats every slice as a bag (patch classifiers, and max-instance pooling, whose
-    /// bag score is the max over per-slice probabilities).
-    public var slicesAreBags: Bool { pipeline.variant.isPatchClassifier || pipeline.aggregation == .maxInstance }
+    /// How bags become losses and scores for this pipeline.
+    public var scoring: BagScoring { BagScoring(pipeline) }
+
+    /// Whether the head sees each slice as a bag of one (patch classifiers, max-instance pooling).
+    public var slicesAreBags: Bool { scoring.slicesAreBags }
 
     /// Every parameter and buffer with its checkpoint name and shape.
     public func parameterShapes() -> [String: [Int]] {

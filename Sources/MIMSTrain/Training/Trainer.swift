@@ -242,18 +242,9 @@ public final class Trainer {
     func step(_ batch: BagBatch) -> Double {
         let tape = Tape(store: store, training: true)
         let input = tape.constant(batch.input)
-        let loss: Tape.Variable
-        if network.pipeline.variant.isPatchClassifier {
-            // Every slice is a bag labelled with its volume's label.
-            var sliceLabels: [Int] = []
-            for (size, label) in zip(batch.bagSizes, batch.labels) { sliceLabels += Array(repeating: label, count: size) }
-            loss = tape.crossEntropy(network.logits(tape, input, bagSizes: Array(repeating: 1, count: sliceLabels.count)), labels: sliceLabels)
-        } else if network.pipeline.aggregation == .maxInstance {
-            let sliceLogits = network.logits(tape, input, bagSizes: Array(repeating: 1, count: batch.input.shape[0]))
-            loss = tape.maxInstanceLoss(sliceLogits, bagSizes: batch.bagSizes, labels: batch.labels)
-        } else {
-            loss = tape.crossEntropy(network.logits(tape, input, bagSizes: batch.bagSizes), labels: batch.labels)
-        }
+        let scoring = network.scoring
+        let logits = network.logits(tape, input, bagSizes: scoring.headBagSizes(batch.bagSizes))
+        let loss = scoring.loss(tape, logits: logits, bagSizes: batch.bagSizes, labels: batch.labels)
         tape.backward(from: loss)
         var gradients: [String: Tensor] = [:]
         for name in tape.parameterNames { if let g = tape.gradient(of: name) { gradients[name] = g } }
