@@ -49,7 +49,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             print("\(pipeline.name) on \(options.shards) \(options.split): \(scored.count) records")
             print(String(format: "accuracy at 0.5: %.3f", accuracy))
-            print("\(options.split) AUROC: \(TrainCommand.format(auroc))")
+            print("\(options.split) AUROC: \(Experiment.format(auroc))")
         }
     }
 }

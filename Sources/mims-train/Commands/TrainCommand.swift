@@ -22,35 +22,72 @@ struct TrainCommand: ParsableCommand {
         and no --backbone-weights (unless --random-init).
         """)
 
-    @Option(help: "Folder of shards made by mims-ingest run (or mims-split make).") var shards: String
-    @Option(help: "Pipeline YAML (see pipelines/ and docs/PIPELINES.md).") var pipeline: String
-    @Option(name: .customLong("out"), help: "Run folder: new or empty (created), or the run to continue with --resume.") var runFolder: String
+    @OptionGroup var common: RunOptions
     @Option(help: "Iterations (default: the pipeline's).") var iterations: Int?
     @Option(help: "Seed of initialization, sampling and order.") var seed: UInt64 = 1
     @Option(help: "Comma-separated seeds: one run per seed in RUN/seed-S, then each AUROC and the mean.") var seeds: String?
     @Option(help: "ImageNet weights for the trunk: a torchvision or timm ResNet as safetensors (docs/WEIGHTS.md).") var backboneWeights: String?
     @Option(help: "Start from this checkpoint's weights (fine-tuning, e.g. Cirrus then Spectralis).") var initFrom: String?
-    @Flag(help: "Continue a killed run from RUN/checkpoint.safetensors (same pipeline and shards).") var resume = false
     @Flag(help: "Train from random weights although the pipeline says weights: imagenet.") var randomInit = false
-    @Flag(help: "Train although the shards fail mims-split check (patient overlap, duplicate images across splits, ...).") var allowLeakage = false
-    @Option(help: "lesions.json of synthetic data: the report adds the heatmaps' pointing-game score.") var lesions: String?
     @Flag(help: "Skip RUN/report.html (plots, heatmap gallery).") var noReport = false
-    @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
 
     func validate() throws {
         if randomInit && backboneWeights != nil { throw ValidationError("--random-init and --backbone-weights contradict each other; give one") }
     }
 
-    /// Arguments the process was started with (also for finetune), for run.json and the resume hint.
+    func run() throws {
+        let seedList = try seeds.map { text in
+            try text.split(separator: ",").map { part -> UInt64 in
+                guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
+                return value
+            }
+        }
+        try common.runExperiment(seed: seed, seeds: seedList, iterations: iterations, backboneWeights: backboneWeights,
+                                 initFrom: initFrom, randomInit: randomInit, report: !noReport)
+    }
+}
+
+/// The options every training command takes, and the one way they become an ``Experiment``
+/// that runs with Ctrl-C handling.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Folder of shards made by mims-ingest run (or mims-split make).") var shards: String
+    @Option(help: "Pipeline YAML (see pipelines/ and docs/PIPELINES.md).") var pipeline: String
+    @Option(name: .customLong("out"), help: "Run folder: new or empty (created), or the run to continue with --resume.") var runFolder: String
+    @Flag(help: "Continue a stopped or killed run in --out (same pipeline and shards).") var resume = false
+    @Flag(help: "Train although the shards fail mims-split check (patient overlap, duplicate images across splits, ...).") var allowLeakage = false
+    @Option(help: "lesions.json of synthetic data: the report adds the heatmaps' pointing-game score.") var lesions: String?
+    @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
+
+    /// Arguments the process was started with, for run.json and the resume hint.
     var commandLine: [String] { CommandLine.arguments }
 
-    func run() throws {
+    func runExperiment(seed: UInt64, seeds: [UInt64]?, iterations: Int?, backboneWeights: String?, initFrom: String?,
+                       randomInit: Bool, report: Bool) throws {
         let stop = StopRequest()
         stop.installHandlers { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
+        var options = Trainer.Options(shards: shards, run: runFolder)
+        options.seed = seed
+        options.iterations = iterations
+        options.backboneWeights = backboneWeights
+        options.initFrom = initFrom
+        options.resume = resume
+        options.randomInit = randomInit
+        options.allowLeakage = allowLeakage
+        options.stop = stop
+        options.commandLine = commandLine
+        options.toolVersion = ToolVersion.current
+        options.plainProgress = plain
         do {
-            try train(stop: stop)
+            var experiment = Experiment(pipeline: try Pipeline.load(path: pipeline), options: options, seeds: seeds)
+            experiment.lesions = lesions
+            experiment.writesReport = report
+            experiment.say = { line in
+                print(line)
+                fflush(nil)  // progress on stderr and results on stdout interleave in order
+            }
+            try experiment.run()
         } catch let stopped as TrainingStopped {
             fflush(nil)
             print(stopped.description)
@@ -66,74 +103,6 @@ struct TrainCommand: ParsableCommand {
         if !words.contains("--resume") { words.append("--resume") }
         return words.map(Trainer.shellQuoted).joined(separator: " ")
     }
-
-    func train(stop: StopRequest) throws {
-        let pipeline = try Pipeline.load(path: self.pipeline)
-        // The report reads it after training: a wrong path must not cost the run.
-        if let lesions { _ = try PointingGame(lesionsFile: lesions) }
-        let seedList = try seeds.map { text in
-            try text.split(separator: ",").map { part -> UInt64 in
-                guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
-                return value
-            }
-        } ?? [seed]
-        var results: [(UInt64, Double?)] = []
-        var reportRuns: [RunReport.Run] = []
-        var firstTrainer: Trainer?
-        // Each seed's folder is checked by its trainer; the parent holds them and the report.
-        if seeds != nil { try Trainer.checkRunFolder(runFolder, resume: resume) }
-        for seed in seedList {
-            var options = Trainer.Options(shards: shards, run: seeds == nil ? runFolder : runFolder + "/seed-\(seed)")
-            options.seed = seed
-            options.iterations = iterations
-            options.backboneWeights = backboneWeights
-            options.initFrom = initFrom
-            options.resume = resume
-            options.randomInit = randomInit
-            options.allowLeakage = allowLeakage
-            options.stop = stop
-            options.commandLine = commandLine
-            options.toolVersion = ToolVersion.current
-            options.plainProgress = plain
-            let trainer = try Trainer(pipeline: pipeline, options: options)
-            Self.say("training \(pipeline.name) (\(pipeline.variant.rawValue), ResNet-\(trainer.network.trunk.depth.rawValue)) on \(shards), seed \(seed), \(trainer.iterations) iterations -> \(options.run)")
-            let last = try trainer.run()
-            if let signal = stop.signal {
-                // Training is complete and checkpointed; the test scores and the report wait for a --resume.
-                throw TrainingStopped(signal: signal, iteration: trainer.iterations, iterations: trainer.iterations,
-                                      checkpoint: trainer.checkpointPath, checkpointIteration: trainer.iterations)
-            }
-            if let last {
-                print(String(format: "%@ AUROC after %d iterations: %@ (accuracy %.3f)", last.split, last.iteration, Self.format(last.auroc), last.accuracy))
-            }
-            // The last periodic evaluation already scored the test split at the final iteration.
-            let test = last.map { $0.split == "test" && $0.iteration == trainer.iterations } == true
-                ? try RunOutputs.write(last!, run: options.run) : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
-            if let test { print("test AUROC: \(Self.format(test.auroc))") }
-            results.append((seed, test?.auroc ?? last?.auroc))
-            reportRuns.append(RunReport.Run(name: seeds == nil ? pipeline.name : "seed \(seed)", folder: options.run, test: test ?? last))
-            if firstTrainer == nil { firstTrainer = trainer }
-        }
-        if !noReport, let first = firstTrainer {
-            var report = RunReport(folder: runFolder, pipeline: pipeline, shards: shards, runs: reportRuns, network: first.network, store: first.store)
-            report.lesions = lesions
-            report.provenance = (try? RunRecord.read(folder: first.options.run))?.fields ?? [:]
-            Self.say("report: \(try report.write())")
-        }
-        if seedList.count > 1 {
-            for (seed, auroc) in results { print("seed \(seed): AUROC \(Self.format(auroc))") }
-            let values = results.compactMap(\.1)
-            if !values.isEmpty { print("mean AUROC over \(values.count) seeds: \(Self.format(values.reduce(0, +) / Double(values.count)))") }
-        }
-    }
-
-    /// Prints and flushes, so progress on stderr and results on stdout interleave in order.
-    static func say(_ line: String) {
-        print(line)
-        fflush(nil)
-    }
-
-    static func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a (one class only)" }
 }
 
 /// `mims-train finetune`: the paper's OCT protocol, training a model that starts from another
@@ -145,19 +114,10 @@ struct FinetuneCommand: ParsableCommand {
         discussion: "mims-train finetune --from runs/cirrus/checkpoint.safetensors --shards spectralis/ --pipeline pipelines/spectralis-mims.yaml --out runs/spectralis")
 
     @Option(help: "Checkpoint to start from.") var from: String
-    @Option(help: "Folder of shards to fine-tune and test on.") var shards: String
-    @Option(help: "Pipeline of the fine-tuning (its iterations, e.g. 200).") var pipeline: String
-    @Option(help: "Run folder: new or empty (created), or the run to continue with --resume.") var out: String
+    @OptionGroup var common: RunOptions
     @Option(help: "Seed of sampling and order.") var seed: UInt64 = 1
-    @Option(help: "lesions.json for the report's pointing game.") var lesions: String?
-    @Flag(help: "Continue a stopped fine-tuning run in --out.") var resume = false
-    @Flag(help: "Train although the shards fail mims-split check.") var allowLeakage = false
-    @Flag(help: "Plain progress lines.") var plain = false
 
     func run() throws {
-        var train = try TrainCommand.parse(["--shards", shards, "--pipeline", pipeline, "--out", out, "--seed", String(seed), "--init-from", from]
-                                           + (lesions.map { ["--lesions", $0] } ?? []) + (plain ? ["--plain"] : [])
-                                           + (resume ? ["--resume"] : []) + (allowLeakage ? ["--allow-leakage"] : []))
-        try train.run()
+        try common.runExperiment(seed: seed, seeds: nil, iterations: nil, backboneWeights: nil, initFrom: from, randomInit: false, report: true)
     }
 }
