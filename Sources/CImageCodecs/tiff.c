@@ -102,8 +102,7 @@ static int mims_tiff_warning_handler(TIFF *tif, void *user, const char *module, 
    libdeflate answers "insufficient space", libtiff accepts that, and the buffer holds whatever
    libdeflate had written so far: garbage pixels with no error. So every deflate block is checked
    to inflate to at most the size the header gives it. Returns 1 when it does. */
-static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t full_size,
-                                  size_t *actual_size) {
+static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t full_size) {
     uint64_t *counts = NULL;
     if (!TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) || !counts) return 1;
     tmsize_t raw_size = (tmsize_t)counts[index];
@@ -119,7 +118,6 @@ static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t
                 size_t actual = 0;
                 enum libdeflate_result r = libdeflate_zlib_decompress(d, raw, (size_t)got, out, (size_t)full_size, &actual);
                 if (r == LIBDEFLATE_INSUFFICIENT_SPACE) fits = 0;
-                *actual_size = actual;
                 libdeflate_free_decompressor(d);
             }
         }
@@ -127,6 +125,16 @@ static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t
     free(raw);
     free(out);
     return fits;
+}
+
+/* The reason for a block that mims_tiff_deflate_fits refused. */
+static int mims_tiff_oversized(char *message, size_t capacity, const char *block, uint32_t index,
+                               tmsize_t size, uint32_t width, uint32_t rows, uint16_t spp) {
+    mims_set_message(message, capacity,
+                     "TIFF %s %u inflates to more than the %lld bytes its header describes "
+                     "(%u x %u pixels, %u samples): the header disagrees with the data",
+                     block, (unsigned)index, (long long)size, width, rows, (unsigned)spp);
+    return MIMS_CODEC_CORRUPT;
 }
 
 static int mims_tiff_damaged(mims_tiff *t, char *message, size_t capacity) {
@@ -344,15 +352,10 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += th) {
                 for (uint32_t x = 0; x < width; x += tw) {
                     ttile_t index = TIFFComputeTile(tif, x, y, 0, (uint16_t)b);
-                    size_t inflated = 0;
-                    if (deflated && !mims_tiff_deflate_fits(tif, index, 1, tile_size, &inflated)) {
+                    if (deflated && !mims_tiff_deflate_fits(tif, index, 1, tile_size)) {
                         free(block);
                         free(image);
-                        mims_set_message(message, message_capacity,
-                                         "TIFF tile %u inflates to more than the %lld bytes its header describes "
-                                         "(%ux%u, %u samples): the header disagrees with the data",
-                                         (unsigned)index, (long long)tile_size, tw, th, (unsigned)spp);
-                        return MIMS_CODEC_CORRUPT;
+                        return mims_tiff_oversized(message, message_capacity, "tile", index, tile_size, tw, th, spp);
                     }
                     if (TIFFReadEncodedTile(tif, index, block, tile_size) < 0) {
                         free(block);
@@ -387,15 +390,10 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += rows_per_strip) {
                 tstrip_t index = TIFFComputeStrip(tif, y, (uint16_t)b);
                 uint32_t rows = height - y < rows_per_strip ? height - y : rows_per_strip;
-                size_t inflated = 0;
-                if (deflated && !mims_tiff_deflate_fits(tif, index, 0, strip_size, &inflated)) {
+                if (deflated && !mims_tiff_deflate_fits(tif, index, 0, strip_size)) {
                     free(block);
                     free(image);
-                    mims_set_message(message, message_capacity,
-                                     "TIFF strip %u inflates to more than the %lld bytes its header describes "
-                                     "(ImageWidth %u, RowsPerStrip %u, %u samples): the header disagrees with the data",
-                                     (unsigned)index, (long long)strip_size, width, rows_per_strip, (unsigned)spp);
-                    return MIMS_CODEC_CORRUPT;
+                    return mims_tiff_oversized(message, message_capacity, "strip", index, strip_size, width, rows_per_strip, spp);
                 }
                 tmsize_t expected = (tmsize_t)((size_t)width * rows * (separate ? 1 : channels) *
                                                bytes_per_sample);
