@@ -18,4 +18,4 @@ struct MimsIngest: ParsableCommand {
 
 BLASRuntime.ensureFastKernel()
 MemoryTuning.apply()
-MimsIngest.main()
+MimsIngest.mainWithReadableErrors()

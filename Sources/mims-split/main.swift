@@ -121,4 +121,4 @@ struct MakeCommand: ParsableCommand {
 
 BLASRuntime.ensureFastKernel()
 MemoryTuning.apply()
-MimsSplit.main()
+MimsSplit.mainWithReadableErrors()

@@ -16,17 +16,4 @@ struct MimsTrain: ParsableCommand {
 
 BLASRuntime.ensureFastKernel()
 MemoryTuning.applyForTraining()
-// A Foundation file error that slipped past the checks is printed as its path and reason, not as
-// an NSError dump (domain, code, user info).
-do {
-    var command = try MimsTrain.parseAsRoot()
-    try command.run()
-} catch {
-    let bridged = error as NSError
-    if [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(bridged.domain) {
-        let path = bridged.userInfo[NSFilePathErrorKey] as? String ?? (bridged.userInfo[NSURLErrorKey] as? URL)?.path
-        FileHandle.standardError.write(Data("Error: \(path.map { $0 + ": " } ?? "")\(bridged.localizedDescription)\n".utf8))
-        Foundation.exit(1)
-    }
-    MimsTrain.exit(withError: error)
-}
+MimsTrain.mainWithReadableErrors()

@@ -103,7 +103,7 @@ public enum Discovery {
                     return .success(patient)
                 } catch {
                     return .failure(Rejection(id: record.relativePath, path: record.path, stage: .discovery,
-                                              reason: "cannot read the patient id from the header: \(error)"))
+                                              reason: "cannot read the patient id from the header: \(ReadableError.describe(error))"))
                 }
             }
             var kept: [SourceRecord] = []

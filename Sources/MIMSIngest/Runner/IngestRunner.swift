@@ -242,7 +242,7 @@ public final class IngestRunner {
         do {
             try FileDurability.makeDirectory(output)
         } catch {
-            throw IngestError.outputUnusable(path: output, reason: "cannot create it: \(error)")
+            throw IngestError.outputUnusable(path: output, reason: "cannot create it: \(ReadableError.describe(error))")
         }
         return true
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSImage
 import MIMSOCT
 import MIMSShards
@@ -84,7 +85,7 @@ public struct RecordProcessor: Sendable {
         } catch let rejection as IngestRejection {
             return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason, label: record.label))
         } catch {
-            return .failure(Rejection(id: record.id, path: record.path, reason: "\(error)", label: record.label))
+            return .failure(Rejection(id: record.id, path: record.path, reason: ReadableError.describe(error), label: record.label))
         }
     }
 

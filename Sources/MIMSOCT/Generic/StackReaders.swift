@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSImage
 
 /// Generic 3D sources: one multi-page TIFF per volume, or a folder of 2D B-scans (PNG, JPEG, TIFF)
@@ -7,16 +8,16 @@ import MIMSImage
 public enum StackReaders {
     public static func readTIFFStack(path: String) throws -> OCTVolume {
         let bytes: [UInt8]
-        do { bytes = try FileBytes.read(path) } catch { throw OCTError.unreadable(file: path, reason: "\(error)") }
+        do { bytes = try FileBytes.read(path) } catch { throw OCTError.unreadable(file: path, reason: ReadableError.describe(error)) }
         guard !bytes.isEmpty else { throw OCTError.empty(file: path) }
         let decoder: TIFFDecoder
-        do { decoder = try TIFFDecoder(bytes, file: path) } catch { throw OCTError.unrecognized(file: path, reason: "\(error)") }
+        do { decoder = try TIFFDecoder(bytes, file: path) } catch { throw OCTError.unrecognized(file: path, reason: ReadableError.describe(error)) }
         var frames: [Frame] = []
         for page in 0..<decoder.pageCount {
             do {
                 frames.append(try decoder.decodePage(page).frame(channels: 1))
             } catch {
-                throw OCTError.inconsistent(file: path, reason: "page \(page): \(error)")
+                throw OCTError.inconsistent(file: path, reason: "page \(page): \(ReadableError.describe(error))")
             }
         }
         return try volume(frames, names: (0..<frames.count).map { "page \($0)" }, file: path, format: .tiffStack)
@@ -33,7 +34,7 @@ public enum StackReaders {
         guard !images.isEmpty else { throw OCTError.unrecognized(file: path, reason: "folder holds no PNG, JPEG or TIFF slices") }
         let frames = try images.map { name -> Frame in
             do { return try ImageDecoder.decode(path: path + "/" + name).frame(channels: 1) } catch {
-                throw OCTError.inconsistent(file: path, reason: "slice \(name): \(error)")
+                throw OCTError.inconsistent(file: path, reason: "slice \(name): \(ReadableError.describe(error))")
             }
         }
         return try volume(frames, names: images, file: path, format: .sliceFolder)

@@ -4,6 +4,8 @@ public enum ShardError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidRecord(id: String, reason: String)
     /// The file is not a shard of a format version this code reads.
     case notAShard(path: String, reason: String)
+    /// A file of the shard folder (splits.json) that cannot be read or parsed.
+    case invalidSetFile(path: String, reason: String)
     /// A record index or frame index outside the shard.
     case outOfRange(path: String, what: String, index: Int, count: Int)
     /// A file-system call failed.
@@ -15,6 +17,7 @@ public enum ShardError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case let .invalidRecord(id, reason): "record '\(id)': \(reason)"
         case let .notAShard(path, reason): "\(path): not a mims shard: \(reason)"
+        case let .invalidSetFile(path, reason): "\(path): \(reason)"
         case let .outOfRange(path, what, index, count): "\(path): \(what) \(index) is out of range (0..<\(count))"
         case let .io(path, operation, reason): "\(path): cannot \(operation): \(reason)"
         case let .writerClosed(path): "\(path): the shard writer is already closed"

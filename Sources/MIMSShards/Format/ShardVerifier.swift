@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import CHDF5
 
 /// The outcome of verifying one shard.
@@ -28,7 +29,7 @@ public enum ShardVerifier {
         do {
             reader = try ShardReader(path: path)
         } catch {
-            return ShardVerification(path: path, recordCount: 0, frameCount: 0, problems: ["\(error)"])
+            return ShardVerification(path: path, recordCount: 0, frameCount: 0, problems: [ReadableError.describe(error)])
         }
         let name = String(path.split(separator: "/").last ?? "")
         if let parsed = ShardSchema.parseFileName(name) {
@@ -82,7 +83,7 @@ public enum ShardVerifier {
                         problems.append("record '\(record.id)': pixels do not match pixels_sha256")
                     }
                 } catch {
-                    problems.append("record '\(record.id)': \(error)")
+                    problems.append("record '\(record.id)': \(ReadableError.describe(error))")
                 }
             }
         }
@@ -133,7 +134,7 @@ public enum ShardVerifier {
                 problems.append("/frames uses filters \(filters); only shuffle and deflate are allowed")
             }
         } catch {
-            problems.append("\(error)")
+            problems.append(ReadableError.describe(error))
         }
         return problems
     }

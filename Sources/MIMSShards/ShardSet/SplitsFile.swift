@@ -48,11 +48,13 @@ public struct SplitsFile: Equatable, Sendable {
     }
 
     public static func read(from path: String) throws -> SplitsFile {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ShardError.invalidSetFile(path: path, reason: "cannot read the file")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let policy = object["policy"] as? String, let seed = object["seed"] as? NSNumber,
               let splits = object["splits"] as? [String: String] else {
-            throw ShardError.notAShard(path: path, reason: "not a splits.json file")
+            throw ShardError.invalidSetFile(path: path, reason: "not a splits.json file (JSON with policy, seed and splits expected)")
         }
         var file = SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits, moved: object["moved"] as? [String] ?? [],
                               straddlingPatients: object["straddling_patients"] as? [String] ?? [])

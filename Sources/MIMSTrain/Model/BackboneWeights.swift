@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSModels
 import MIMSTensor
 
@@ -28,7 +29,7 @@ public enum BackboneWeights {
         do {
             file = try SafeTensorsFile(path: path)
         } catch {
-            throw TrainingError.backboneWeights(path: path, reason: "not a safetensors file (\(error)); \(conversionHint)")
+            throw TrainingError.backboneWeights(path: path, reason: "not a safetensors file (\(ReadableError.describe(error))); \(conversionHint)")
         }
         let names = Array(file.entries.keys)
         if !names.contains("conv1.weight"), let wrapped = names.first(where: { $0.hasSuffix(".conv1.weight") && !$0.contains("layer") }) {

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 import MIMSTensor
 
@@ -82,7 +83,7 @@ public enum Checkpoint {
         do {
             file = try SafeTensorsFile(path: path)
         } catch {
-            throw TrainingError.checkpoint(path: path, reason: "not a mims-train checkpoint (\(error))")
+            throw TrainingError.checkpoint(path: path, reason: "not a mims-train checkpoint (\(ReadableError.describe(error)))")
         }
         guard file.metadata["format"] == "mims-checkpoint" else {
             throw TrainingError.checkpoint(path: path, reason: "not a mims-train checkpoint (no format=mims-checkpoint in its metadata)")

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 import MIMSSplit
 import MIMSTensor
@@ -136,7 +137,7 @@ public final class Trainer {
         do {
             try FileDurability.makeDirectory(options.run)
         } catch {
-            throw TrainingError.runFolder(path: options.run, reason: "cannot create the run folder (\(error))")
+            throw TrainingError.runFolder(path: options.run, reason: "cannot create the run folder (\(ReadableError.describe(error)))")
         }
         options.stop?.watch(options.run)
         let shardSet = ShardSetIdentity.of(folder: options.shards)

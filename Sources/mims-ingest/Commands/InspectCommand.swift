@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MIMSCore
 import MIMSOCT
 
 /// Prints what each OCT export holds without writing anything.
@@ -34,8 +35,8 @@ struct InspectCommand: ParsableCommand {
                 }
             } catch {
                 failures += 1
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                if json { reports.append(["file": file, "error": "\(error)"]) }
+                FileHandle.standardError.write(Data("error: \(ReadableError.describe(error))\n".utf8))
+                if json { reports.append(["file": file, "error": ReadableError.describe(error)]) }
             }
         }
         if json {
