@@ -14,6 +14,7 @@ struct mims_tiff {
     TIFF *tif;
     char message[512];  // first error libtiff reported since the last call began
     char damage[512];   // first warning that means wrong pixels (sticky for the file)
+    struct libdeflate_decompressor *inflater;  // made on the first deflate block, kept for the file
 };
 
 static tmsize_t mims_tiff_read(thandle_t handle, void *buffer, tmsize_t size) {
@@ -102,7 +103,8 @@ static int mims_tiff_warning_handler(TIFF *tif, void *user, const char *module, 
    libdeflate answers "insufficient space", libtiff accepts that, and the buffer holds whatever
    libdeflate had written so far: garbage pixels with no error. So every deflate block is checked
    to inflate to at most the size the header gives it. Returns 1 when it does. */
-static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t full_size) {
+static int mims_tiff_deflate_fits(mims_tiff *t, uint32_t index, int tiled, tmsize_t full_size) {
+    TIFF *tif = t->tif;
     uint64_t *counts = NULL;
     if (!TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) || !counts) return 1;
     tmsize_t raw_size = (tmsize_t)counts[index];
@@ -113,12 +115,11 @@ static int mims_tiff_deflate_fits(TIFF *tif, uint32_t index, int tiled, tmsize_t
     if (raw && out) {
         tmsize_t got = tiled ? TIFFReadRawTile(tif, index, raw, raw_size) : TIFFReadRawStrip(tif, index, raw, raw_size);
         if (got > 0) {
-            struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-            if (d) {
+            if (!t->inflater) t->inflater = libdeflate_alloc_decompressor();
+            if (t->inflater) {
                 size_t actual = 0;
-                enum libdeflate_result r = libdeflate_zlib_decompress(d, raw, (size_t)got, out, (size_t)full_size, &actual);
+                enum libdeflate_result r = libdeflate_zlib_decompress(t->inflater, raw, (size_t)got, out, (size_t)full_size, &actual);
                 if (r == LIBDEFLATE_INSUFFICIENT_SPACE) fits = 0;
-                libdeflate_free_decompressor(d);
             }
         }
     }
@@ -193,6 +194,7 @@ int mims_tiff_open(const uint8_t *data, size_t size, mims_tiff **out, char *mess
 void mims_tiff_close(mims_tiff *t) {
     if (!t) return;
     if (t->tif) TIFFClose(t->tif);
+    if (t->inflater) libdeflate_free_decompressor(t->inflater);
     free(t);
 }
 
@@ -352,7 +354,7 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += th) {
                 for (uint32_t x = 0; x < width; x += tw) {
                     ttile_t index = TIFFComputeTile(tif, x, y, 0, (uint16_t)b);
-                    if (deflated && !mims_tiff_deflate_fits(tif, index, 1, tile_size)) {
+                    if (deflated && !mims_tiff_deflate_fits(t, index, 1, tile_size)) {
                         free(block);
                         free(image);
                         return mims_tiff_oversized(message, message_capacity, "tile", index, tile_size, tw, th, spp);
@@ -390,10 +392,12 @@ int mims_tiff_decode_page(mims_tiff *t, uint32_t page, mims_decode_limits limits
             for (uint32_t y = 0; y < height; y += rows_per_strip) {
                 tstrip_t index = TIFFComputeStrip(tif, y, (uint16_t)b);
                 uint32_t rows = height - y < rows_per_strip ? height - y : rows_per_strip;
-                if (deflated && !mims_tiff_deflate_fits(tif, index, 0, strip_size)) {
+                // The last strip holds fewer rows: bound it by what libtiff sizes those rows at.
+                tmsize_t bound = rows == rows_per_strip ? strip_size : TIFFVStripSize(tif, rows);
+                if (deflated && !mims_tiff_deflate_fits(t, index, 0, bound)) {
                     free(block);
                     free(image);
-                    return mims_tiff_oversized(message, message_capacity, "strip", index, strip_size, width, rows_per_strip, spp);
+                    return mims_tiff_oversized(message, message_capacity, "strip", index, bound, width, rows, spp);
                 }
                 tmsize_t expected = (tmsize_t)((size_t)width * rows * (separate ? 1 : channels) *
                                                bytes_per_sample);

@@ -1,6 +1,5 @@
 /// Errors that stop an ingest run (a file that cannot be read is a rejection instead).
 public enum IngestError: Error, CustomStringConvertible, Equatable {
-    case noRecords(root: String)
     case noFilesMatched(root: String, include: [String])
     /// Every matched file was rejected; rejected.jsonl in `output` says why, file by file.
     case allRejected(count: Int, output: String, reasons: [String])
@@ -14,7 +13,6 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .noRecords(root): "\(root): no records found (check source.include and the labels)"
         case let .noFilesMatched(root, include):
             "\(root): no files match source.include (\(include.joined(separator: ", "))); check the patterns and the source root"
         case let .allRejected(count, output, reasons):

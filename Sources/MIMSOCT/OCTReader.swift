@@ -22,8 +22,8 @@ public enum OCTReader {
 
     /// The patient id the export itself records, without decoding pixels where the format allows
     /// (see each reader's `headerPatientID`). Nil when the file records none.
-    public static func headerPatientID(path: String) throws -> String? {
-        guard let format = detect(path: path) else { return nil }
+    public static func headerPatientID(path: String, as named: OCTFormat? = nil) throws -> String? {
+        guard let format = named ?? detect(path: path) else { return nil }
         return try reader(for: format).headerPatientID(path: path)
     }
 

@@ -65,8 +65,9 @@ public struct SplitReport: Sendable {
         label >= 0 && label < classNames.count ? classNames[label] : "class \(label)"
     }
 
-    /// Builds the report for `directory`.
-    public static func build(directory: String) throws -> SplitReport {
+    /// Builds the report for `directory`. `hashFiles: false` skips the SHA-256 of each shard file
+    /// (the report's table column, left empty), for callers that want only the checks.
+    public static func build(directory: String, hashFiles: Bool = true) throws -> SplitReport {
         let set = ShardSet(directory: directory)
         guard set.exists else { throw SplitReportError.notAFolder(path: directory) }
         let names = try set.shardNames()
@@ -90,7 +91,7 @@ public struct SplitReport: Sendable {
             let splitName = reader.header.split
             var split = splits[splitName] ?? Split(name: splitName)
             let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            split.shards.append(ShardFile(file: name, bytes: bytes, sha256: try fileSHA256(path)))
+            split.shards.append(ShardFile(file: name, bytes: bytes, sha256: hashFiles ? try SHA256.hex(ofFile: path) : ""))
             split.bytes += bytes
             for record in reader.records {
                 split.records += 1
@@ -178,16 +179,6 @@ public struct SplitReport: Sendable {
               let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)),
               let classes = node["labels"]?["classes"]?.sequence else { return [] }
         return classes.compactMap { $0.string }
-    }
-
-    static func fileSHA256(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SplitReportError.unreadable(path: path) }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty {
-            block.withUnsafeBytes { hasher.update($0) }
-        }
-        return hasher.finalizeHex()
     }
 }
 

@@ -38,11 +38,14 @@ public enum Discovery {
         var warnings: [String] = []
         var matched = 0
         for problem in tree.problems {
-            if problem.isFileLike ? isIncluded(problem.relative) : problem.reason.hasPrefix("cannot list") {
+            switch problem.kind {
+            case .file where isIncluded(problem.relative), .unlistableFolder where !excludes.contains(where: { $0.matches(problem.relative) }):
                 matched += 1
                 rejections.append(Rejection(id: problem.relative, path: manifest.root + "/" + problem.relative, reason: problem.reason, stage: .discovery))
-            } else if !problem.isFileLike {
+            case .loop:
                 warnings.append("\(problem.relative): \(problem.reason)")
+            default:
+                break
             }
         }
         var candidates: [(relative: String, identity: FileIdentity?)] = []
@@ -82,8 +85,8 @@ public enum Discovery {
             // Candidates come in path order, so the first of two files that differ only in their
             // extension keeps the id; the other is rejected under its own path, naming both.
             if let winner = claimed[id] {
-                rejections.append(Rejection(id: relative, path: path, stage: .discovery,
-                                            reason: "duplicate id '\(id)': \(relative) and \(winner) differ only in their extension; \(winner) is ingested under that id, rename one to keep both"))
+                rejections.append(Rejection(id: relative, path: path,
+                                            reason: "duplicate id '\(id)': \(relative) and \(winner) differ only in their extension; \(winner) is ingested under that id, rename one to keep both", stage: .discovery))
                 continue
             }
             claimed[id] = relative
@@ -96,14 +99,14 @@ public enum Discovery {
             let found = Parallel.map(labelled.count) { index -> Swift.Result<String, Rejection> in
                 let record = labelled[index]
                 do {
-                    guard let patient = try OCTReader.headerPatientID(path: record.path) else {
-                        return .failure(Rejection(id: record.relativePath, path: record.path, stage: .discovery,
-                                                  reason: "patient: header, but the file records no patient id"))
+                    guard let patient = try OCTReader.headerPatientID(path: record.path, as: manifest.reader.volumeFormat) else {
+                        return .failure(Rejection(id: record.relativePath, path: record.path,
+                                                  reason: "patient: header, but the file records no patient id", stage: .discovery))
                     }
                     return .success(patient)
                 } catch {
-                    return .failure(Rejection(id: record.relativePath, path: record.path, stage: .discovery,
-                                              reason: "cannot read the patient id from the header: \(ReadableError.describe(error))"))
+                    return .failure(Rejection(id: record.relativePath, path: record.path,
+                                              reason: "cannot read the patient id from the header: \(ReadableError.describe(error))", stage: .discovery))
                 }
             }
             var kept: [SourceRecord] = []

@@ -44,11 +44,18 @@ struct SourceTreeWalker {
 
     /// Something under the root that is not a readable regular file or folder.
     struct Problem {
+        enum Kind {
+            /// Would have been a file (a dangling link, a FIFO, ...): a rejection when
+            /// `source.include` matches it.
+            case file
+            /// A folder that cannot be listed: its files cannot be known, so it is a rejection.
+            case unlistableFolder
+            /// A link back into a folder being walked: nothing is lost, the user is told.
+            case loop
+        }
         var relative: String
         var reason: String
-        /// True for entries that would have been files (dangling links, FIFOs, ...): they are
-        /// rejections when `source.include` matches them. Folder problems are always reported.
-        var isFileLike: Bool
+        var kind: Kind
     }
 
     var files: [Entry] = []
@@ -59,7 +66,7 @@ struct SourceTreeWalker {
         var walker = SourceTreeWalker()
         var rootInfo = stat()
         guard stat(root, &rootInfo) == 0 else {
-            walker.problems.append(Problem(relative: ".", reason: "cannot open the source root: \(String(cString: strerror(errno)))", isFileLike: false))
+            walker.problems.append(Problem(relative: ".", reason: "cannot open the source root: \(String(cString: strerror(errno)))", kind: .unlistableFolder))
             return walker
         }
         walker.visit(root, relative: "", ancestors: [Ancestor(rootInfo)])
@@ -79,7 +86,7 @@ struct SourceTreeWalker {
     private mutating func visit(_ folder: String, relative: String, ancestors: Set<Ancestor>) {
         guard let directory = opendir(folder) else {
             problems.append(Problem(relative: relative.isEmpty ? "." : relative,
-                                    reason: "cannot list the folder: \(String(cString: strerror(errno)))", isFileLike: false))
+                                    reason: "cannot list the folder: \(String(cString: strerror(errno)))", kind: .unlistableFolder))
             return
         }
         var names: [String] = []
@@ -96,7 +103,9 @@ struct SourceTreeWalker {
             let child = relative.isEmpty ? name : relative + "/" + name
             var link = stat()
             guard lstat(path, &link) == 0 else {
-                problems.append(Problem(relative: child, reason: "vanished while the folder was listed", isFileLike: true))
+                let code = errno
+                problems.append(Problem(relative: child, reason: code == ENOENT ? "vanished while the folder was listed"
+                                            : "cannot look at it: \(String(cString: strerror(code)))", kind: .file))
                 continue
             }
             let isLink = (link.st_mode & S_IFMT) == S_IFLNK
@@ -106,8 +115,9 @@ struct SourceTreeWalker {
                     let code = errno
                     let target = Self.linkTarget(path) ?? "?"
                     let reason = code == ELOOP ? "symbolic link loop (\(target))"
-                        : "broken symbolic link: its target \(target) does not exist"
-                    problems.append(Problem(relative: child, reason: reason, isFileLike: true))
+                        : code == ENOENT ? "broken symbolic link: its target \(target) does not exist"
+                        : "symbolic link to \(target) cannot be followed: \(String(cString: strerror(code)))"
+                    problems.append(Problem(relative: child, reason: reason, kind: .file))
                     continue
                 }
             } else {
@@ -120,12 +130,12 @@ struct SourceTreeWalker {
                 let identity = Ancestor(info)
                 if ancestors.contains(identity) {
                     problems.append(Problem(relative: child, reason: "symbolic link loop: \(Self.linkTarget(path) ?? "it") leads back to a folder that contains it; not followed",
-                                            isFileLike: false))
+                                            kind: .loop))
                     continue
                 }
                 visit(path, relative: child, ancestors: ancestors.union([identity]))
             default:
-                problems.append(Problem(relative: child, reason: "not a regular file (\(Self.kindName(info.st_mode)))", isFileLike: true))
+                problems.append(Problem(relative: child, reason: "not a regular file (\(Self.kindName(info.st_mode)))", kind: .file))
             }
         }
     }

@@ -127,9 +127,12 @@ public final class IngestRunner {
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(all))
         }
         let processor = RecordProcessor(manifest: manifest, frameShape: frameShape)
-        // Only decode-stage rejections finish a record: a discovery rejection names another file.
-        let done = state.writtenIDs.union(state.rejections.filter { $0.stage == .decode }.map(\.id))
-        var rejections = discovery.rejections + state.rejections.filter { $0.stage == .decode }
+        // Only decode-stage rejections of this run's records carry over: a journal written before
+        // rejections had a stage lists discovery rejections too, which discovery has just redone.
+        let recordIDs = Set(discovery.records.map(\.id))
+        let carried = state.rejections.filter { $0.stage == .decode && recordIDs.contains($0.id) }
+        let done = state.writtenIDs.union(carried.map(\.id))
+        var rejections = discovery.rejections + carried
         var shortVolumes = state.shortVolumes
         warnings += state.warnings
         var written = state.writtenIDs.count
@@ -195,9 +198,11 @@ public final class IngestRunner {
         try RejectedFile.write(rejections, to: set.rejectedPath)
         try WarningsFile.write(warnings, to: set.warningsPath)
         let known = verifier.finish()
-        splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
-        try splits.write(to: set.splitsPath)
+        // Verified before set_digest is written (so the check against it is skipped here), then
+        // the digest the verification computed is recorded: the shards are read once.
         let verification = try ShardSetVerifier.verify(directory: output, known: known)
+        splits.setDigest = verification.setDigest
+        try splits.write(to: set.splitsPath)
         if written == 0 {
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(rejections))
         }

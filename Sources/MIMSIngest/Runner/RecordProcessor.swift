@@ -160,7 +160,7 @@ public struct RecordProcessor: Sendable {
             ? try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted(by: StackReaders.naturalOrder).map { path + "/" + $0 }
             : [path]
         for file in files {
-            let mapped = try MappedFile(path: file)
+            let mapped = try LoadedFile(path: file)
             hasher.update(mapped.bytes)
         }
         return hasher.finalizeHex()

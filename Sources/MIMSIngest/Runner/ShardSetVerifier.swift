@@ -16,6 +16,8 @@ public enum ShardSetVerifier {
         public var notes: [String] = []
         /// Files matched, records in shards and rejections, when splits.json records the first.
         public var accounting: (matched: Int, records: Int, rejected: Int)? = nil
+        /// ``RecordDigest/ofSet(_:)`` over every stored record; nil when one carries no digest.
+        public var setDigest: String? = nil
     }
 
     /// ``RecordDigest/ofSet(_:)`` over every record of the folder's shards; nil when a shard is
@@ -102,7 +104,8 @@ public enum ShardSetVerifier {
             }
             problems += ShardSet.assignmentProblems(splits: splits, stored: location, rejections: rejections)
         }
-        return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems, notes: notes, accounting: accounting)
+        return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems, notes: notes, accounting: accounting,
+                      setDigest: allDigested && !names.isEmpty ? RecordDigest.ofSet(digests) : nil)
     }
 
     /// Verifies shards on background threads as they are published, so verification overlaps

@@ -36,7 +36,7 @@ public enum CirrusImgReader {
     /// Reads into `storage`, reusing its memory when it already has the volume's size (a run over
     /// many volumes of one protocol then allocates once).
     public static func read(path: String, reusing storage: inout [UInt8]) throws -> OCTVolume {
-        let mapped = try MappedFile(path: path)
+        let mapped = try LoadedFile(path: path)
         let fileName = String(path.split(separator: "/").last ?? Substring(path))
         return try read(bytes: mapped.bytes, fileName: fileName, file: path, reusing: &storage)
     }

@@ -18,7 +18,7 @@ public enum HeidelbergE2EReader {
 
     /// Every volume (series with B-scans) in the file, in series order.
     public static func read(path: String, transform: IntensityTransform = .fourthRoot) throws -> [OCTVolume] {
-        let mapped = try MappedFile(path: path)
+        let mapped = try LoadedFile(path: path)
         return try read(bytes: mapped.bytes, file: path, transform: transform)
     }
 

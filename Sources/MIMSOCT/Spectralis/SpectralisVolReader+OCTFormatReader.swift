@@ -11,7 +11,7 @@ extension SpectralisVolReader: OCTFormatReader {
 
     /// The header's PatientID, read from the first 2 KiB only.
     public static func headerPatientID(path: String) throws -> String? {
-        let mapped = try MappedFile(path: path, prefix: SpectralisVolHeader.size)
+        let mapped = try LoadedFile(path: path, prefix: SpectralisVolHeader.size)
         let header = try SpectralisVolHeader.parse(ByteReader(bytes: mapped.bytes, file: path), headerOnly: true)
         return header.patientID.isEmpty ? nil : header.patientID
     }

@@ -14,7 +14,7 @@ public enum SpectralisVolReader {
 
     /// Reads into `storage`, reusing its memory when it already has the volume's size.
     public static func read(path: String, transform: IntensityTransform = .fourthRoot, reusing storage: inout [UInt8]) throws -> OCTVolume {
-        let mapped = try MappedFile(path: path)
+        let mapped = try LoadedFile(path: path)
         return try read(bytes: mapped.bytes, file: path, transform: transform, reusing: &storage)
     }
 

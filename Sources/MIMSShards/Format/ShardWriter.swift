@@ -179,7 +179,7 @@ public final class ShardWriter {
             throw error
         }
         return ShardSummary(path: path, header: header, frameShape: frameShape, recordCount: ids.count,
-                            frameCount: frameTotal, ids: ids, pixelCRC32s: pixelCRCs, recordSHA256s: recordHashes)
+                            frameCount: frameTotal, ids: ids, pixelCRC32s: pixelCRCs)
     }
 
     /// The per-record arrays and the header attributes.
@@ -236,8 +236,6 @@ public struct ShardSummary: Sendable {
     public var ids: [String]
     /// Per record, the CRC-32 of its frames as written (nil for copied records).
     public var pixelCRC32s: [UInt32?] = []
-    /// Per record, its ``RecordDigest``.
-    public var recordSHA256s: [String] = []
 }
 
 /// CRC-32 of pixel bytes (libdeflate's, about 10x faster than SHA-256).

@@ -1,3 +1,5 @@
+import Foundation
+import MIMSCore
 import CKernels
 
 /// SHA-256 (FIPS 180-4), streaming. Used for `source_sha256` and `pixels_sha256` in shards. The
@@ -60,6 +62,21 @@ public struct SHA256: Sendable {
     }
 
     /// The hex digest of `bytes`.
+    /// SHA-256 of a whole file, read in 4 MiB blocks; a file that cannot be read is an error naming it.
+    public static func hex(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ShardError.io(path: path, operation: "read", reason: "cannot open the file")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        do {
+            while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { block.withUnsafeBytes { hasher.update($0) } }
+        } catch {
+            throw ShardError.io(path: path, operation: "read", reason: ReadableError.describe(error))
+        }
+        return hasher.finalizeHex()
+    }
+
     public static func hex(of bytes: [UInt8]) -> String {
         var hasher = SHA256()
         hasher.update(bytes)

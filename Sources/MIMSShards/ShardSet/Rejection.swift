@@ -24,7 +24,4 @@ public struct Rejection: Error, Equatable, Sendable, Codable {
         self.label = label
     }
 
-    public init(id: String, path: String, stage: Stage, reason: String) {
-        self.init(id: id, path: path, reason: reason, stage: stage)
-    }
 }

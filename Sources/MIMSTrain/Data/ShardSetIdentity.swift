@@ -14,9 +14,7 @@ public enum ShardSetIdentity {
                let digest = object["set_digest"] as? String, !digest.isEmpty {
                 return "set_digest:" + digest
             }
-            var hasher = SHA256()
-            hasher.update([UInt8](data))
-            return "splits.json:" + hasher.finalizeHex()
+            return "splits.json:" + SHA256.hex(of: [UInt8](data))
         }
         let names = (try? set.shardNames()) ?? []
         var hasher = SHA256()

@@ -35,12 +35,4 @@ extension Trainer {
         }
         return text
     }
-
-    static func fileSHA256(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw TrainingError.checkpoint(path: path, reason: "cannot read") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { block.withUnsafeBytes { hasher.update($0) } }
-        return hasher.finalizeHex()
-    }
 }

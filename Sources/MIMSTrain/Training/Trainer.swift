@@ -98,7 +98,7 @@ public final class Trainer {
         }
         if !options.allowLeakage {
             // The same decision as `mims-split check`, from the same report.
-            let problems = try SplitReport.build(directory: options.shards).problems
+            let problems = try SplitReport.build(directory: options.shards, hashFiles: false).problems
             if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
         if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
@@ -172,7 +172,7 @@ public final class Trainer {
         if let path = options.backboneWeights {
             try network.loadBackbone(try BackboneWeights.open(path, depth: pipeline.depth), into: store)
             provenance["backbone_weights"] = (path as NSString).lastPathComponent
-            provenance["backbone_weights_sha256"] = try Self.fileSHA256(path)
+            provenance["backbone_weights_sha256"] = try SHA256.hex(ofFile: path)
         }
         if let path = options.initFrom {
             let loaded = try Checkpoint.read(path)
@@ -182,7 +182,7 @@ public final class Trainer {
             }
             try Checkpoint.restore(loaded, path: path, network: network, into: store)
             provenance["init_from"] = path
-            provenance["init_from_sha256"] = try Self.fileSHA256(path)
+            provenance["init_from_sha256"] = try SHA256.hex(ofFile: path)
         }
         if !options.resume || recorded == nil { try runRecord().write(folder: options.run) }
     }

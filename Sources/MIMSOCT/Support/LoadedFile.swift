@@ -4,11 +4,10 @@ import Glibc
 
 /// A file's bytes, read once into memory this object owns.
 ///
-/// The name is historical: the file used to be memory-mapped, but a mapped file that another
-/// process truncates faults with SIGBUS on the next touch of a lost page, which no reader can
-/// catch. Reading into owned memory costs one copy from the page cache and makes a shrinking or
+/// Not a memory map: a mapped file that another process truncates faults with SIGBUS on the next
+/// touch of a lost page, which no reader can catch. Reading into owned memory costs one copy from the page cache and makes a shrinking or
 /// growing file an ordinary, named error (`OCTError.changedWhileReading`) instead of a crash.
-public final class MappedFile: @unchecked Sendable {
+public final class LoadedFile: @unchecked Sendable {
     public let path: String
     public let count: Int
     private let base: UnsafeMutableRawPointer?
@@ -41,7 +40,7 @@ public final class MappedFile: @unchecked Sendable {
             }
             if n == 0 {
                 free(buffer)
-                throw OCTError.changedWhileReading(file: path, reason: "it was \(count) bytes when opened and ended after \(done)")
+                throw OCTError.changedWhileReading(file: path, reason: "it was \(before.st_size) bytes when opened and ended after \(done)")
             }
             done += n
         }
@@ -49,7 +48,8 @@ public final class MappedFile: @unchecked Sendable {
         if fstat(fd, &after) != 0 || (prefix == nil && after.st_size != before.st_size)
             || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec {
             free(buffer)
-            throw OCTError.changedWhileReading(file: path, reason: "it was \(count) bytes when opened, \(after.st_size) after reading")
+            throw OCTError.changedWhileReading(file: path, reason: after.st_size != before.st_size
+                ? "it was \(before.st_size) bytes when opened, \(after.st_size) after reading" : "it was modified while it was read")
         }
         base = buffer
     }
