@@ -1,8 +1,8 @@
-# mims — build, test, demo and benchmark targets. Every target first makes sure the five Debian
+# mims — build, test, demo and benchmark targets. Every target first makes sure the Debian
 # libraries are present (`make deps`), so a fresh machine needs nothing else.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libhdf5-dev libopenblas-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev pkg-config
+DEB_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev pkg-config
 PY_PACKAGES  := h5py numpy Pillow tifffile
 DEMO_RUN     ?= demo-run
 

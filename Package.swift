@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSConfig", dependencies: ["Yams"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
-        .target(name: "MIMSTensor", dependencies: ["MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
+        // oneDNN (Debian's libdnnl-dev, OpenMP threads) behind a small C bridge: the tensor engine.
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "MIMSTensor", dependencies: ["CDNNL", "MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSPlot", exclude: ["README.md"]),
         .target(name: "MIMSTrain", dependencies: ["MIMSPlot", "MIMSModels", "MIMSTensor", "MIMSShards", "MIMSConfig", "MIMSImage", "MIMSSplit", "MIMSCore"], exclude: ["README.md"]),

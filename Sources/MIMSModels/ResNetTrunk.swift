@@ -110,10 +110,11 @@ public struct ResNetTrunk: Sendable {
     }
 
     /// The outputs of the given layers (1-based, ascending), running only as far as the last one.
+    /// Inside, activations are in the engine's blocked layout; the outputs are plain NCHW.
     public func forward(_ tape: Tape, _ x: Tape.Variable, outputs layers: [Int]) -> [Tape.Variable] {
         let lastLayer = layers.max() ?? 4
         var collected: [Tape.Variable] = []
-        var out = tape.conv2d(x, weight: tape.parameter("conv1.weight"), geometry: Conv2DGeometry(stride: 2, padding: 3))
+        var out = ResNetBlocks.conv(tape, x, "conv1.weight", Conv2DGeometry(stride: 2, padding: 3))
         out = tape.maxPool(tape.batchNorm(out, prefix: "bn1", relu: true))
         var inputs = 64
         for (layer, count) in blocksPerLayer.enumerated().prefix(lastLayer) {
@@ -126,7 +127,7 @@ public struct ResNetTrunk: Sendable {
                     : ResNetBlocks.basic(tape, out, prefix: prefix, stride: stride, downsample: downsample)
                 inputs = outputs
             }
-            if layers.contains(layer + 1) { collected.append(out) }
+            if layers.contains(layer + 1) { collected.append(tape.reorder(out, to: .nchw)) }
         }
         return collected
     }

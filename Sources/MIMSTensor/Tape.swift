@@ -32,10 +32,14 @@ public final class Tape {
     /// False for inference: nothing is recorded for a backward pass and parameters are constants.
     public let recordsGradients: Bool
 
-    public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true) {
+    /// The convolutions' arithmetic on this tape (``Precision``); everything else is float32.
+    public let precision: Precision
+
+    public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
         self.store = store
         self.training = training
         self.recordsGradients = recordsGradients
+        self.precision = precision
     }
 
     /// A value that needs no gradient.
@@ -92,6 +96,7 @@ public final class Tape {
             for (input, grad) in zip(record.inputs, inputGradients) {
                 guard let grad, needsGradient[input] else { continue }
                 if gradients[input] != nil {
+                    precondition(gradients[input]!.layout == grad.layout, "gradients of one value in two layouts")
                     gradients[input]!.values.withUnsafeMutableBufferPointer { total in
                         grad.values.withUnsafeBufferPointer { g in
                             let (t, a) = (SendablePointer(total.baseAddress!), SendablePointer(g.baseAddress!))
@@ -126,11 +131,16 @@ public final class ParameterStore {
 // MARK: - Ops on the tape
 
 extension Tape {
-    public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Conv2DGeometry) -> Variable {
+    /// conv(x, weight) + bias in the tape's precision; the output in `layout` (the ResNet trunk
+    /// asks for ``Tensor/Layout/preferred(channels:)``, everything else reads plain tensors).
+    public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Conv2DGeometry, layout: Tensor.Layout = .nchw) -> Variable {
         let xs = value(x), ws = value(weight), bs = bias.map(value)
-        let y = Conv2D.forward(xs, weight: ws, bias: bs, geometry: geometry)
+        let precision = self.precision
+        let y = Conv2D.forward(xs, weight: ws, bias: bs, geometry: geometry, outputLayout: layout, precision: precision)
+        let inputGradient = needsGradient[x.id]
         return record([x, weight] + (bias.map { [$0] } ?? []), output: y) { gy in
-            let g = Conv2D.backward(xs, weight: ws, gradY: gy, geometry: geometry, hasBias: bs != nil)
+            let g = Conv2D.backward(xs, weight: ws, gradY: gy, geometry: geometry, hasBias: bs != nil, inputGradient: inputGradient,
+                                    precision: precision)
             return [g.gradX, g.gradWeight] + (bs != nil ? [g.gradBias] : [])
         }
     }
@@ -145,15 +155,10 @@ extension Tape {
         let prefix = namePrefix + prefix
         let ws = value(weight), bs = value(bias)
         if !training {
-            let y = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,
-                                            runningVar: store.tensors[prefix + ".running_var"]!, eps: eps, relu: relu)
-            let scale = (0..<ws.count).map { ws.values[$0] / (store.tensors[prefix + ".running_var"]!.values[$0] + eps).squareRoot() }
-            return record([x, weight, bias], output: y) { gy in
-                var gx = gy
-                let plane = gy.shape[2] * gy.shape[3], c = gy.shape[1]
-                for i in 0..<gy.count { gx.values[i] = relu && y.values[i] <= 0 ? 0 : gx.values[i] * scale[(i / plane) % c] }
-                return [gx, nil, nil]
-            }
+            let (y, saved) = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,
+                                                     runningVar: store.tensors[prefix + ".running_var"]!, eps: eps, relu: relu,
+                                                     keepForBackward: recordsGradients)
+            return record([x, weight, bias], output: y) { gy in [BatchNorm2D.inputGradient(gy, saved: saved, weight: ws), nil, nil] }
         }
         var mean = store.tensors[prefix + ".running_mean"]!, variance = store.tensors[prefix + ".running_var"]!
         let (y, saved) = BatchNorm2D.trainForward(value(x), weight: ws, bias: bs, runningMean: &mean, runningVar: &variance,
@@ -164,7 +169,7 @@ extension Tape {
             store.tensors[prefix + ".num_batches_tracked"] = Tensor(shape: tracked.shape, values: [tracked.values[0] + 1])
         }
         return record([x, weight, bias], output: y) { gy in
-            let g = BatchNorm2D.backward(gy, saved: saved, weight: ws, output: relu ? y : nil)
+            let g = BatchNorm2D.backward(gy, saved: saved, weight: ws, bias: bs)
             return [g.gradX, g.gradWeight, g.gradBias]
         }
     }
@@ -175,10 +180,13 @@ extension Tape {
     }
 
     /// a + b, or with `relu` max(0, a + b) in one pass (a residual block's end).
+    /// When the two are in different layouts, `b` is reordered to `a`'s (a block whose input
+    /// arrived plain while its own convolutions write blocked).
     public func add(_ a: Variable, _ b: Variable, relu: Bool = false) -> Variable {
+        let b = reorder(b, to: value(a).layout)
         let (x, y) = (value(a), value(b))
-        precondition(x.shape == y.shape, "add: shapes \(x.shape) and \(y.shape)")
-        var sum = Tensor.uninitialized(x.shape)
+        precondition(x.shape == y.shape && x.layout == y.layout, "add: shapes \(x.shape) and \(y.shape), layouts \(x.layout) and \(y.layout)")
+        var sum = Tensor.uninitialized(x.shape, layout: x.layout)
         x.values.withUnsafeBufferPointer { xs in
             y.values.withUnsafeBufferPointer { ys in
                 sum.values.withUnsafeMutableBufferPointer { out in
@@ -203,8 +211,18 @@ extension Tape {
 
     public func maxPool(_ x: Variable, kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> Variable {
         let shape = value(x).shape
-        let (y, argmax) = MaxPool2D.forward(value(x), kernel: kernel, stride: stride, padding: padding)
-        return record([x], output: y) { gy in [MaxPool2D.backward(gy, argmax: argmax, inputShape: shape)] }
+        let (y, workspace) = MaxPool2D.forward(value(x), kernel: kernel, stride: stride, padding: padding, keepWorkspace: recordsGradients)
+        return record([x], output: y) { gy in
+            [MaxPool2D.backward(gy, workspace: workspace, inputShape: shape, kernel: kernel, stride: stride, padding: padding)]
+        }
+    }
+
+    /// The same value in another memory layout (its gradient goes back the other way): the edges
+    /// between the engine's blocked activations and ops that read plain tensors.
+    public func reorder(_ x: Variable, to layout: Tensor.Layout) -> Variable {
+        let source = value(x).layout
+        if source == layout { return x }
+        return record([x], output: value(x).reordered(to: layout)) { gy in [gy.reordered(to: source)] }
     }
 
     public func resize(_ x: Variable, height: Int, width: Int) -> Variable {

@@ -7,8 +7,28 @@ import Testing
 /// torchvision ResNet blocks in training mode through the tape: output, input and parameter
 /// gradients, and the running statistics after the step.
 struct BlockGoldenTests {
-    @Test(arguments: [("basicblock", false, 1, false), ("basicblock_down", false, 2, true), ("bottleneck_down", true, 2, true)])
+    static let blocks = [("basicblock", false, 1, false), ("basicblock_down", false, 2, true), ("bottleneck_down", true, 2, true)]
+
+    /// float32: every value within 1e-4 of PyTorch's. The 16- and 32-channel convolutions write
+    /// oneDNN's blocked layout, so this also checks the reorders between plain and blocked.
+    @Test(arguments: blocks)
     func block(_ spec: (String, Bool, Int, Bool)) throws {
+        try check(spec, precision: .fp32, tolerance: 1e-4, gradientTolerance: 1e-4)
+    }
+
+    /// bf16 convolutions (float32 accumulation, BatchNorm and gradients) against PyTorch's float32:
+    /// bf16 keeps 8 significant bits, so outputs agree to about 1e-2 relative L2. Gradients agree
+    /// less well on these tiny blocks: where a pre-ReLU value sits near zero, bf16 rounding flips the
+    /// ReLU mask, and sums such as a bias gradient, which nearly cancel over 75 pixels, move by up to
+    /// 10%. (EngineTests pins the bf16 convolution itself exactly, against float32 on bf16-rounded
+    /// operands.)
+    @Test(arguments: blocks)
+    func blockInBF16(_ spec: (String, Bool, Int, Bool)) throws {
+        guard Engine.supportsBF16 else { return }
+        try check(spec, precision: .bf16, tolerance: 3e-2, gradientTolerance: 0.15)
+    }
+
+    func check(_ spec: (String, Bool, Int, Bool), precision: Precision, tolerance: Double, gradientTolerance: Double) throws {
         let (name, bottleneck, stride, downsample) = spec
         let file = try golden(name)
         var parameters: [String: Tensor] = [:]
@@ -16,21 +36,24 @@ struct BlockGoldenTests {
             parameters[String(entry.dropFirst(6))] = try file.tensor(entry)
         }
         let store = ParameterStore(parameters)
-        let tape = Tape(store: store, training: true)
+        let tape = Tape(store: store, training: true, precision: precision)
         let x = tape.variable(try file.tensor("x"))
-        let y = bottleneck ? ResNetBlocks.bottleneck(tape, x, prefix: "", stride: stride, downsample: downsample)
+        let block = bottleneck ? ResNetBlocks.bottleneck(tape, x, prefix: "", stride: stride, downsample: downsample)
             : ResNetBlocks.basic(tape, x, prefix: "", stride: stride, downsample: downsample)
-        #expect(relativeError(tape.value(y), try file.tensor("y")) < 1e-4)
+        let y = tape.reorder(block, to: .nchw)
+        #expect(relativeError(tape.value(y), try file.tensor("y")) < tolerance)
         tape.backward(from: y, seed: try file.tensor("grad_y"))
-        #expect(relativeError(try #require(tape.gradient(x)), try file.tensor("grad_x")) < 1e-4)
+        let inputError = relativeError(try #require(tape.gradient(x)), try file.tensor("grad_x"))
+        #expect(inputError < gradientTolerance, "input gradient: relative error \(inputError)")
         for entry in file.entries.keys.sorted() where entry.hasPrefix("grad.") {
             let parameter = String(entry.dropFirst(5))
             let gradient = try #require(tape.gradient(of: parameter), "no gradient for \(parameter)")
-            #expect(relativeError(gradient, try file.tensor(entry)) < 1e-4, "\(parameter)")
+            let error = relativeError(gradient, try file.tensor(entry))
+            #expect(error < gradientTolerance, "\(parameter): relative error \(error)")
         }
         for entry in file.entries.keys.sorted() where entry.hasPrefix("after.") {
             let buffer = String(entry.dropFirst(6))
-            #expect(relativeError(store.tensors[buffer]!, try file.tensor(entry)) < 1e-4, "\(buffer)")
+            #expect(relativeError(store.tensors[buffer]!, try file.tensor(entry)) < tolerance, "\(buffer)")
         }
         #expect(store.tensors["bn1.num_batches_tracked"]?.values == [(try file.tensor("param.bn1.num_batches_tracked")).values[0] + 1])
     }

@@ -35,15 +35,15 @@ struct GradientCheckTests {
         let y = Conv2D.forward(x, weight: w, bias: b, geometry: geometry)
         let gy = Self.random(y.shape, seed: 4)
         let grads = Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: true)
-        Self.check({ Conv2D.forward($0, weight: w, bias: b, geometry: geometry) }, at: x, gradY: gy, analytic: grads.gradX, seed: 5)
+        Self.check({ Conv2D.forward($0, weight: w, bias: b, geometry: geometry) }, at: x, gradY: gy, analytic: grads.gradX!, seed: 5)
         Self.check({ Conv2D.forward(x, weight: $0, bias: b, geometry: geometry) }, at: w, gradY: gy, analytic: grads.gradWeight, seed: 6)
         Self.check({ Conv2D.forward(x, weight: w, bias: $0, geometry: geometry) }, at: b, gradY: gy, analytic: grads.gradBias!, seed: 7)
-        // 1x1 convolutions take the plain-GEMM path.
+        // 1x1 convolutions take their own oneDNN kernel.
         let w1 = Self.random([5, 3, 1, 1], seed: 8)
         let y1 = Conv2D.forward(x, weight: w1, bias: nil, geometry: Conv2DGeometry())
         let g1 = Conv2D.backward(x, weight: w1, gradY: Self.random(y1.shape, seed: 9), geometry: Conv2DGeometry(), hasBias: false)
         Self.check({ Conv2D.forward($0, weight: w1, bias: nil, geometry: Conv2DGeometry()) }, at: x, gradY: Self.random(y1.shape, seed: 9),
-                   analytic: g1.gradX, seed: 10)
+                   analytic: g1.gradX!, seed: 10)
     }
 
     @Test func batchnorm() {
@@ -54,7 +54,7 @@ struct GradientCheckTests {
         }
         let (y, saved) = forward(x, w, b)
         let gy = Self.random(y.shape, seed: 14)
-        let grads = BatchNorm2D.backward(gy, saved: saved, weight: w)
+        let grads = BatchNorm2D.backward(gy, saved: saved, weight: w, bias: b)
         Self.check({ forward($0, w, b).0 }, at: x, gradY: gy, analytic: grads.gradX, seed: 15)
         Self.check({ forward(x, $0, b).0 }, at: w, gradY: gy, analytic: grads.gradWeight, seed: 16)
         Self.check({ forward(x, w, $0).0 }, at: b, gradY: gy, analytic: grads.gradBias, seed: 17)
@@ -66,9 +66,9 @@ struct GradientCheckTests {
         var generator = SplitMix64(seed: 18)
         values.shuffle(using: &generator)
         let x = Tensor(shape: [2, 2, 7, 7], values: values)
-        let (y, argmax) = MaxPool2D.forward(x)
+        let (y, workspace) = MaxPool2D.forward(x)
         let gy = Self.random(y.shape, seed: 19)
-        Self.check({ MaxPool2D.forward($0).y }, at: x, gradY: gy, analytic: MaxPool2D.backward(gy, argmax: argmax, inputShape: x.shape), seed: 20)
+        Self.check({ MaxPool2D.forward($0).y }, at: x, gradY: gy, analytic: MaxPool2D.backward(gy, workspace: workspace, inputShape: x.shape), seed: 20)
 
         let r = Tensor(shape: [1, 1, 2, 3], values: [-2, -1, 0.5, 1, 2, -3])
         let ry = ReLU.forward(r)

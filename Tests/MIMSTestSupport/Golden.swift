@@ -13,7 +13,7 @@ public func caseParameters(_ file: SafeTensorsFile) throws -> [String: Any] {
 
 /// ‖a − b‖ / ‖b‖
 public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape)")
+    precondition(a.shape == b.shape && a.layout == b.layout, "shapes \(a.shape) and \(b.shape), layouts \(a.layout) and \(b.layout)")
     var num = 0.0, den = 0.0
     for i in 0..<b.count {
         let d = Double(a.values[i]) - Double(b.values[i])

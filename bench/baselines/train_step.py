@@ -1,18 +1,32 @@
-"""Baseline for `mims-train bench`: the same ResNet training step in PyTorch, CPU float32.
+"""Baseline for `mims-train bench`: the same ResNet training step in PyTorch on the CPU.
 
 Times one step of torchvision-shaped ResNet-DEPTH (forward, backward, SGD update with momentum
 0.9 and weight decay 1e-4) on BATCH random images of SIZE x SIZE with THREADS threads, the best of
-REPEATS after a warm-up, then forward-only evaluation. Prints the same lines as `mims-train bench`.
-usage: train_step.py [DEPTH [BATCH [SIZE [THREADS [REPEATS]]]]]
+REPEATS after a warm-up, then forward-only evaluation (`torch.no_grad()`, eval mode), in three
+modes, each in its own process so that its peak resident memory is its own:
+  fp32-nchw          float32, the default NCHW memory format
+  fp32-channels-last float32, model and input in channels_last (PyTorch's fastest fp32 on CPU)
+  bf16-autocast      torch.autocast("cpu", torch.bfloat16), channels_last
+usage: train_step.py [DEPTH [BATCH [SIZE [THREADS [REPEATS [MODE]]]]]]   (no MODE: all three)
 Needs torch (torchvision is not needed: the network is built here with torchvision's layout).
 """
+import resource
+import subprocess
 import sys
 import time
 
 import torch
 import torch.nn as nn
 
-depth, batch, size, threads, repeats = ([int(a) for a in sys.argv[1:]] + [101, 16, 224, 2, 2][len(sys.argv) - 1:])[:5]
+MODES = ["fp32-nchw", "fp32-channels-last", "bf16-autocast"]
+numbers = [int(a) for a in sys.argv[1:6]]
+depth, batch, size, threads, repeats = (numbers + [101, 16, 224, 2, 2][len(numbers):])[:5]
+if len(sys.argv) <= 6:
+    for mode in MODES:
+        subprocess.run([sys.executable, __file__, str(depth), str(batch), str(size), str(threads), str(repeats), mode], check=True)
+    sys.exit(0)
+mode = sys.argv[6]
+assert mode in MODES, f"mode must be one of {MODES}"
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
@@ -63,28 +77,36 @@ def resnet(depth):
 macs = {18: 1.81, 34: 3.66, 50: 4.09, 101: 7.80}[depth] * size * size / (224 * 224)
 gflop = 2 * macs * batch
 model = resnet(depth)
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
 x = torch.rand(batch, 3, size, size) * 2 - 1
+if mode != "fp32-nchw":
+    model = model.to(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=torch.channels_last)
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
 labels = torch.arange(batch) % 1000
+autocast = mode == "bf16-autocast"
 
 
 def step():
     start = time.perf_counter()
     optimizer.zero_grad(set_to_none=True)
-    nn.functional.cross_entropy(model(x), labels).backward()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        loss = nn.functional.cross_entropy(model(x), labels)
+    loss.backward()
     optimizer.step()
     return time.perf_counter() - start
 
 
 step()
 best = min(step() for _ in range(max(1, repeats)))
-print(f"resnet{depth} train-step {batch}x{size}: {best:.2f} s ({3 * gflop / best:.1f} GFLOPS) [PyTorch {torch.__version__}, {threads} threads]")
+label = f"[PyTorch {torch.__version__}, {threads} threads]"
+print(f"pytorch resnet{depth} train-step {batch}x{size} {mode}: {best:.2f} s ({3 * gflop / best:.1f} GFLOPS) {label}")
 model.eval()
-with torch.no_grad():
+with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
     model(x)
     forward = float("inf")
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
         model(x)
         forward = min(forward, time.perf_counter() - start)
-print(f"resnet{depth} forward-only (eval) {batch}x{size}: {forward:.2f} s, {batch / forward:.1f} images/s ({gflop / forward:.1f} GFLOPS)")
+print(f"pytorch resnet{depth} forward {batch}x{size} {mode}: {forward:.2f} s, {batch / forward:.1f} images/s ({gflop / forward:.1f} GFLOPS)")
+print(f"pytorch {mode} peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")

@@ -1,42 +1,42 @@
-/// Max pooling (PyTorch `F.max_pool2d`, padding counts as −∞).
+import CDNNL
+
+/// Max pooling (PyTorch `F.max_pool2d`, floor mode, padding counts as −∞) on oneDNN, in either
+/// ``Tensor/Layout``. The workspace records where each maximum came from, for the backward pass.
 public enum MaxPool2D {
-    public static func forward(_ x: Tensor, kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> (y: Tensor, argmax: [Int32]) {
+    public static func forward(_ x: Tensor, kernel: Int = 3, stride: Int = 2, padding: Int = 1,
+                               keepWorkspace: Bool = true) -> (y: Tensor, workspace: [UInt8]) {
+        precondition(x.rank == 4, "max pooling needs N x C x H x W, got \(x.shape)")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let oh = (h + 2 * padding - kernel) / stride + 1, ow = (w + 2 * padding - kernel) / stride + 1
-        var y = Tensor.zeros([n, c, oh, ow])
-        var argmax = [Int32](repeating: 0, count: n * c * oh * ow)
-        for plane in 0..<n * c {
-            let input = plane * h * w
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var best = -Float.infinity, at = -1
-                    for ky in 0..<kernel {
-                        let iy = oy * stride - padding + ky
-                        if iy < 0 || iy >= h { continue }
-                        for kx in 0..<kernel {
-                            let ix = ox * stride - padding + kx
-                            if ix < 0 || ix >= w { continue }
-                            let v = x.values[input + iy * w + ix]
-                            if v > best || at < 0 || v.isNaN { best = v; at = iy * w + ix }
-                        }
-                    }
-                    let out = (plane * oh + oy) * ow + ox
-                    y.values[out] = best
-                    argmax[out] = Int32(at)
+        var y = Tensor.uninitialized([n, c, oh, ow], layout: x.layout)
+        let code = x.layout.code
+        var workspace = [UInt8](repeating: 0, count: keepWorkspace
+                                    ? mims_pool_workspace_size(Int32(n), Int32(c), Int32(h), Int32(w), code, Int32(kernel), Int32(stride), Int32(padding)) : 0)
+        let status = x.values.withUnsafeBufferPointer { xs in
+            y.values.withUnsafeMutableBufferPointer { ys in
+                workspace.withUnsafeMutableBytes { space in
+                    mims_pool_forward(Int32(n), Int32(c), Int32(h), Int32(w), code, Int32(kernel), Int32(stride), Int32(padding),
+                                      xs.baseAddress!, ys.baseAddress!, keepWorkspace ? space.baseAddress : nil)
                 }
             }
         }
-        return (y, argmax)
+        Engine.check(status, "max pooling of \(x.shape)")
+        return (y, workspace)
     }
 
-    public static func backward(_ gradY: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
-        var gradX = Tensor.zeros(inputShape)
-        let (h, w) = (inputShape[2], inputShape[3])
-        let outPlane = gradY.shape[2] * gradY.shape[3]
-        for index in 0..<gradY.count {
-            let plane = index / outPlane
-            gradX.values[plane * h * w + Int(argmax[index])] += gradY.values[index]
+    public static func backward(_ gradY: Tensor, workspace: [UInt8], inputShape: [Int], kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> Tensor {
+        precondition(!workspace.isEmpty, "max-pooling backward needs the forward's workspace")
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        var gradX = Tensor.uninitialized(inputShape, layout: gradY.layout)
+        let status = gradY.values.withUnsafeBufferPointer { gys in
+            workspace.withUnsafeBytes { space in
+                gradX.values.withUnsafeMutableBufferPointer { gxs in
+                    mims_pool_backward(Int32(n), Int32(c), Int32(h), Int32(w), gradY.layout.code, Int32(kernel), Int32(stride), Int32(padding),
+                                       gys.baseAddress!, space.baseAddress!, gxs.baseAddress!)
+                }
+            }
         }
+        Engine.check(status, "max-pooling backward of \(gradY.shape)")
         return gradX
     }
 }

@@ -1,9 +1,10 @@
 import MIMSCore
 
-/// ReLU, forward and backward (the gradient passes where the input was positive).
+/// ReLU, forward and backward (the gradient passes where the input was positive); elementwise, so
+/// any ``Tensor/Layout`` goes through unchanged.
 public enum ReLU {
     public static func forward(_ x: Tensor) -> Tensor {
-        var y = Tensor.uninitialized(x.shape)
+        var y = Tensor.uninitialized(x.shape, layout: x.layout)
         x.values.withUnsafeBufferPointer { xs in
             y.values.withUnsafeMutableBufferPointer { ys in
                 let (input, output) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!))
@@ -16,7 +17,8 @@ public enum ReLU {
     }
 
     public static func backward(_ gradY: Tensor, output: Tensor) -> Tensor {
-        var gx = Tensor.uninitialized(gradY.shape)
+        precondition(gradY.layout == output.layout, "relu gradient and output in different layouts")
+        var gx = Tensor.uninitialized(gradY.shape, layout: gradY.layout)
         gradY.values.withUnsafeBufferPointer { gys in
             output.values.withUnsafeBufferPointer { ys in
                 gx.values.withUnsafeMutableBufferPointer { gxs in

@@ -6,24 +6,38 @@ import MIMSModels
 import MIMSTensor
 
 /// The tensor engine's benchmark: one ResNet training step (forward, backward, SGD update) on a
-/// random batch, the time its convolution GEMMs take by themselves, and forward-only evaluation.
+/// random batch and forward-only evaluation, in each precision, and the process's peak memory.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time a ResNet training step, its convolution GEMMs and forward-only evaluation.",
+        abstract: "Time a ResNet training step and forward-only evaluation in fp32 and bf16.",
         discussion: """
         A step of ResNet-101 on 16 x 3 x 224 x 224 counts as 3 x 15.6 GFLOP per image (forward, and a \
-        backward twice its cost), about 750 GFLOP. Compare with bench/baselines/train_step.py (PyTorch).
+        backward twice its cost), about 750 GFLOP. Compare with bench/baselines/train_step.py (PyTorch), \
+        which times the same step in fp32 NCHW, fp32 channels_last and bf16 autocast.
         """)
 
     @Option(help: "ResNet depth: 18, 34, 50 or 101.") var depth = 101
     @Option(help: "Images per step.") var batch = 16
     @Option(help: "Input height and width.") var size = 224
     @Option(help: "Timed steps after one warm-up step; the best is reported.") var repeats = 2
+    @Option(help: "Precisions to time: fp32, bf16 or both (bf16 only where the CPU has it).") var precision = "both"
+    @Option(help: "Threads (default: every core).") var threads: Int?
+    @Flag(help: "Use oneDNN's Winograd algorithm for 3x3 stride-1 fp32 convolutions.") var winograd = false
     @Flag(help: "Print every timed step.") var verbose = false
 
     func run() throws {
         guard let depth = ResNetTrunk.Depth(rawValue: depth) else { throw ValidationError("--depth must be 18, 34, 50 or 101") }
+        let precisions: [Precision]
+        switch precision {
+        case "both": precisions = Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]
+        case "fp32": precisions = [.fp32]
+        case "bf16": precisions = [.bf16]; try Precision.bf16.checkSupported()
+        default: throw ValidationError("--precision must be fp32, bf16 or both")
+        }
+        if let threads { Engine.setThreads(threads) }
+        Conv2D.winograd = winograd
+        print(Engine.summary)
         print(BLASRuntime.summary)
         let trunk = ResNetTrunk(depth)
         let store = ParameterStore()
@@ -38,9 +52,9 @@ struct BenchCommand: ParsableCommand {
         let name = "resnet\(depth.rawValue)"
         let gflop = Self.forwardGFLOP(depth: depth, size: size) * Double(batch)
 
-        func step() -> Double {
+        func step(_ precision: Precision) -> Double {
             let start = Date()
-            let tape = Tape(store: store, training: true)
+            let tape = Tape(store: store, training: true, precision: precision)
             let features = tape.globalAveragePool(trunk.forward(tape, tape.constant(input)))
             let loss = tape.crossEntropy(tape.linear(features, weight: tape.parameter("fc.weight"), bias: tape.parameter("fc.bias")), labels: labels)
             tape.backward(from: loss)
@@ -49,30 +63,29 @@ struct BenchCommand: ParsableCommand {
             optimizer.update(store, gradients: gradients)
             return Date().timeIntervalSince(start)
         }
-        _ = step()
-        var best = Double.infinity, gemm = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            ConvGEMMClock.seconds = 0
-            ConvGEMMClock.enabled = true
-            let faults = Self.minorFaults()
-            let seconds = step()
-            ConvGEMMClock.enabled = false
-            if verbose { print(String(format: "  step %.2f s, GEMMs %.2f s, %d page faults", seconds, ConvGEMMClock.seconds, Self.minorFaults() - faults)) }
-            if seconds < best { best = seconds; gemm = ConvGEMMClock.seconds }
+        for precision in precisions {
+            _ = step(precision)
+            var best = Double.infinity
+            for _ in 0..<max(1, repeats) {
+                let faults = Self.minorFaults()
+                let seconds = step(precision)
+                if verbose { print(String(format: "  step %.2f s, %d page faults", seconds, Self.minorFaults() - faults)) }
+                best = min(best, seconds)
+            }
+            print(String(format: "%@ train-step %dx%d %@: %.2f s (%.1f GFLOPS)", name, batch, size, precision.rawValue, best, 3 * gflop / best))
         }
-        print(String(format: "%@ train-step %dx%d: %.2f s (%.1f GFLOPS)", name, batch, size, best, 3 * gflop / best))
-        print(String(format: "%@ conv GEMMs of that step: %.2f s (%.1f GFLOPS); step / GEMMs = %.2f", name, gemm, 3 * gflop / gemm, best / gemm))
-
-        var forward = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            let start = Date()
-            // As evaluation runs it: running statistics, nothing recorded for a backward pass.
-            let tape = Tape(store: store, training: false, recordsGradients: false)
-            _ = trunk.forward(tape, tape.constant(input))
-            forward = min(forward, Date().timeIntervalSince(start))
+        for precision in precisions {
+            var forward = Double.infinity
+            for _ in 0..<max(1, repeats) + 1 {
+                let start = Date()
+                // As evaluation runs it: running statistics, nothing recorded for a backward pass.
+                let tape = Tape(store: store, training: false, recordsGradients: false, precision: precision)
+                _ = trunk.forward(tape, tape.constant(input))
+                forward = min(forward, Date().timeIntervalSince(start))
+            }
+            print(String(format: "%@ forward %dx%d %@: %.2f s, %.1f images/s (%.1f GFLOPS)", name, batch, size, precision.rawValue, forward,
+                         Double(batch) / forward, gflop / forward))
         }
-        print(String(format: "%@ forward-only (eval) %dx%d: %.2f s, %.1f images/s (%.1f GFLOPS)", name, batch, size, forward,
-                     Double(batch) / forward, gflop / forward))
         print(String(format: "peak memory: %.2f GiB", Double(Self.peakResidentBytes()) / Double(1 << 30)))
     }
 

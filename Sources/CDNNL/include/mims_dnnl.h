@@ -1,0 +1,83 @@
+#ifndef MIMS_DNNL_H
+#define MIMS_DNNL_H
+/*
+ * The tensor engine's bridge to oneDNN (Debian's libdnnl, C API). Swift sees only these calls:
+ * plain float pointers, shapes, a layout and a precision. Primitives are created once per shape
+ * and kept; reordered weights, bf16 copies and oneDNN's scratchpad live in buffers shared by all
+ * calls (the calls are serialized, so one set of buffers is enough). Every call returns 0 on
+ * success, or -1 with the reason in mims_dnnl_last_error().
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Activation layouts: plain NCHW, or oneDNN's nChw16c (16 channels interleaved per pixel;
+ * channels must be a multiple of 16). */
+enum { MIMS_LAYOUT_NCHW = 0, MIMS_LAYOUT_NCHW16C = 1 };
+/* Convolution arithmetic: float32 throughout, or bf16 inputs and weights with float32 results. */
+enum { MIMS_PRECISION_F32 = 0, MIMS_PRECISION_BF16 = 1 };
+/* Convolution algorithm: direct, or Winograd F(4x4, 3x3) (3x3 stride-1 float32 only). */
+enum { MIMS_CONV_DIRECT = 0, MIMS_CONV_WINOGRAD = 1 };
+
+const char *mims_dnnl_last_error(void);
+/* "2.6.3" */
+const char *mims_dnnl_version(void);
+/* The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16". */
+const char *mims_dnnl_isa(void);
+/* 1 when bf16 convolutions run natively (AVX512_BF16 or AMX), 0 otherwise. */
+int mims_dnnl_has_bf16(void);
+void mims_dnnl_set_threads(int threads);
+int mims_dnnl_threads(void);
+
+typedef struct mims_conv_shape {
+    int n, c, h, w;          /* input */
+    int o, kh, kw;           /* weights O x C x KH x KW */
+    int stride, padding, dilation;
+    int src_layout, dst_layout;
+    int has_bias;
+    int precision;
+    int algorithm;
+} mims_conv_shape;
+
+/* Output height and width of a shape. */
+void mims_conv_output(const mims_conv_shape *shape, int *oh, int *ow);
+/* dst = conv(src, weights) + bias; weights in OIHW float32. */
+int mims_conv_forward(const mims_conv_shape *shape, const float *src, const float *weights, const float *bias, float *dst);
+/* Gradients for diff_dst: diff_src (may be NULL: not wanted), diff_weights in OIHW, diff_bias
+ * (NULL unless the shape has a bias). Overwrites, does not accumulate. */
+int mims_conv_backward(const mims_conv_shape *shape, const float *src, const float *weights, const float *diff_dst,
+                       float *diff_src, float *diff_weights, float *diff_bias);
+/* The implementation oneDNN chose for the forward pass, e.g. "jit:avx512_core". */
+const char *mims_conv_implementation(const mims_conv_shape *shape);
+
+/* BatchNorm over N, H, W per channel. Training (use_batch_stats = 1): mean and variance (biased)
+ * are outputs. Otherwise they are inputs (running statistics). With relu, dst = max(0, BN(src)) and
+ * the workspace (mims_bn_workspace_size bytes) is written for the backward pass. */
+size_t mims_bn_workspace_size(int n, int c, int h, int w, int layout);
+int mims_bn_forward(int n, int c, int h, int w, int layout, int use_batch_stats, int relu, int keep_workspace, float eps,
+                    const float *src, const float *scale, const float *shift, float *dst, float *mean, float *variance,
+                    void *workspace);
+/* diff_scale and diff_shift may be NULL (only diff_src wanted). oneDNN asks for the shift although
+ * the gradient does not depend on it. */
+int mims_bn_backward(int n, int c, int h, int w, int layout, int use_batch_stats, int relu, float eps,
+                     const float *src, const float *diff_dst, const float *scale, const float *shift, const float *mean,
+                     const float *variance, const void *workspace, float *diff_src, float *diff_scale, float *diff_shift);
+
+/* Max pooling (PyTorch's MaxPool2d, floor mode). The workspace (mims_pool_workspace_size bytes)
+ * records where each maximum came from. */
+size_t mims_pool_workspace_size(int n, int c, int h, int w, int layout, int kernel, int stride, int padding);
+int mims_pool_forward(int n, int c, int h, int w, int layout, int kernel, int stride, int padding,
+                      const float *src, float *dst, void *workspace);
+int mims_pool_backward(int n, int c, int h, int w, int layout, int kernel, int stride, int padding,
+                       const float *diff_dst, const void *workspace, float *diff_src);
+
+/* Copies an N x C x H x W float32 tensor from one layout to the other. */
+int mims_reorder(int n, int c, int h, int w, int src_layout, int dst_layout, const float *src, float *dst);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

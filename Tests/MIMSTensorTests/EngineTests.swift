@@ -1,0 +1,147 @@
+import MIMSCore
+import MIMSTestSupport
+import Testing
+@testable import MIMSTensor
+
+/// The oneDNN engine's layouts and precisions: the blocked layout against its definition, every
+/// op on blocked tensors against the same op on plain ones (which the golden cases pin to
+/// PyTorch), and bf16 convolutions against PyTorch's float32 goldens with a stated tolerance.
+struct EngineTests {
+    static func random(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+        var generator = SplitMix64(seed: seed)
+        return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(generator.unit() * 2 - 1) * scale })
+    }
+
+    /// nChw16c by its index formula, written out here independently of oneDNN.
+    @Test func blockedLayoutIsNChw16c() {
+        let (n, c, h, w) = (2, 32, 3, 5)
+        let plain = Self.random([n, c, h, w], seed: 1)
+        let blocked = plain.reordered(to: .nChw16c)
+        #expect(blocked.layout == .nChw16c && blocked.shape == plain.shape)
+        for image in 0..<n {
+            for channel in 0..<c {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let p = ((image * c + channel) * h + y) * w + x
+                        let b = (((image * (c / 16) + channel / 16) * h + y) * w + x) * 16 + channel % 16
+                        #expect(blocked.values[b] == plain.values[p])
+                    }
+                }
+            }
+        }
+        #expect(blocked.reordered(to: .nchw) == plain)
+    }
+
+    /// A conv - BN(+ReLU) - max-pool chain, forward and backward, in blocked and in plain layout:
+    /// the same numbers (oneDNN's blocked and plain kernels sum in different orders, so to float
+    /// rounding, not bit for bit).
+    @Test(arguments: [Conv2DGeometry(stride: 1, padding: 1), Conv2DGeometry(stride: 2, padding: 1), Conv2DGeometry()])
+    func blockedMatchesPlain(_ geometry: Conv2DGeometry) {
+        let x = Self.random([3, 16, 11, 10], seed: 2)
+        let kernel = geometry.padding == 0 ? 1 : 3
+        let store = ParameterStore([
+            "w": Self.random([32, 16, kernel, kernel], seed: 3, scale: 0.3),
+            "bn.weight": Self.random([32], seed: 4), "bn.bias": Self.random([32], seed: 5),
+            "bn.running_mean": Tensor.zeros([32]), "bn.running_var": Tensor(shape: [32], values: [Float](repeating: 1, count: 32)),
+        ])
+        func run(_ layout: Tensor.Layout) -> (y: Tensor, gx: Tensor, gw: Tensor, gb: Tensor, runningVar: Tensor) {
+            let copy = ParameterStore(store.tensors)
+            let tape = Tape(store: copy, training: true)
+            let input = tape.variable(x.reordered(to: layout))
+            let conv = tape.conv2d(input, weight: tape.parameter("w"), geometry: geometry, layout: layout)
+            let pooled = tape.reorder(tape.maxPool(tape.batchNorm(conv, prefix: "bn", relu: true)), to: .nchw)
+            let gy = Self.random(tape.value(pooled).shape, seed: 6)
+            tape.backward(from: pooled, seed: gy)
+            return (tape.value(pooled), tape.gradient(input)!.reordered(to: .nchw), tape.gradient(of: "w")!, tape.gradient(of: "bn.weight")!,
+                    copy.tensors["bn.running_var"]!)
+        }
+        let plain = run(.nchw), blocked = run(.nChw16c)
+        #expect(relativeError(blocked.y, plain.y) < 1e-6)
+        #expect(relativeError(blocked.gx, plain.gx) < 1e-5)
+        #expect(relativeError(blocked.gw, plain.gw) < 1e-5)
+        #expect(relativeError(blocked.gb, plain.gb) < 1e-5)
+        #expect(relativeError(blocked.runningVar, plain.runningVar) < 1e-6)
+    }
+
+    /// bf16 convolutions on PyTorch's float32 cases: rounding inputs and weights to 8 significant
+    /// bits (2^-9 relative) gives about 3e-3 relative L2 on outputs and gradients; 2e-2 bounds it
+    /// with room for the small cases' cancellation.
+    @Test(arguments: 0..<7)
+    func bf16ConvolutionNearFloat32Golden(_ index: Int) throws {
+        guard Engine.supportsBF16 else { return }
+        let file = try golden("conv2d_\(index)")
+        let p = try caseParameters(file)
+        let geometry = Conv2DGeometry(stride: p["stride"] as! Int, padding: p["padding"] as! Int, dilation: p["dilation"] as! Int)
+        let x = try file.tensor("x"), w = try file.tensor("weight"), b = try file.tensor("bias")
+        let y = Conv2D.forward(x, weight: w, bias: b, geometry: geometry, precision: .bf16)
+        let expected = try file.tensor("y")
+        #expect(relativeError(y, expected) < 2e-2)
+        #expect(relativeError(y, expected) > 1e-6, "bf16 arithmetic should not be exact")
+        let grads = Conv2D.backward(x, weight: w, gradY: try file.tensor("grad_y"), geometry: geometry, hasBias: true, precision: .bf16)
+        #expect(relativeError(grads.gradX!, try file.tensor("grad_x")) < 2e-2)
+        #expect(relativeError(grads.gradWeight, try file.tensor("grad_weight")) < 2e-2)
+        #expect(relativeError(grads.gradBias!, try file.tensor("grad_bias")) < 2e-2, "summed in float32 from the bf16-rounded dy")
+    }
+
+    /// bf16 rounded to nearest even, written out here: what oneDNN's reorder to bf16 does.
+    static func roundedToBF16(_ t: Tensor) -> Tensor {
+        Tensor(shape: t.shape, values: t.values.map { value in
+            let bits = value.bitPattern
+            let rounded = (bits &+ 0x7fff &+ ((bits >> 16) & 1)) & 0xffff_0000
+            return Float(bitPattern: rounded)
+        }, layout: t.layout)
+    }
+
+    /// bf16 products are exact in float32, so a bf16 convolution equals a float32 one on operands
+    /// rounded to bf16, up to the order of float32 accumulation: forward (x, w rounded), backward-data
+    /// (dy, w rounded) and backward-weights (x, dy rounded), in plain and blocked layouts.
+    @Test(arguments: [Tensor.Layout.nchw, .nChw16c])
+    func bf16ConvolutionIsFloat32OnRoundedOperands(_ layout: Tensor.Layout) {
+        guard Engine.supportsBF16 else { return }
+        let geometry = Conv2DGeometry(stride: 1, padding: 1)
+        let x = Self.random([2, 16, 9, 8], seed: 12).reordered(to: layout), w = Self.random([32, 16, 3, 3], seed: 13, scale: 0.2)
+        let y = Conv2D.forward(x, weight: w, bias: nil, geometry: geometry, outputLayout: layout, precision: .bf16)
+        let (xr, wr) = (Self.roundedToBF16(x), Self.roundedToBF16(w))
+        let reference = Conv2D.forward(xr, weight: wr, bias: nil, geometry: geometry, outputLayout: layout)
+        #expect(relativeError(y.reordered(to: .nchw), reference.reordered(to: .nchw)) < 1e-6)
+        let gy = Self.random(y.shape, seed: 14).reordered(to: layout)
+        let grads = Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: false, precision: .bf16)
+        let gyr = Self.roundedToBF16(gy)
+        let dataReference = Conv2D.backward(xr, weight: wr, gradY: gyr, geometry: geometry, hasBias: false)
+        #expect(relativeError(grads.gradX!.reordered(to: .nchw), dataReference.gradX!.reordered(to: .nchw)) < 1e-6)
+        #expect(relativeError(grads.gradWeight, dataReference.gradWeight) < 1e-6)
+        #expect(relativeError(grads.gradWeight, Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: false).gradWeight) > 1e-5,
+                "bf16 arithmetic should differ from float32")
+    }
+
+    /// Evaluation-mode BatchNorm differentiates (heatmaps): dx = γ·σ⁻¹·dy where the fused ReLU's
+    /// output is positive, written out here.
+    @Test func evaluationBatchNormGradient() {
+        let x = Self.random([2, 16, 3, 4], seed: 7, scale: 2)
+        let weight = Self.random([16], seed: 8), bias = Self.random([16], seed: 9)
+        let mean = Self.random([16], seed: 10), variance = Tensor(shape: [16], values: (0..<16).map { 0.5 + Float($0) * 0.1 })
+        for layout in [Tensor.Layout.nchw, .nChw16c] {
+            let (y, saved) = BatchNorm2D.evalForward(x.reordered(to: layout), weight: weight, bias: bias, runningMean: mean, runningVar: variance,
+                                                     relu: true, keepForBackward: true)
+            let gy = Self.random(x.shape, seed: 11)
+            let gx = BatchNorm2D.inputGradient(gy.reordered(to: layout), saved: saved, weight: weight).reordered(to: .nchw)
+            let plainY = y.reordered(to: .nchw)
+            for i in 0..<x.count {
+                let channel = (i / 12) % 16
+                let scale = weight.values[channel] / (variance.values[channel] + 1e-5).squareRoot()
+                let expectedY = max(0, (x.values[i] - mean.values[channel]) * scale + bias.values[channel])
+                #expect(abs(plainY.values[i] - expectedY) < 1e-5)
+                #expect(abs(gx.values[i] - (expectedY > 0 ? gy.values[i] * scale : 0)) < 1e-5)
+            }
+        }
+    }
+
+    @Test func bf16IsRefusedWhereTheCPULacksIt() throws {
+        if Engine.supportsBF16 {
+            try Precision.bf16.checkSupported()
+        } else {
+            #expect(throws: PrecisionError.self) { try Precision.bf16.checkSupported() }
+        }
+        #expect(Engine.summary.hasPrefix("engine: oneDNN \(Engine.version) ("))
+    }
+}
