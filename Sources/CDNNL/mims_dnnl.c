@@ -247,13 +247,31 @@ static int conv_forward_init(conv_entry *e) {
     dnnl_dims_t strides = {s->stride, s->stride}, dilates = {s->dilation - 1, s->dilation - 1}, padding = {s->padding, s->padding};
     dnnl_alg_kind_t algorithm = s->algorithm == MIMS_CONV_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
     dnnl_convolution_desc_t desc;
-    CHECK(dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_training, algorithm, &src, &weights,
+    int fused = s->post_sum || s->post_relu;
+    CHECK(dnnl_dilated_convolution_forward_desc_init(&desc, fused ? dnnl_forward_inference : dnnl_forward_training, algorithm, &src, &weights,
                                                      s->has_bias ? &e->bias_md : NULL, &dst, strides, dilates, padding, padding),
           "convolution descriptor");
-    if (create(&e->forward_pd, &e->forward, &desc, NULL, "forward convolution")) return -1;
+    if (!fused) {
+        if (create(&e->forward_pd, &e->forward, &desc, NULL, "forward convolution")) return -1;
+    } else {
+        dnnl_primitive_attr_t attr;
+        dnnl_post_ops_t ops;
+        CHECK(dnnl_primitive_attr_create(&attr), "attribute creation");
+        CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+        CHECK(dnnl_post_ops_create(&ops), "post-ops creation");
+        if (s->post_sum) CHECK(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+        if (s->post_relu) CHECK(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op");
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops");
+        dnnl_status_t status = dnnl_primitive_desc_create(&e->forward_pd, &desc, attr, engine, NULL);
+        dnnl_post_ops_destroy(ops);
+        dnnl_primitive_attr_destroy(attr);
+        if (status != dnnl_success) return fail("oneDNN has no fused forward convolution for this shape (status %d)", (int)status);
+        CHECK(dnnl_primitive_create(&e->forward, e->forward_pd), "fused forward convolution");
+    }
     if (conversion_init(&e->forward_src, &e->src_user, dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0))) return -1;
     if (conversion_init(&e->forward_weights, &e->weights_user, dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_weights_md, 0))) return -1;
     if (conversion_init(&e->forward_dst, dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_dst_md, 0), &e->dst_user)) return -1;
+    if (s->post_sum && e->forward_dst.primitive) return fail("a residual sum needs the convolution to write the caller's layout");
     return 0;
 }
 
@@ -292,6 +310,7 @@ static int conv_backward_init(conv_entry *e) {
 
 static conv_entry *conv_get(const mims_conv_shape *s, int backward) {
     if (ensure_engine() || conv_geometry_ok(s)) return NULL;
+    if (backward && (s->post_sum || s->post_relu)) { fail("fused convolutions are forward-only"); return NULL; }
     conv_entry *e = conv_lookup(s);
     if (!e) {
         e = calloc(1, sizeof *e);

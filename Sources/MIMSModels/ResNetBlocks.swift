@@ -6,36 +6,33 @@ public enum ResNetBlocks {
     /// BasicBlock: 3x3 (stride s) - BN - ReLU - 3x3 - BN, plus the (downsampled) input, ReLU.
     public static func basic(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
         let p = prefix.isEmpty ? "" : prefix + "."
-        var out = conv(tape, x, p + "conv1.weight", Conv2DGeometry(stride: stride, padding: 1))
-        out = tape.batchNorm(out, prefix: p + "bn1", relu: true)
-        out = conv(tape, out, p + "conv2.weight", Conv2DGeometry(stride: 1, padding: 1))
-        out = tape.batchNorm(out, prefix: p + "bn2")
-        return tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample), relu: true)
+        let identity = shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)
+        let out = unit(tape, x, p + "conv1.weight", p + "bn1", Conv2DGeometry(stride: stride, padding: 1), relu: true)
+        return unit(tape, out, p + "conv2.weight", p + "bn2", Conv2DGeometry(stride: 1, padding: 1), relu: true, residual: identity)
     }
 
     /// Bottleneck (torchvision v1.5, stride on the 3x3): 1x1 - BN - ReLU - 3x3 (stride s) - BN -
     /// ReLU - 1x1 - BN, plus the (downsampled) input, ReLU.
     public static func bottleneck(_ tape: Tape, _ x: Tape.Variable, prefix: String, stride: Int, downsample: Bool) -> Tape.Variable {
         let p = prefix.isEmpty ? "" : prefix + "."
-        var out = conv(tape, x, p + "conv1.weight", Conv2DGeometry())
-        out = tape.batchNorm(out, prefix: p + "bn1", relu: true)
-        out = conv(tape, out, p + "conv2.weight", Conv2DGeometry(stride: stride, padding: 1))
-        out = tape.batchNorm(out, prefix: p + "bn2", relu: true)
-        out = conv(tape, out, p + "conv3.weight", Conv2DGeometry())
-        out = tape.batchNorm(out, prefix: p + "bn3")
-        return tape.add(out, shortcut(tape, x, prefix: p, stride: stride, downsample: downsample), relu: true)
+        let identity = shortcut(tape, x, prefix: p, stride: stride, downsample: downsample)
+        var out = unit(tape, x, p + "conv1.weight", p + "bn1", Conv2DGeometry(), relu: true)
+        out = unit(tape, out, p + "conv2.weight", p + "bn2", Conv2DGeometry(stride: stride, padding: 1), relu: true)
+        return unit(tape, out, p + "conv3.weight", p + "bn3", Conv2DGeometry(), relu: true, residual: identity)
     }
 
-    /// A convolution whose output stays in the engine's blocked layout where its channels allow
-    /// (every trunk convolution does): activations are reordered only at the trunk's edges.
-    static func conv(_ tape: Tape, _ x: Tape.Variable, _ name: String, _ geometry: Conv2DGeometry) -> Tape.Variable {
-        let weight = tape.parameter(name)
-        return tape.conv2d(x, weight: weight, geometry: geometry, layout: .preferred(channels: tape.value(weight).shape[0]))
+    /// conv - BN (- + residual) (- ReLU), its output in the engine's blocked layout where the
+    /// channels allow (every trunk convolution's do): activations are reordered only at the
+    /// trunk's edges.
+    static func unit(_ tape: Tape, _ x: Tape.Variable, _ weight: String, _ batchNorm: String, _ geometry: Conv2DGeometry,
+                     relu: Bool, residual: Tape.Variable? = nil) -> Tape.Variable {
+        let weight = tape.parameter(weight)
+        return tape.convBatchNorm(x, weight: weight, batchNorm: batchNorm, geometry: geometry,
+                                  layout: .preferred(channels: tape.value(weight).shape[0]), relu: relu, residual: residual)
     }
 
     static func shortcut(_ tape: Tape, _ x: Tape.Variable, prefix p: String, stride: Int, downsample: Bool) -> Tape.Variable {
         guard downsample else { return x }
-        let projected = conv(tape, x, p + "downsample.0.weight", Conv2DGeometry(stride: stride))
-        return tape.batchNorm(projected, prefix: p + "downsample.1")
+        return unit(tape, x, p + "downsample.0.weight", p + "downsample.1", Conv2DGeometry(stride: stride), relu: false)
     }
 }

@@ -114,8 +114,7 @@ public struct ResNetTrunk: Sendable {
     public func forward(_ tape: Tape, _ x: Tape.Variable, outputs layers: [Int]) -> [Tape.Variable] {
         let lastLayer = layers.max() ?? 4
         var collected: [Tape.Variable] = []
-        var out = ResNetBlocks.conv(tape, x, "conv1.weight", Conv2DGeometry(stride: 2, padding: 3))
-        out = tape.maxPool(tape.batchNorm(out, prefix: "bn1", relu: true))
+        var out = tape.maxPool(ResNetBlocks.unit(tape, x, "conv1.weight", "bn1", Conv2DGeometry(stride: 2, padding: 3), relu: true))
         var inputs = 64
         for (layer, count) in blocksPerLayer.enumerated().prefix(lastLayer) {
             let outputs = channels(afterLayer: layer + 1)

@@ -174,6 +174,34 @@ extension Tape {
         }
     }
 
+    /// conv - BatchNorm (- + residual) (- ReLU), a ResNet block's unit, in the tape's precision and
+    /// the output in `layout`. Recorded as the separate ops when training or differentiating; in
+    /// pure inference the BatchNorm is folded into the convolution (w·γ/σ, β − μ·γ/σ) and the
+    /// residual and ReLU run as its post-ops, one pass over the output instead of four.
+    public func convBatchNorm(_ x: Variable, weight: Variable, batchNorm prefix: String, geometry: Conv2DGeometry,
+                              layout: Tensor.Layout = .nchw, relu: Bool, residual: Variable? = nil) -> Variable {
+        if training || recordsGradients {
+            let conv = conv2d(x, weight: weight, geometry: geometry, layout: layout)
+            guard let residual else { return batchNorm(conv, prefix: prefix, relu: relu) }
+            return add(batchNorm(conv, prefix: prefix), residual, relu: relu)
+        }
+        guard let store else { preconditionFailure("convBatchNorm needs a parameter store") }
+        let name = namePrefix + prefix
+        let gamma = value(parameter(prefix + ".weight")), beta = value(parameter(prefix + ".bias"))
+        let mean = store.tensors[name + ".running_mean"]!, variance = store.tensors[name + ".running_var"]!
+        let w = value(weight)
+        let outputs = w.shape[0], perOutput = w.count / outputs
+        var folded = Tensor.uninitialized(w.shape), bias = Tensor.uninitialized([outputs])
+        for o in 0..<outputs {
+            let scale = gamma.values[o] / (variance.values[o] + BatchNorm2D.epsilon).squareRoot()
+            bias.values[o] = beta.values[o] - mean.values[o] * scale
+            for i in o * perOutput..<(o + 1) * perOutput { folded.values[i] = w.values[i] * scale }
+        }
+        let y = Conv2D.fusedForward(value(x), weight: folded, bias: bias, geometry: geometry, outputLayout: layout, precision: precision,
+                                    residual: residual.map { value($0).reordered(to: layout) }, relu: relu)
+        return constant(y)
+    }
+
     public func relu(_ x: Variable) -> Variable {
         let y = ReLU.forward(value(x))
         return record([x], output: y) { gy in [ReLU.backward(gy, output: y)] }

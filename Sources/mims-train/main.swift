@@ -3,13 +3,14 @@ import Foundation
 import MIMSBLAS
 import MIMSCore
 import MIMSCommandSupport
+import MIMSTensor
 
 /// Trains and evaluates MIMS-CNN and the paper's baselines from shards.
 struct MimsTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mims-train",
         abstract: "Train and evaluate MIMS-CNN and the paper's baselines straight from HDF5 shards.",
-        version: ToolVersion.versionText(command: "mims-train"),
+        version: ToolVersion.versionText(command: "mims-train") + "\n" + Engine.summary,
         subcommands: [TrainCommand.self, FinetuneCommand.self, EvalCommand.self, PredictCommand.self, HeatmapCommand.self, BenchCommand.self],
         defaultSubcommand: TrainCommand.self)
 }

@@ -117,9 +117,10 @@ struct EngineTests {
     /// Evaluation-mode BatchNorm differentiates (heatmaps): dx = γ·σ⁻¹·dy where the fused ReLU's
     /// output is positive, written out here.
     @Test func evaluationBatchNormGradient() {
-        let x = Self.random([2, 16, 3, 4], seed: 7, scale: 2)
-        let weight = Self.random([16], seed: 8), bias = Self.random([16], seed: 9)
-        let mean = Self.random([16], seed: 10), variance = Tensor(shape: [16], values: (0..<16).map { 0.5 + Float($0) * 0.1 })
+        let (n, c, h, w) = (2, 48, 3, 4)
+        let x = Self.random([n, c, h, w], seed: 7, scale: 2)
+        let weight = Self.random([c], seed: 8), bias = Self.random([c], seed: 9)
+        let mean = Self.random([c], seed: 10), variance = Tensor(shape: [c], values: (0..<c).map { 0.5 + Float($0) * 0.1 })
         for layout in [Tensor.Layout.nchw, .nChw16c] {
             let (y, saved) = BatchNorm2D.evalForward(x.reordered(to: layout), weight: weight, bias: bias, runningMean: mean, runningVar: variance,
                                                      relu: true, keepForBackward: true)
@@ -127,11 +128,34 @@ struct EngineTests {
             let gx = BatchNorm2D.inputGradient(gy.reordered(to: layout), saved: saved, weight: weight).reordered(to: .nchw)
             let plainY = y.reordered(to: .nchw)
             for i in 0..<x.count {
-                let channel = (i / 12) % 16
+                let channel = (i / (h * w)) % c
                 let scale = weight.values[channel] / (variance.values[channel] + 1e-5).squareRoot()
                 let expectedY = max(0, (x.values[i] - mean.values[channel]) * scale + bias.values[channel])
                 #expect(abs(plainY.values[i] - expectedY) < 1e-5)
                 #expect(abs(gx.values[i] - (expectedY > 0 ? gy.values[i] * scale : 0)) < 1e-5)
+            }
+        }
+    }
+
+    /// Inference folds BatchNorm into the convolution and runs the residual add and ReLU as its
+    /// post-ops; the same numbers as the separate ops (a training-mode tape records those).
+    @Test func fusedInferenceMatchesSeparateOps() {
+        let x = Self.random([2, 32, 9, 8], seed: 15)
+        let store = ParameterStore([
+            "w": Self.random([32, 32, 3, 3], seed: 16, scale: 0.2), "bn.weight": Self.random([32], seed: 17), "bn.bias": Self.random([32], seed: 18),
+            "bn.running_mean": Self.random([32], seed: 19, scale: 0.1),
+            "bn.running_var": Tensor(shape: [32], values: (0..<32).map { 0.5 + Float($0) * 0.05 }),
+        ])
+        for layout in [Tensor.Layout.nchw, .nChw16c] {
+            for (relu, withResidual) in [(true, true), (true, false), (false, false)] {
+                func run(recording: Bool) -> Tensor {
+                    let tape = Tape(store: store, training: false, recordsGradients: recording)
+                    let input = tape.constant(x.reordered(to: layout))
+                    let y = tape.convBatchNorm(input, weight: tape.parameter("w"), batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
+                                               layout: layout, relu: relu, residual: withResidual ? input : nil)
+                    return tape.value(y).reordered(to: .nchw)
+                }
+                #expect(relativeError(run(recording: false), run(recording: true)) < 1e-6, "\(layout) relu \(relu) residual \(withResidual)")
             }
         }
     }

@@ -40,6 +40,9 @@ typedef struct mims_conv_shape {
     int has_bias;
     int precision;
     int algorithm;
+    /* Inference fusions (forward only): post_sum adds the convolution onto what dst already holds
+     * (a residual), post_relu applies max(0, .) last. */
+    int post_sum, post_relu;
 } mims_conv_shape;
 
 /* Output height and width of a shape. */

@@ -27,7 +27,7 @@ public enum Conv2D {
     nonisolated(unsafe) public static var winograd = false
 
     static func shape(_ x: Tensor, weight: Tensor, hasBias: Bool, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
-                      precision: Precision) -> mims_conv_shape {
+                      precision: Precision, residual: Bool = false, relu: Bool = false) -> mims_conv_shape {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d needs N x C x H x W input and O x C x KH x KW weights, got \(x.shape) and \(weight.shape)")
         precondition(weight.shape[1] == x.shape[1], "weight expects \(weight.shape[1]) input channels, x has \(x.shape[1])")
         precondition(weight.layout == .nchw, "conv2d weights are OIHW")
@@ -38,7 +38,8 @@ public enum Conv2D {
                                o: Int32(weight.shape[0]), kh: Int32(kh), kw: Int32(kw), stride: Int32(geometry.stride),
                                padding: Int32(geometry.padding), dilation: Int32(geometry.dilation), src_layout: x.layout.code,
                                dst_layout: outputLayout.code, has_bias: hasBias ? 1 : 0, precision: precision.code,
-                               algorithm: Int32(useWinograd ? MIMS_CONV_WINOGRAD : MIMS_CONV_DIRECT))
+                               algorithm: Int32(useWinograd ? MIMS_CONV_WINOGRAD : MIMS_CONV_DIRECT),
+                               post_sum: residual ? 1 : 0, post_relu: relu ? 1 : 0)
     }
 
     /// y = conv(x, weight) + bias, in `outputLayout`.
@@ -59,6 +60,32 @@ public enum Conv2D {
             }
         }
         Engine.check(status, "convolution of \(x.shape) by \(weight.shape)")
+        return y
+    }
+
+    /// Inference only: conv(x, weight) + bias, plus `residual` (same shape and layout as the
+    /// output), then max(0, ·) with `relu`: one pass over the output instead of three (a ResNet
+    /// block's end with its BatchNorm folded into weight and bias). No backward.
+    public static func fusedForward(_ x: Tensor, weight: Tensor, bias: Tensor, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
+                                    precision: Precision, residual: Tensor?, relu: Bool) -> Tensor {
+        var s = shape(x, weight: weight, hasBias: true, geometry: geometry, outputLayout: outputLayout, precision: precision,
+                      residual: residual != nil, relu: relu)
+        let outputShape = [x.shape[0], weight.shape[0], geometry.output(x.shape[2], kernel: weight.shape[2]), geometry.output(x.shape[3], kernel: weight.shape[3])]
+        var y: Tensor
+        if let residual {
+            precondition(residual.shape == outputShape && residual.layout == outputLayout, "residual \(residual.shape) for a \(outputShape) output")
+            y = residual  // the convolution adds onto it (copied on write)
+        } else {
+            y = Tensor.uninitialized(outputShape, layout: outputLayout)
+        }
+        let status = x.values.withUnsafeBufferPointer { xs in
+            weight.values.withUnsafeBufferPointer { ws in
+                bias.values.withUnsafeBufferPointer { bs in
+                    y.values.withUnsafeMutableBufferPointer { ys in mims_conv_forward(&s, xs.baseAddress!, ws.baseAddress!, bs.baseAddress!, ys.baseAddress!) }
+                }
+            }
+        }
+        Engine.check(status, "fused convolution of \(x.shape) by \(weight.shape)")
         return y
     }
 

@@ -37,7 +37,7 @@ public struct HeatmapMaker {
     /// The heatmap of a batch holding one bag.
     public func make(_ batch: BagBatch) -> Result {
         precondition(batch.bagSizes.count == 1, "one bag at a time")
-        let tape = Tape(store: store, training: false)
+        let tape = Tape(store: store, training: false, precision: network.pipeline.precision)
         let input = tape.constant(batch.input)
         let (maps, explained) = network.primaryMaps(tape, input, explaining: layer)
         let slices = batch.bagSizes[0]

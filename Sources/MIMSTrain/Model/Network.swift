@@ -135,7 +135,7 @@ public struct Network: Sendable {
         for start in stride(from: 0, to: slices, by: chunk) {
             let end = min(start + chunk, slices)
             let part = Tensor(shape: [end - start] + input.shape.dropFirst(), values: Array(input.values[start * perSlice..<end * perSlice]))
-            let tape = Tape(store: store, training: false, recordsGradients: false)
+            let tape = Tape(store: store, training: false, recordsGradients: false, precision: pipeline.precision)
             collected.append(primaryMaps(tape, tape.constant(part)).map(tape.value))
         }
         let tape = Tape(store: store, training: false, recordsGradients: false)

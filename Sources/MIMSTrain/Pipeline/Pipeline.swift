@@ -57,6 +57,9 @@ public struct Pipeline: Equatable, Sendable {
     public var evalEvery: Int
     public var checkpointEvery: Int
     public var evalSplit: String
+    /// `precision`: the convolutions' arithmetic (fp32, or bf16 with float32 master weights,
+    /// gradients and statistics); `mims-train --precision` overrides it.
+    public var precision: Precision = .fp32
     /// The volume-only training keys the file sets (`slices`, `central_slices`): on 2D shards
     /// they have no effect, and the run says so.
     public var volumeKeys: [String] = []
@@ -80,7 +83,7 @@ public struct Pipeline: Equatable, Sendable {
 
     public static func parse(_ text: String, file: String) throws -> Pipeline {
         let top = try Field.document(text, file: file)
-        try top.allow(["name", "model", "backbone", "input_size", "msconv", "pooling", "optimizer", "training"])
+        try top.allow(["name", "model", "backbone", "input_size", "msconv", "pooling", "optimizer", "training", "precision"])
         let name = try top.required("name").string()
         let variantField = try top.required("model")
         guard let variant = Variant(rawValue: try variantField.string()) else {
@@ -183,7 +186,12 @@ public struct Pipeline: Equatable, Sendable {
         guard iterations >= 1, batch >= 1, central >= 1 else {
             throw (training ?? top).error("iterations, batch and central_slices of at least 1")
         }
-        return Pipeline(name: name, variant: variant, depth: depth, featureLayer: featureLayer, weights: weights, inputSize: inputSize, kernels: kernels,
+        var precision = Precision.fp32
+        if let field = try top.optional("precision") {
+            guard let value = Precision(rawValue: try field.string()) else { throw field.error("fp32 or bf16") }
+            precision = value
+        }
+        var pipeline = Pipeline(name: name, variant: variant, depth: depth, featureLayer: featureLayer, weights: weights, inputSize: inputSize, kernels: kernels,
                         scales: scales, aggregation: aggregation, optimizer: optimizer, learningRate: learningRate,
                         backboneLearningRate: backboneLearningRate, momentum: momentum, weightDecay: weightDecay, iterations: iterations,
                         batch: batch, slicesPerBag: slices, centralSlices: central,
@@ -191,5 +199,7 @@ public struct Pipeline: Equatable, Sendable {
                         evalEvery: try training?.optional("eval_every")?.integer() ?? max(1, iterations / 5),
                         checkpointEvery: try training?.optional("checkpoint_every")?.integer() ?? max(1, iterations / 5),
                         evalSplit: evalSplit, volumeKeys: volumeKeys, text: text)
+        pipeline.precision = precision
+        return pipeline
     }
 }

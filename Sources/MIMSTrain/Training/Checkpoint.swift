@@ -31,7 +31,8 @@ public enum Checkpoint {
             }
         }
         var metadata = ["format": "mims-checkpoint", "pipeline": pipeline.text, "pipeline_name": pipeline.name,
-                        "model": pipeline.variant.rawValue, "iteration": String(iteration), "seed": String(seed)]
+                        "model": pipeline.variant.rawValue, "iteration": String(iteration), "seed": String(seed),
+                        "precision": pipeline.precision.rawValue]
         metadata.merge(extra) { own, _ in own }
         let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
         if let optimizer {

@@ -39,6 +39,11 @@ public struct RunRecord: Equatable, Sendable {
             }
             throw TrainingError.resumeMismatch(run: run, reason: reason)
         }
+        // A run records its precision; continuing it in the other one would change its arithmetic
+        // midway (and the pipeline text cannot tell when --precision overrode it).
+        if let recorded = fields["precision"], recorded != pipeline.precision.rawValue {
+            throw TrainingError.resumeMismatch(run: run, reason: "the run was trained in \(recorded), this continuation would run in \(pipeline.precision.rawValue) (set --precision \(recorded))")
+        }
         if let recordedSet = fields["shard_set"], recordedSet != shardSet {
             let started = fields["shards"].map { " (\($0))" } ?? ""
             throw TrainingError.resumeMismatch(run: run, reason: "the shards differ: the run started on \(recordedSet)\(started), \(shards) is \(shardSet)")

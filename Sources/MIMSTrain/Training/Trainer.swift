@@ -241,7 +241,7 @@ public final class Trainer {
 
     /// One optimization step; returns the loss.
     func step(_ batch: BagBatch) -> Double {
-        let tape = Tape(store: store, training: true)
+        let tape = Tape(store: store, training: true, precision: network.pipeline.precision)
         let input = tape.constant(batch.input)
         let scoring = network.scoring
         let logits = network.logits(tape, input, bagSizes: scoring.headBagSizes(batch.bagSizes))

@@ -8,13 +8,17 @@ struct CheckpointOptions: ParsableArguments {
     @Option(help: "Folder of shards.") var shards: String
     @Option(help: "A checkpoint written by mims-train (RUN/checkpoint.safetensors).") var checkpoint: String
     @Option(help: "Which split to score.") var split = "test"
+    @OptionGroup var engine: EngineOptions
 
     /// The model, its pipeline and the split, after checking that the checkpoint was trained on
     /// data of the shards' kind, channels and classes.
     func load() throws -> (Network, ParameterStore, Pipeline, ShardDataset) {
         let loaded = try Checkpoint.read(checkpoint)
         guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
-        let pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
+        var pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
+        // The precision the model was trained in (a --precision override is not in the text).
+        if let recorded = loaded.metadata["precision"].flatMap(Precision.init(rawValue:)) { pipeline.precision = recorded }
+        try engine.apply(to: &pipeline)
         let dataset = try ShardDataset(folder: shards, split: split)
         if let note = try Checkpoint.checkCompatible(loaded, path: checkpoint, with: DatasetSignature(dataset, pipeline: pipeline), shards: shards) {
             FileHandle.standardError.write(Data((note + "\n").utf8))

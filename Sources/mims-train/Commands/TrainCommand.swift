@@ -57,6 +57,7 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Train although the shards fail mims-split check (patient overlap, duplicate images across splits, ...).") var allowLeakage = false
     @Option(help: "lesions.json of synthetic data: the report adds the heatmaps' pointing-game score.") var lesions: String?
     @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
+    @OptionGroup var engine: EngineOptions
 
     /// Arguments the process was started with, for run.json and the resume hint.
     var commandLine: [String] { CommandLine.arguments }
@@ -80,7 +81,9 @@ struct RunOptions: ParsableArguments {
         options.toolVersion = ToolVersion.current
         options.plainProgress = plain
         do {
-            var experiment = Experiment(pipeline: try Pipeline.load(path: pipeline), options: options, seeds: seeds)
+            var loaded = try Pipeline.load(path: pipeline)
+            try engine.apply(to: &loaded)
+            var experiment = Experiment(pipeline: loaded, options: options, seeds: seeds)
             experiment.lesions = lesions
             experiment.writesReport = report
             experiment.say = { line in
