@@ -1,5 +1,6 @@
 import Foundation
 import MIMSShards
+import MIMSTensor
 
 /// What a run records about itself (checkpoint metadata and run.json): enough to tell whether a
 /// resume continues the same run and to redo it.
@@ -14,6 +15,8 @@ extension Trainer {
         fields["shard_set"] = shardSet
         fields["iterations"] = String(options.iterations ?? pipeline.iterations)
         fields["tool_version"] = options.toolVersion
+        fields["precision"] = pipeline.precision.rawValue
+        fields["engine"] = Engine.summary
         return fields
     }
 
