@@ -83,9 +83,8 @@ bench: deps py-deps
 	$(SWIFT) build -c release --product mims-bench
 	$(SWIFT) build -c release --product mims-train
 	.build/release/mims-bench
-	.build/release/mims-train bench
-	@if python3 -c "import torch" 2>/dev/null; then python3 bench/baselines/train_step.py; \
-	else echo "PyTorch baseline skipped: torch is not installed (pip install torch)"; fi
+	@if python3 -c "import torch" 2>/dev/null; then python3 bench/train_step_ratios.py .build/release/mims-train; \
+	else .build/release/mims-train bench; echo "PyTorch baseline skipped: torch is not installed (pip install torch)"; fi
 
 ## fixtures: regenerate the image test fixtures (committed; needs Pillow, tifffile, tiffcp)
 fixtures: py-deps

@@ -30,6 +30,9 @@ const char *mims_dnnl_isa(void);
 /* 1 when bf16 convolutions run natively (AVX512_BF16 or AMX), 0 otherwise. */
 int mims_dnnl_has_bf16(void);
 void mims_dnnl_set_threads(int threads);
+/* Measured peak GFLOPS of one core for float32 FMAs (bf16 = 0) or bf16 dot products (bf16 = 1);
+ * 0 where the CPU lacks the instructions. Takes about a tenth of a second. */
+double mims_core_peak_gflops(int bf16);
 int mims_dnnl_threads(void);
 
 typedef struct mims_conv_shape {

@@ -31,6 +31,12 @@ public enum Engine {
         "engine: oneDNN \(version) (\(instructionSet)), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
+    /// One core's measured peak: float32 FMAs and, where present, bf16 dot products, in GFLOPS.
+    /// bf16 training can only beat float32 where the second is well above the first.
+    public static func corePeak() -> (fp32: Double, bf16: Double) {
+        (mims_core_peak_gflops(0), mims_core_peak_gflops(1))
+    }
+
     /// Stops with oneDNN's reason: the ops are called with shapes the models build, so a failure
     /// here is a bug or an exhausted machine, not bad user input.
     static func check(_ status: Int32, _ what: @autoclosure () -> String) {

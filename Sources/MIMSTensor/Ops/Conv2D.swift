@@ -23,16 +23,18 @@ public struct Conv2DGeometry: Equatable, Sendable {
 /// (and in bf16, converted) copy is made per call into a reused buffer.
 public enum Conv2D {
     /// Whether 3x3 stride-1 float32 convolutions on blocked tensors use oneDNN's Winograd
-    /// algorithm. Off: on this engine's machines direct convolution was faster (docs/BENCHMARKS.md).
-    nonisolated(unsafe) public static var winograd = false
+    /// F(4x4, 3x3) algorithm when training (forward, backward-data, backward-weights): it cut the
+    /// ResNet-101 step by about 10% here (docs/BENCHMARKS.md). Fused inference stays direct, where
+    /// Winograd's per-call weight transform made the forward pass slower.
+    nonisolated(unsafe) public static var winograd = true
 
     static func shape(_ x: Tensor, weight: Tensor, hasBias: Bool, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
-                      precision: Precision, residual: Bool = false, relu: Bool = false) -> mims_conv_shape {
+                      precision: Precision, inference: Bool = false, residual: Bool = false, relu: Bool = false) -> mims_conv_shape {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d needs N x C x H x W input and O x C x KH x KW weights, got \(x.shape) and \(weight.shape)")
         precondition(weight.shape[1] == x.shape[1], "weight expects \(weight.shape[1]) input channels, x has \(x.shape[1])")
         precondition(weight.layout == .nchw, "conv2d weights are OIHW")
         let (kh, kw) = (weight.shape[2], weight.shape[3])
-        let useWinograd = winograd && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
+        let useWinograd = winograd && !inference && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
             && x.layout == .nChw16c && outputLayout == .nChw16c
         return mims_conv_shape(n: Int32(x.shape[0]), c: Int32(x.shape[1]), h: Int32(x.shape[2]), w: Int32(x.shape[3]),
                                o: Int32(weight.shape[0]), kh: Int32(kh), kw: Int32(kw), stride: Int32(geometry.stride),
@@ -69,7 +71,7 @@ public enum Conv2D {
     public static func fusedForward(_ x: Tensor, weight: Tensor, bias: Tensor, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
                                     precision: Precision, residual: Tensor?, relu: Bool) -> Tensor {
         var s = shape(x, weight: weight, hasBias: true, geometry: geometry, outputLayout: outputLayout, precision: precision,
-                      residual: residual != nil, relu: relu)
+                      inference: true, residual: residual != nil, relu: relu)
         let outputShape = [x.shape[0], weight.shape[0], geometry.output(x.shape[2], kernel: weight.shape[2]), geometry.output(x.shape[3], kernel: weight.shape[3])]
         var y: Tensor
         if let residual {

@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed steps after one warm-up step; the best is reported.") var repeats = 2
     @Option(help: "Precisions to time: fp32, bf16 or both (bf16 only where the CPU has it).") var precision = "both"
     @Option(help: "Threads (default: every core).") var threads: Int?
-    @Flag(help: "Use oneDNN's Winograd algorithm for 3x3 stride-1 fp32 convolutions.") var winograd = false
+    @Flag(help: "Train 3x3 stride-1 fp32 convolutions with direct convolution instead of Winograd (for comparison).") var direct = false
     @Flag(help: "Print every timed step.") var verbose = false
 
     func run() throws {
@@ -36,9 +36,12 @@ struct BenchCommand: ParsableCommand {
         default: throw ValidationError("--precision must be fp32, bf16 or both")
         }
         if let threads { Engine.setThreads(threads) }
-        Conv2D.winograd = winograd
+        Conv2D.winograd = !direct
         print(Engine.summary)
         print(BLASRuntime.summary)
+        let peak = Engine.corePeak()
+        print(String(format: "core peak: fp32 FMA %.1f GFLOPS, bf16 dot product %.1f GFLOPS (%.2fx)", peak.fp32, peak.bf16,
+                     peak.fp32 > 0 ? peak.bf16 / peak.fp32 : 0))
         let trunk = ResNetTrunk(depth)
         let store = ParameterStore()
         trunk.initialize(store, seed: 1)
