@@ -1,5 +1,4 @@
 import ArgumentParser
-import MIMSBLAS
 import MIMSCore
 import MIMSCommandSupport
 
@@ -16,6 +15,5 @@ struct MimsIngest: ParsableCommand {
         subcommands: [RunCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self])
 }
 
-BLASRuntime.ensureFastKernel()
 MemoryTuning.apply()
 MimsIngest.mainWithReadableErrors()

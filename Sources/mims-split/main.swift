@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MIMSBLAS
 import MIMSCommandSupport
 import MIMSCore
 import MIMSSplit
@@ -119,6 +118,5 @@ struct MakeCommand: ParsableCommand {
     }
 }
 
-BLASRuntime.ensureFastKernel()
 MemoryTuning.apply()
 MimsSplit.mainWithReadableErrors()

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MIMSBLAS
 import MIMSCore
 import MIMSCommandSupport
 import MIMSTensor
@@ -15,6 +14,5 @@ struct MimsTrain: ParsableCommand {
         defaultSubcommand: TrainCommand.self)
 }
 
-BLASRuntime.ensureFastKernel()
 MemoryTuning.applyForTraining()
 MimsTrain.mainWithReadableErrors()
