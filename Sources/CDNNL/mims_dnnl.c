@@ -350,6 +350,47 @@ done:
     return status;
 }
 
+size_t mims_conv_weights_size(const mims_conv_shape *s) {
+    pthread_mutex_lock(&lock);
+    conv_entry *e = conv_get(s, 0);
+    size_t size = e ? e->forward_weights.size : 0;
+    pthread_mutex_unlock(&lock);
+    return size;
+}
+
+int mims_conv_prepare_weights(const mims_conv_shape *s, const float *weights, void *prepared) {
+    pthread_mutex_lock(&lock);
+    int status = -1;
+    conv_entry *e = conv_get(s, 0);
+    if (e) {
+        if (e->forward_weights.primitive) status = convert(&e->forward_weights, weights, prepared);
+        else { memcpy(prepared, weights, e->forward_weights.size); status = 0; }
+    }
+    pthread_mutex_unlock(&lock);
+    return status;
+}
+
+int mims_conv_forward_prepared(const mims_conv_shape *s, const float *src, const void *prepared, const float *bias, float *dst) {
+    pthread_mutex_lock(&lock);
+    int status = -1;
+    conv_entry *e = conv_get(s, 0);
+    if (!e) goto done;
+    const void *src_in;
+    if (convert_in(&e->forward_src, src, SLOT_SRC, &src_in)) goto done;
+    void *out = output_buffer(&e->forward_dst, dst);
+    if (!out) { fail("out of memory"); goto done; }
+    argument args[] = {
+        {DNNL_ARG_SRC, &e->forward_src.to, src_in}, {DNNL_ARG_WEIGHTS, &e->forward_weights.to, prepared},
+        {DNNL_ARG_BIAS, &e->bias_md, s->has_bias ? bias : NULL}, {DNNL_ARG_DST, &e->forward_dst.from, out},
+    };
+    if (execute(e->forward, e->forward_pd, args, 4, "forward convolution")) goto done;
+    if (e->forward_dst.primitive && convert(&e->forward_dst, out, dst)) goto done;
+    status = 0;
+done:
+    pthread_mutex_unlock(&lock);
+    return status;
+}
+
 int mims_conv_backward(const mims_conv_shape *s, const float *src, const float *weights, const float *diff_dst,
                        float *diff_src, float *diff_weights, float *diff_bias) {
     pthread_mutex_lock(&lock);

@@ -26,9 +26,9 @@ public enum ResNetBlocks {
     /// trunk's edges.
     static func unit(_ tape: Tape, _ x: Tape.Variable, _ weight: String, _ batchNorm: String, _ geometry: Conv2DGeometry,
                      relu: Bool, residual: Tape.Variable? = nil) -> Tape.Variable {
-        let weight = tape.parameter(weight)
+        let outputs = tape.value(tape.parameter(weight)).shape[0]
         return tape.convBatchNorm(x, weight: weight, batchNorm: batchNorm, geometry: geometry,
-                                  layout: .preferred(channels: tape.value(weight).shape[0]), relu: relu, residual: residual)
+                                  layout: .preferred(channels: outputs), relu: relu, residual: residual)
     }
 
     static func shortcut(_ tape: Tape, _ x: Tape.Variable, prefix p: String, stride: Int, downsample: Bool) -> Tape.Variable {

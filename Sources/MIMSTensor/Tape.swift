@@ -36,6 +36,8 @@ public final class Tape {
     public let precision: Precision
 
     public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
+        // Training changes every weight: the inference cache would only hold memory.
+        if training { store?.dropInferenceCache() }
         self.store = store
         self.training = training
         self.recordsGradients = recordsGradients
@@ -119,15 +121,6 @@ public final class Tape {
     }
 }
 
-/// Named parameters and buffers (running statistics), with torchvision's names.
-public final class ParameterStore {
-    public var tensors: [String: Tensor]
-
-    public init(_ tensors: [String: Tensor] = [:]) {
-        self.tensors = tensors
-    }
-}
-
 // MARK: - Ops on the tape
 
 extension Tape {
@@ -174,32 +167,40 @@ extension Tape {
         }
     }
 
-    /// conv - BatchNorm (- + residual) (- ReLU), a ResNet block's unit, in the tape's precision and
-    /// the output in `layout`. Recorded as the separate ops when training or differentiating; in
-    /// pure inference the BatchNorm is folded into the convolution (w·γ/σ, β − μ·γ/σ) and the
-    /// residual and ReLU run as its post-ops, one pass over the output instead of four.
-    public func convBatchNorm(_ x: Variable, weight: Variable, batchNorm prefix: String, geometry: Conv2DGeometry,
+    /// conv - BatchNorm (- + residual) (- ReLU), a ResNet block's unit, with the store's `weight`
+    /// and BatchNorm `prefix`, in the tape's precision and the output in `layout`. Recorded as the
+    /// separate ops when training or differentiating. In pure inference the BatchNorm is folded into
+    /// the convolution (w·γ/σ, β − μ·γ/σ), the residual and ReLU run as its post-ops (one pass over
+    /// the output instead of four), and the store keeps the prepared weights until a tensor changes.
+    public func convBatchNorm(_ x: Variable, weight name: String, batchNorm prefix: String, geometry: Conv2DGeometry,
                               layout: Tensor.Layout = .nchw, relu: Bool, residual: Variable? = nil) -> Variable {
+        let weight = parameter(name)
         if training || recordsGradients {
             let conv = conv2d(x, weight: weight, geometry: geometry, layout: layout)
             guard let residual else { return batchNorm(conv, prefix: prefix, relu: relu) }
             return add(batchNorm(conv, prefix: prefix), residual, relu: relu)
         }
         guard let store else { preconditionFailure("convBatchNorm needs a parameter store") }
-        let name = namePrefix + prefix
-        let gamma = value(parameter(prefix + ".weight")), beta = value(parameter(prefix + ".bias"))
-        let mean = store.tensors[name + ".running_mean"]!, variance = store.tensors[name + ".running_var"]!
-        let w = value(weight)
-        let outputs = w.shape[0], perOutput = w.count / outputs
-        var folded = Tensor.uninitialized(w.shape), bias = Tensor.uninitialized([outputs])
-        for o in 0..<outputs {
-            let scale = gamma.values[o] / (variance.values[o] + BatchNorm2D.epsilon).squareRoot()
-            bias.values[o] = beta.values[o] - mean.values[o] * scale
-            for i in o * perOutput..<(o + 1) * perOutput { folded.values[i] = w.values[i] * scale }
+        let input = value(x), key = namePrefix + name, bn = namePrefix + prefix, precision = self.precision
+        let prepared = store.preparedWeights(key + "@" + precision.rawValue + (residual != nil ? "+" : "") + (relu ? "r" : ""), fitting: input) {
+            let w = value(weight)
+            let gamma = store.tensors[bn + ".weight"]!, beta = store.tensors[bn + ".bias"]!
+            let mean = store.tensors[bn + ".running_mean"]!, variance = store.tensors[bn + ".running_var"]!
+            let outputs = w.shape[0], perOutput = w.count / outputs
+            var folded = Tensor.uninitialized(w.shape), bias = Tensor.uninitialized([outputs])
+            w.values.withUnsafeBufferPointer { source in
+                folded.values.withUnsafeMutableBufferPointer { target in
+                    for o in 0..<outputs {
+                        let scale = gamma.values[o] / (variance.values[o] + BatchNorm2D.epsilon).squareRoot()
+                        bias.values[o] = beta.values[o] - mean.values[o] * scale
+                        for i in o * perOutput..<(o + 1) * perOutput { target[i] = source[i] * scale }
+                    }
+                }
+            }
+            return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout, precision: precision,
+                                  residual: residual != nil, relu: relu)
         }
-        let y = Conv2D.fusedForward(value(x), weight: folded, bias: bias, geometry: geometry, outputLayout: layout, precision: precision,
-                                    residual: residual.map { value($0).reordered(to: layout) }, relu: relu)
-        return constant(y)
+        return constant(Conv2D.fusedForward(input, prepared: prepared, residual: residual.map { value($0).reordered(to: layout) }))
     }
 
     public func relu(_ x: Variable) -> Variable {

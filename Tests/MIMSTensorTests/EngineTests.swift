@@ -151,13 +151,45 @@ struct EngineTests {
                 func run(recording: Bool) -> Tensor {
                     let tape = Tape(store: store, training: false, recordsGradients: recording)
                     let input = tape.constant(x.reordered(to: layout))
-                    let y = tape.convBatchNorm(input, weight: tape.parameter("w"), batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
+                    let y = tape.convBatchNorm(input, weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
                                                layout: layout, relu: relu, residual: withResidual ? input : nil)
                     return tape.value(y).reordered(to: .nchw)
                 }
                 #expect(relativeError(run(recording: false), run(recording: true)) < 1e-6, "\(layout) relu \(relu) residual \(withResidual)")
             }
         }
+    }
+
+    /// The store keeps inference-ready weights only while no tensor changes: after an optimizer-like
+    /// update the next inference uses the new weights (the same numbers as a fresh store).
+    @Test func inferenceCacheFollowsTheWeights() {
+        let x = Self.random([2, 32, 6, 6], seed: 20).reordered(to: .nChw16c)
+        let tensors: [String: Tensor] = [
+            "w": Self.random([32, 32, 3, 3], seed: 21, scale: 0.2), "bn.weight": Self.random([32], seed: 22), "bn.bias": Self.random([32], seed: 23),
+            "bn.running_mean": Tensor.zeros([32]), "bn.running_var": Tensor(shape: [32], values: [Float](repeating: 1, count: 32)),
+        ]
+        func infer(_ store: ParameterStore) -> Tensor {
+            let tape = Tape(store: store, training: false, recordsGradients: false)
+            return tape.value(tape.convBatchNorm(tape.constant(x), weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
+                                                 layout: .nChw16c, relu: true))
+        }
+        let store = ParameterStore(tensors)
+        let first = infer(store)
+        #expect(infer(store) == first, "the cached weights give the same result")
+        store.tensors["w"] = Self.random([32, 32, 3, 3], seed: 24, scale: 0.2)
+        var changed = tensors
+        changed["w"] = store.tensors["w"]
+        let updated = infer(store)
+        #expect(updated != first)
+        #expect(updated == infer(ParameterStore(changed)))
+    }
+
+    /// 3x3 stride-1 float32 convolutions on blocked tensors run on oneDNN's Winograd kernel; others
+    /// on direct kernels.
+    @Test func winogradWhereItApplies() {
+        let x = Self.random([2, 32, 14, 14], seed: 25).reordered(to: .nChw16c), w = Self.random([32, 32, 3, 3], seed: 26)
+        #expect(Conv2D.implementation(x, weight: w, geometry: Conv2DGeometry(stride: 1, padding: 1), outputLayout: .nChw16c).contains("wino"))
+        #expect(!Conv2D.implementation(x, weight: w, geometry: Conv2DGeometry(stride: 2, padding: 1), outputLayout: .nChw16c).contains("wino"))
     }
 
     @Test func bf16IsRefusedWhereTheCPULacksIt() throws {

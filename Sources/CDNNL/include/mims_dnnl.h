@@ -56,6 +56,12 @@ int mims_conv_forward(const mims_conv_shape *shape, const float *src, const floa
  * (NULL unless the shape has a bias). Overwrites, does not accumulate. */
 int mims_conv_backward(const mims_conv_shape *shape, const float *src, const float *weights, const float *diff_dst,
                        float *diff_src, float *diff_weights, float *diff_bias);
+/* Forward with weights already in the primitive's own format (mims_conv_prepare_weights): for
+ * inference, where the same weights serve many calls and their reorder (for Winograd, a transform)
+ * would otherwise run every time. */
+size_t mims_conv_weights_size(const mims_conv_shape *shape);
+int mims_conv_prepare_weights(const mims_conv_shape *shape, const float *weights, void *prepared);
+int mims_conv_forward_prepared(const mims_conv_shape *shape, const float *src, const void *prepared, const float *bias, float *dst);
 /* The implementation oneDNN chose for the forward pass, e.g. "jit:avx512_core". */
 const char *mims_conv_implementation(const mims_conv_shape *shape);
 

@@ -24,8 +24,8 @@ public struct Conv2DGeometry: Equatable, Sendable {
 public enum Conv2D {
     /// Whether 3x3 stride-1 float32 convolutions on blocked tensors use oneDNN's Winograd
     /// F(4x4, 3x3) algorithm when training (forward, backward-data, backward-weights): it cut the
-    /// ResNet-101 step by about 10% here (docs/BENCHMARKS.md). Fused inference stays direct, where
-    /// Winograd's per-call weight transform made the forward pass slower.
+    /// ResNet-101 step by about 10% here (docs/BENCHMARKS.md). Inference uses it too, with the
+    /// weight transform done once per set of weights (``prepare(for:weight:bias:geometry:outputLayout:precision:residual:relu:)``).
     nonisolated(unsafe) public static var winograd = true
 
     static func shape(_ x: Tensor, weight: Tensor, hasBias: Bool, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
@@ -34,7 +34,7 @@ public enum Conv2D {
         precondition(weight.shape[1] == x.shape[1], "weight expects \(weight.shape[1]) input channels, x has \(x.shape[1])")
         precondition(weight.layout == .nchw, "conv2d weights are OIHW")
         let (kh, kw) = (weight.shape[2], weight.shape[3])
-        let useWinograd = winograd && !inference && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
+        let useWinograd = winograd && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
             && x.layout == .nChw16c && outputLayout == .nChw16c
         return mims_conv_shape(n: Int32(x.shape[0]), c: Int32(x.shape[1]), h: Int32(x.shape[2]), w: Int32(x.shape[3]),
                                o: Int32(weight.shape[0]), kh: Int32(kh), kw: Int32(kw), stride: Int32(geometry.stride),
@@ -65,14 +65,46 @@ public enum Conv2D {
         return y
     }
 
-    /// Inference only: conv(x, weight) + bias, plus `residual` (same shape and layout as the
-    /// output), then max(0, ·) with `relu`: one pass over the output instead of three (a ResNet
-    /// block's end with its BatchNorm folded into weight and bias). No backward.
-    public static func fusedForward(_ x: Tensor, weight: Tensor, bias: Tensor, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
-                                    precision: Precision, residual: Tensor?, relu: Bool) -> Tensor {
+    /// An inference convolution ready to run: its shape (input, layouts, precision, fusions), the
+    /// weights already in the primitive's own format, and the bias.
+    public struct PreparedWeights: @unchecked Sendable {
+        var shape: mims_conv_shape
+        var weights: [UInt8]
+        var bias: Tensor
+        var outputShape: [Int]
+        var outputLayout: Tensor.Layout
+
+        /// Whether `x` is the input this was prepared for.
+        func fits(_ x: Tensor) -> Bool {
+            x.rank == 4 && Int(shape.n) == x.shape[0] && Int(shape.c) == x.shape[1] && Int(shape.h) == x.shape[2] && Int(shape.w) == x.shape[3]
+                && shape.src_layout == x.layout.code
+        }
+    }
+
+    /// Prepares conv(x, weight) + bias (+ a residual) (then ReLU) for inference on inputs shaped
+    /// like `x`: the weights are reordered once, here.
+    public static func prepare(for x: Tensor, weight: Tensor, bias: Tensor, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
+                               precision: Precision, residual: Bool, relu: Bool) -> PreparedWeights {
         var s = shape(x, weight: weight, hasBias: true, geometry: geometry, outputLayout: outputLayout, precision: precision,
-                      inference: true, residual: residual != nil, relu: relu)
+                      inference: true, residual: residual, relu: relu)
+        var prepared = [UInt8](repeating: 0, count: mims_conv_weights_size(&s))
+        Engine.check(prepared.isEmpty ? -1 : 0, "inference convolution of \(x.shape) by \(weight.shape)")
+        let status = weight.values.withUnsafeBufferPointer { ws in
+            prepared.withUnsafeMutableBytes { out in mims_conv_prepare_weights(&s, ws.baseAddress!, out.baseAddress!) }
+        }
+        Engine.check(status, "weights of an inference convolution \(weight.shape)")
         let outputShape = [x.shape[0], weight.shape[0], geometry.output(x.shape[2], kernel: weight.shape[2]), geometry.output(x.shape[3], kernel: weight.shape[3])]
+        return PreparedWeights(shape: s, weights: prepared, bias: bias, outputShape: outputShape, outputLayout: outputLayout)
+    }
+
+    /// Inference only: the prepared conv(x) + bias, plus `residual` (same shape and layout as the
+    /// output), then max(0, ·) when prepared with ReLU: one pass over the output instead of three
+    /// (a ResNet unit with its BatchNorm folded into weight and bias). No backward.
+    public static func fusedForward(_ x: Tensor, prepared: PreparedWeights, residual: Tensor?) -> Tensor {
+        precondition(prepared.fits(x), "input \(x.shape) is not the one the convolution was prepared for")
+        precondition((residual != nil) == (prepared.shape.post_sum != 0), "residual given to a convolution prepared \(prepared.shape.post_sum != 0 ? "with" : "without") one")
+        var s = prepared.shape
+        let outputShape = prepared.outputShape, outputLayout = prepared.outputLayout
         var y: Tensor
         if let residual {
             precondition(residual.shape == outputShape && residual.layout == outputLayout, "residual \(residual.shape) for a \(outputShape) output")
@@ -81,13 +113,15 @@ public enum Conv2D {
             y = Tensor.uninitialized(outputShape, layout: outputLayout)
         }
         let status = x.values.withUnsafeBufferPointer { xs in
-            weight.values.withUnsafeBufferPointer { ws in
-                bias.values.withUnsafeBufferPointer { bs in
-                    y.values.withUnsafeMutableBufferPointer { ys in mims_conv_forward(&s, xs.baseAddress!, ws.baseAddress!, bs.baseAddress!, ys.baseAddress!) }
+            prepared.weights.withUnsafeBytes { ws in
+                prepared.bias.values.withUnsafeBufferPointer { bs in
+                    y.values.withUnsafeMutableBufferPointer { ys in
+                        mims_conv_forward_prepared(&s, xs.baseAddress!, ws.baseAddress!, bs.baseAddress!, ys.baseAddress!)
+                    }
                 }
             }
         }
-        Engine.check(status, "fused convolution of \(x.shape) by \(weight.shape)")
+        Engine.check(status, "fused convolution of \(x.shape)")
         return y
     }
 
