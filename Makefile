@@ -5,6 +5,8 @@ SWIFT        ?= swift
 DEB_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev pkg-config
 PY_PACKAGES  := h5py numpy Pillow tifffile
 DEMO_RUN     ?= demo-run
+# Extra mims-train options for the demo's training run, e.g. make demo DEMO_TRAIN_FLAGS="--precision bf16"
+DEMO_TRAIN_FLAGS ?=
 
 .PHONY: all deps py-deps build debug test demo bench bench-science clean fixtures
 
@@ -55,7 +57,7 @@ demo: build
 	.build/release/mims-ingest verify $(DEMO_RUN)/shards
 	.build/release/mims-split report $(DEMO_RUN)/shards
 	.build/release/mims-train --shards $(DEMO_RUN)/shards --pipeline pipelines/demo-cirrus-small.yaml --out $(DEMO_RUN)/run \
-	  --lesions $(DEMO_RUN)/source/lesions.json --plain
+	  --lesions $(DEMO_RUN)/source/lesions.json --plain $(DEMO_TRAIN_FLAGS)
 	.build/release/mims-train heatmap --shards $(DEMO_RUN)/shards --checkpoint $(DEMO_RUN)/run/checkpoint.safetensors \
 	  --out $(DEMO_RUN)/heatmaps --lesions $(DEMO_RUN)/source/lesions.json
 	@echo "report: $(DEMO_RUN)/run/report.html"

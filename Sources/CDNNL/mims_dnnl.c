@@ -22,6 +22,9 @@ static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 static dnnl_primitive_attr_t user_scratchpad;
 static _Thread_local char last_error[512];
+/* The thread count mims_dnnl_set_threads asked for (0: OpenMP's default). OpenMP keeps the count
+ * per calling thread, so every execution sets it again: the ops may be called from any thread. */
+static int configured_threads;
 
 const char *mims_dnnl_last_error(void) { return last_error; }
 
@@ -96,6 +99,7 @@ static int execute(dnnl_primitive_t primitive, const dnnl_primitive_desc_t pd, a
         }
     }
     if (status == 0) {
+        if (configured_threads > 0) omp_set_num_threads(configured_threads);
         dnnl_status_t s = dnnl_primitive_execute(primitive, stream, total, exec);
         if (s == dnnl_success) s = dnnl_stream_wait(stream);
         if (s != dnnl_success) status = fail("oneDNN %s failed (status %d)", what, (int)s);
@@ -184,11 +188,12 @@ int mims_dnnl_has_bf16(void) {
 
 void mims_dnnl_set_threads(int threads) {
     pthread_mutex_lock(&lock);
-    omp_set_num_threads(threads > 0 ? threads : 1);
+    configured_threads = threads > 0 ? threads : 1;
+    omp_set_num_threads(configured_threads);
     pthread_mutex_unlock(&lock);
 }
 
-int mims_dnnl_threads(void) { return omp_get_max_threads(); }
+int mims_dnnl_threads(void) { return configured_threads > 0 ? configured_threads : omp_get_max_threads(); }
 
 /* ---- convolution ------------------------------------------------------------------------- */
 

@@ -15,4 +15,6 @@ struct MimsTrain: ParsableCommand {
 }
 
 MemoryTuning.applyForTraining()
+// Every core unless --threads says otherwise, for oneDNN and the Swift passes alike.
+Engine.setThreads(Parallel.workers)
 MimsTrain.mainWithReadableErrors()

@@ -15,8 +15,9 @@ public enum Engine {
     /// Whether bf16 convolutions run natively here (AVX512_BF16 or AMX).
     public static var supportsBF16: Bool { mims_dnnl_has_bf16() != 0 }
 
-    /// Threads oneDNN (and the tensor ops' own parallel passes) use; every core by default.
-    public static var threads: Int { Parallel.workers }
+    /// Threads oneDNN runs its primitives on; every core by default (``setThreads(_:)`` also sets
+    /// the tensor ops' own parallel passes).
+    public static var threads: Int { Int(mims_dnnl_threads()) }
 
     /// Sets the thread count of every parallel part of the engine: oneDNN's OpenMP pool and the
     /// elementwise and per-channel passes (`Parallel.workers`). Call it before the first op.

@@ -1,13 +1,5 @@
 import MIMSCore
 
-/// Splits independent channel work across the cores (`Parallel.workers`), in contiguous blocks.
-enum ChannelParallel {
-    static func map<R: Sendable>(_ count: Int, _ body: @Sendable (Int) -> R) -> [R] {
-        if count < 8 { return (0..<count).map(body) }
-        return Parallel.mapRanges(count: count, parts: Parallel.workers) { range in range.map(body) }.flatMap { $0 }
-    }
-}
-
 /// Splits an elementwise pass over `count` values into one block per core when it is
 /// large enough to pay for the hand-off (these passes are bound by memory bandwidth, which one
 /// core alone does not saturate).
