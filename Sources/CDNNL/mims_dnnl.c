@@ -467,6 +467,7 @@ static bn_entry *bn_get(int n, int c, int h, int w, int layout, unsigned flags, 
     int key[8] = {n, c, h, w, layout, (int)flags, (int)prop, backward};
     for (bn_entry *e = norms; e; e = e->next)
         if (memcmp(e->key, key, sizeof key) == 0) return e;
+    last_error[0] = 0;
     bn_entry *e = calloc(1, sizeof *e);
     if (!e) { fail("out of memory"); return NULL; }
     memcpy(e->key, key, sizeof key);
@@ -581,6 +582,7 @@ static pool_entry *pool_get(int n, int c, int h, int w, int layout, int kernel, 
     int key[9] = {n, c, h, w, layout, kernel, stride, padding, kind};
     for (pool_entry *e = pools; e; e = e->next)
         if (memcmp(e->key, key, sizeof key) == 0) return e;
+    last_error[0] = 0;
     pool_entry *e = calloc(1, sizeof *e);
     if (!e) { fail("out of memory"); return NULL; }
     memcpy(e->key, key, sizeof key);

@@ -32,6 +32,27 @@ struct HeadGoldenTests {
         #expect(relativeError(Tensor(shape: [5], values: weights), try file.tensor("weights")) < 1e-6)
     }
 
+    /// The head with bf16 convolutions (MSConv) against PyTorch's float32: logits and loss to bf16's
+    /// precision (8 significant bits in the convolutions' operands, float32 everywhere else).
+    @Test(arguments: ["mims_head_small", "mims_head_2d", "mims_head_3d"])
+    func headInBF16(_ name: String) throws {
+        guard Engine.supportsBF16 else { return }
+        let file = try golden(name)
+        let p = try caseParameters(file)
+        let kernels = (p["kernels"] as! [[Int]]).map { ($0[0], $0[1]) }
+        let x = try file.tensor("x")
+        let head = MIMSHead.mims(inputChannels: x.shape[1], kernels: kernels, scales: p["scales"] as! [Double], aggregation: .topK(p["k"] as! Int))
+        var parameters: [String: Tensor] = [:]
+        for entry in file.entries.keys where entry.hasPrefix("param.") { parameters["head." + entry.dropFirst(6)] = try file.tensor(entry) }
+        let tape = Tape(store: ParameterStore(parameters), training: true, precision: .bf16)
+        tape.namePrefix = "head."
+        let logits = head.forward(tape, [tape.variable(x)], bagSizes: try file.integers("bag_sizes").map(Int.init))
+        let error = relativeError(tape.value(logits), try file.tensor("logits"))
+        #expect(error < 3e-2 && error > 0, "bf16 logits: relative error \(error)")
+        let loss = tape.crossEntropy(logits, labels: try file.integers("labels").map(Int.init))
+        #expect(relativeError(tape.value(loss), try file.tensor("loss")) < 3e-2)
+    }
+
     @Test(arguments: ["mims_head_small", "mims_head_2d", "mims_head_3d"])
     func head(_ name: String) throws {
         let file = try golden(name)

@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
         case "both": precisions = Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]
         case "fp32": precisions = [.fp32]
         case "bf16": precisions = [.bf16]; try Precision.bf16.checkSupported()
-        default: throw ValidationError("--precision must be fp32, bf16 or both")
+        default: throw ValidationError("--precision must be fp32, bf16 or both, not '\(precision)'")
         }
         if let threads { Engine.setThreads(threads) }
         Conv2D.winograd = !direct
