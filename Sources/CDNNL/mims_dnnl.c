@@ -334,23 +334,27 @@ static void *output_buffer(const conversion *back, void *user) {
     return back->primitive ? slot(SLOT_OUTPUT, dnnl_memory_desc_get_size(&back->from)) : user;
 }
 
+/* The forward pass with weights already in the primitive's format; the caller holds the lock. */
+static int conv_forward_locked(conv_entry *e, const float *src, const void *weights, const float *bias, float *dst) {
+    const void *src_in;
+    if (convert_in(&e->forward_src, src, SLOT_SRC, &src_in)) return -1;
+    void *out = output_buffer(&e->forward_dst, dst);
+    if (!out) return fail("out of memory");
+    argument args[] = {
+        {DNNL_ARG_SRC, &e->forward_src.to, src_in}, {DNNL_ARG_WEIGHTS, &e->forward_weights.to, weights},
+        {DNNL_ARG_BIAS, &e->bias_md, e->key.has_bias ? bias : NULL}, {DNNL_ARG_DST, &e->forward_dst.from, out},
+    };
+    if (execute(e->forward, e->forward_pd, args, 4, "forward convolution")) return -1;
+    if (e->forward_dst.primitive && convert(&e->forward_dst, out, dst)) return -1;
+    return 0;
+}
+
 int mims_conv_forward(const mims_conv_shape *s, const float *src, const float *weights, const float *bias, float *dst) {
     pthread_mutex_lock(&lock);
     int status = -1;
     conv_entry *e = conv_get(s, 0);
-    if (!e) goto done;
-    const void *src_in, *weights_in;
-    if (convert_in(&e->forward_src, src, SLOT_SRC, &src_in) || convert_in(&e->forward_weights, weights, SLOT_WEIGHTS, &weights_in)) goto done;
-    void *out = output_buffer(&e->forward_dst, dst);
-    if (!out) { fail("out of memory"); goto done; }
-    argument args[] = {
-        {DNNL_ARG_SRC, &e->forward_src.to, src_in}, {DNNL_ARG_WEIGHTS, &e->forward_weights.to, weights_in},
-        {DNNL_ARG_BIAS, &e->bias_md, s->has_bias ? bias : NULL}, {DNNL_ARG_DST, &e->forward_dst.from, out},
-    };
-    if (execute(e->forward, e->forward_pd, args, 4, "forward convolution")) goto done;
-    if (e->forward_dst.primitive && convert(&e->forward_dst, out, dst)) goto done;
-    status = 0;
-done:
+    const void *weights_in;
+    if (e && convert_in(&e->forward_weights, weights, SLOT_WEIGHTS, &weights_in) == 0) status = conv_forward_locked(e, src, weights_in, bias, dst);
     pthread_mutex_unlock(&lock);
     return status;
 }
@@ -377,21 +381,8 @@ int mims_conv_prepare_weights(const mims_conv_shape *s, const float *weights, vo
 
 int mims_conv_forward_prepared(const mims_conv_shape *s, const float *src, const void *prepared, const float *bias, float *dst) {
     pthread_mutex_lock(&lock);
-    int status = -1;
     conv_entry *e = conv_get(s, 0);
-    if (!e) goto done;
-    const void *src_in;
-    if (convert_in(&e->forward_src, src, SLOT_SRC, &src_in)) goto done;
-    void *out = output_buffer(&e->forward_dst, dst);
-    if (!out) { fail("out of memory"); goto done; }
-    argument args[] = {
-        {DNNL_ARG_SRC, &e->forward_src.to, src_in}, {DNNL_ARG_WEIGHTS, &e->forward_weights.to, prepared},
-        {DNNL_ARG_BIAS, &e->bias_md, s->has_bias ? bias : NULL}, {DNNL_ARG_DST, &e->forward_dst.from, out},
-    };
-    if (execute(e->forward, e->forward_pd, args, 4, "forward convolution")) goto done;
-    if (e->forward_dst.primitive && convert(&e->forward_dst, out, dst)) goto done;
-    status = 0;
-done:
+    int status = e ? conv_forward_locked(e, src, prepared, bias, dst) : -1;
     pthread_mutex_unlock(&lock);
     return status;
 }

@@ -21,36 +21,32 @@ static double seconds_now(void) {
 #define KEEP __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11))
 #define SUM (a0[0] + a1[0] + a2[0] + a3[0] + a4[0] + a5[0] + a6[0] + a7[0] + a8[0] + a9[0] + a10[0] + a11[0])
 
+/* Runs `STEP` (one instruction on each of the twelve chains) `iterations` times; GFLOPS at
+ * `FLOPS` per instruction. */
+#define RATE(STEP, FLOPS)                                          \
+    CHAINS(DECLARE)                                                \
+    double start = seconds_now();                                  \
+    for (long i = 0; i < iterations; i++) {                        \
+        CHAINS(STEP)                                               \
+        KEEP;                                                      \
+    }                                                              \
+    double elapsed = seconds_now() - start;                        \
+    volatile float sink = SUM;                                     \
+    (void)sink;                                                    \
+    return iterations * 12.0 * (FLOPS) / elapsed / 1e9;
+
 __attribute__((target("avx512f")))
 static double fma_rate(long iterations) {
     __m512 x = _mm512_set1_ps(1.0f), y = _mm512_set1_ps(0.5f);
-    CHAINS(DECLARE)
-    double start = seconds_now();
-    for (long i = 0; i < iterations; i++) {
 #define FMA(i) a##i = _mm512_fmadd_ps(x, y, a##i);
-        CHAINS(FMA)
-        KEEP;
-    }
-    double elapsed = seconds_now() - start;
-    volatile float sink = SUM;
-    (void)sink;
-    return iterations * 12.0 * 32 / elapsed / 1e9;
+    RATE(FMA, 32)
 }
 
 __attribute__((target("avx512f,avx512bf16")))
 static double bf16_rate(long iterations) {
     __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = (__m512bh)_mm512_set1_epi16(0x3f00);
-    CHAINS(DECLARE)
-    double start = seconds_now();
-    for (long i = 0; i < iterations; i++) {
 #define DOT(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
-        CHAINS(DOT)
-        KEEP;
-    }
-    double elapsed = seconds_now() - start;
-    volatile float sink = SUM;
-    (void)sink;
-    return iterations * 12.0 * 64 / elapsed / 1e9;
+    RATE(DOT, 64)
 }
 
 double mims_core_peak_gflops(int bf16) {
