@@ -387,6 +387,15 @@ int mims_conv_forward_prepared(const mims_conv_shape *s, const float *src, const
     return status;
 }
 
+int mims_conv_same_weights(const mims_conv_shape *a, const mims_conv_shape *b) {
+    pthread_mutex_lock(&lock);
+    conv_entry *first = conv_get(a, 0);
+    conv_entry *second = first ? conv_get(b, 0) : NULL;
+    int same = first && second && dnnl_memory_desc_equal(&first->forward_weights.to, &second->forward_weights.to);
+    pthread_mutex_unlock(&lock);
+    return same;
+}
+
 int mims_conv_backward(const mims_conv_shape *s, const float *src, const float *weights, const float *diff_dst,
                        float *diff_src, float *diff_weights, float *diff_bias) {
     pthread_mutex_lock(&lock);

@@ -20,7 +20,14 @@ public final class ParameterStore {
     /// The prepared convolution for `name` if it is still valid and fits `shape`, else `make()`'s, kept.
     func preparedWeights(_ name: String, fitting x: Tensor, make: () -> Conv2D.PreparedWeights) -> Conv2D.PreparedWeights {
         if cacheGeneration != generation { dropInferenceCache() }
-        if let cached = inferenceWeights[name], cached.fits(x) { return cached }
+        if let cached = inferenceWeights[name] {
+            if cached.fits(x) { return cached }
+            // Another chunk size or image scale of the same convolution: usually the same weights.
+            if let adapted = cached.adapted(to: x) {
+                inferenceWeights[name] = adapted
+                return adapted
+            }
+        }
         let prepared = make()
         inferenceWeights[name] = prepared
         return prepared

@@ -182,6 +182,19 @@ struct EngineTests {
         let updated = infer(store)
         #expect(updated != first)
         #expect(updated == infer(ParameterStore(changed)))
+        // Another batch and image size reuse the prepared weights (a volume's last, smaller chunk;
+        // a pyramid's scales) and still compute the right function.
+        let other = Self.random([3, 32, 9, 7], seed: 27).reordered(to: .nChw16c)
+        func inferOther(_ store: ParameterStore) -> Tensor {
+            let tape = Tape(store: store, training: false, recordsGradients: false)
+            return tape.value(tape.convBatchNorm(tape.constant(other), weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
+                                                 layout: .nChw16c, relu: true))
+        }
+        #expect(inferOther(store) == inferOther(ParameterStore(changed)))
+        let recorded = Tape(store: ParameterStore(changed), training: false, recordsGradients: true)
+        let separate = recorded.value(recorded.convBatchNorm(recorded.constant(other), weight: "w", batchNorm: "bn",
+                                                             geometry: Conv2DGeometry(stride: 1, padding: 1), layout: .nChw16c, relu: true))
+        #expect(relativeError(inferOther(store).reordered(to: .nchw), separate.reordered(to: .nchw)) < 1e-6)
     }
 
     /// 3x3 stride-1 float32 convolutions on blocked tensors run on oneDNN's Winograd kernel; others

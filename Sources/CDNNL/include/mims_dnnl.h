@@ -62,6 +62,9 @@ int mims_conv_backward(const mims_conv_shape *shape, const float *src, const flo
 size_t mims_conv_weights_size(const mims_conv_shape *shape);
 int mims_conv_prepare_weights(const mims_conv_shape *shape, const float *weights, void *prepared);
 int mims_conv_forward_prepared(const mims_conv_shape *shape, const float *src, const void *prepared, const float *bias, float *dst);
+/* 1 when weights prepared for `a` serve `b` as they are (the two primitives use one weights
+ * format: typically the same convolution on another batch size or image size), else 0. */
+int mims_conv_same_weights(const mims_conv_shape *a, const mims_conv_shape *b);
 /* The implementation oneDNN chose for the forward pass, e.g. "jit:avx512_core". */
 const char *mims_conv_implementation(const mims_conv_shape *shape);
 

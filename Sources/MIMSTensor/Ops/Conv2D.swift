@@ -74,6 +74,21 @@ public enum Conv2D {
         var outputShape: [Int]
         var outputLayout: Tensor.Layout
 
+        /// The same prepared weights for inputs shaped like `x` (another batch or image size), when
+        /// oneDNN keeps the weights in the same format for them; nil when they must be prepared anew.
+        func adapted(to x: Tensor) -> PreparedWeights? {
+            guard x.rank == 4, Int(shape.c) == x.shape[1], shape.src_layout == x.layout.code else { return nil }
+            var other = shape
+            other.n = Int32(x.shape[0]); other.h = Int32(x.shape[2]); other.w = Int32(x.shape[3])
+            var current = shape
+            guard mims_conv_same_weights(&current, &other) != 0 else { return nil }
+            let g = Conv2DGeometry(stride: Int(shape.stride), padding: Int(shape.padding), dilation: Int(shape.dilation))
+            var result = self
+            result.shape = other
+            result.outputShape = [x.shape[0], outputShape[1], g.output(x.shape[2], kernel: Int(shape.kh)), g.output(x.shape[3], kernel: Int(shape.kw))]
+            return result
+        }
+
         /// Whether `x` is the input this was prepared for.
         func fits(_ x: Tensor) -> Bool {
             x.rank == 4 && Int(shape.n) == x.shape[0] && Int(shape.c) == x.shape[1] && Int(shape.h) == x.shape[2] && Int(shape.w) == x.shape[3]

@@ -138,7 +138,7 @@ public struct Network: Sendable {
             let tape = Tape(store: store, training: false, recordsGradients: false, precision: pipeline.precision)
             collected.append(primaryMaps(tape, tape.constant(part)).map(tape.value))
         }
-        let tape = Tape(store: store, training: false, recordsGradients: false)
+        let tape = Tape(store: store, training: false, recordsGradients: false, precision: pipeline.precision)
         let maps = collected[0].indices.map { m in
             tape.constant(Tensor(shape: [slices] + collected[0][m].shape.dropFirst(), values: collected.flatMap { $0[m].values }))
         }
