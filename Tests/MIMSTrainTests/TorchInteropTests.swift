@@ -25,7 +25,7 @@ struct TorchInteropTests {
         // Standard error goes to a file, so that neither stream can fill its pipe and stall the child.
         let errors = try TemporaryDirectory()
         let errorPath = errors.path + "/stderr"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil) else { throw PythonError(description: "cannot create \(errorPath)") }
         let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         let out = Pipe()
         process.standardOutput = out
@@ -38,7 +38,7 @@ struct TorchInteropTests {
         return (process.terminationStatus, output, error)
     }
 
-    struct MissingPython: Error, CustomStringConvertible {
+    struct PythonError: Error, CustomStringConvertible {
         var description: String
     }
 
@@ -46,7 +46,7 @@ struct TorchInteropTests {
     static func requireTorch() throws {
         let probe = try python(["-c", "import torch, safetensors, yaml, h5py, numpy"])
         guard probe.status == 0 else {
-            throw MissingPython(description: "mims_torch needs torch, safetensors, PyYAML and h5py for python3: "
+            throw PythonError(description: "mims_torch needs torch, safetensors, PyYAML and h5py for python3: "
                                 + "pip install torch safetensors pyyaml (make py-deps installs them). python3 said: \(probe.error)")
         }
     }
@@ -117,6 +117,78 @@ struct TorchInteropTests {
                     #expect(e.id == f.id && e.patient == f.patient && e.label == f.label, "\(model) \(split): row order or fields differ: \(e) vs \(f)")
                     #expect(abs(e.score - f.score) <= 1e-4, "\(model) \(split) \(e.id): mims-train \(e.score), torch \(f.score)")
                 }
+            }
+        }
+    }
+
+    /// A small pipeline of `model` for the variant comparison: 64 x 64 input (3D) or 48 x 40 (2D),
+    /// 2 iterations, 8 + 8 MSConv channels where the variant has MSConv.
+    static func variantPipeline(model: String, msconv: String, aggregation: String = "topk", k: Int? = nil, volumes: Bool = true) -> String {
+        """
+        name: \(model)-\(aggregation)
+        model: \(model)
+        backbone: {depth: 18, feature_layer: layer2, weights: none}
+        input_size: \(volumes ? "[64, 64]" : "[48, 40]")
+        \(msconv.isEmpty ? "" : "msconv: " + msconv + "\n")pooling: {aggregation: \(aggregation)\(k.map { ", k: \($0)" } ?? "")}
+        optimizer: {kind: adam, learning_rate: 0.001}
+        training: {iterations: 2, batch: 2, class_balanced: true, eval_split: test\(volumes ? ", slices: [4, 6], central_slices: 10" : "")}
+        """
+    }
+
+    /// Every variant of docs/MODEL.md's table and every aggregation, on volumes (Cirrus) and on
+    /// RGB images resized to a non-square input (MMD): one checkpoint each, trained 2 iterations,
+    /// scored by both engines on the train split within 1e-4.
+    @Test func everyVariantScoresAsMimsTrain() throws {
+        try Self.requireTorch()
+        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
+        let dir = try TemporaryDirectory()
+        let cirrus = try TrainerTests.shards(dir)
+        let mmd = try CheckpointCompatibilityTests.shards(.mmd, count: 12, dir)
+        let groups = "{kernels: [[2, 8], [3, 8]]}"
+        let cases: [(name: String, shards: String, text: String)] = [
+            ("mims-top3", cirrus, Self.variantPipeline(model: "mims", msconv: "{kernels: [[2, 8], [3, 8]], scales: [0.5, 0.75, 1.0]}", k: 3)),
+            ("mims-mean", cirrus, Self.variantPipeline(model: "mims", msconv: groups, aggregation: "mean")),
+            ("mims-max", cirrus, Self.variantPipeline(model: "mims", msconv: groups, aggregation: "max")),
+            ("mims-max-inst", cirrus, Self.variantPipeline(model: "mims", msconv: groups, aggregation: "max-inst")),
+            ("mims-noresizing", cirrus, Self.variantPipeline(model: "mims-noresizing", msconv: groups)),
+            ("mi-pre-conv", cirrus, Self.variantPipeline(model: "mi-pre-conv", msconv: groups)),
+            ("mi-pre-trident", cirrus, Self.variantPipeline(model: "mi-pre-trident", msconv: groups)),
+            ("pyramid-mi-pre", cirrus, Self.variantPipeline(model: "pyramid-mi-pre", msconv: "")),
+            ("pyramid-mims", cirrus, Self.variantPipeline(model: "pyramid-mims", msconv: groups)),
+            ("featpyra-4-5", cirrus, Self.variantPipeline(model: "featpyra-4-5", msconv: groups)),
+            ("resnet34-scratch", cirrus, Self.variantPipeline(model: "resnet34-scratch", msconv: "")),
+            ("mims-patchcls", cirrus, Self.variantPipeline(model: "mims-patchcls", msconv: "{kernels: [[2, 8], [3, 8]], scales: [0.5, 1.0]}")),
+            ("mi-pre-conv-patchcls", cirrus, Self.variantPipeline(model: "mi-pre-conv-patchcls", msconv: groups)),
+            ("mmd-mims", mmd, Self.variantPipeline(model: "mims", msconv: groups, volumes: false)),
+            ("mmd-mi-pre", mmd, Self.variantPipeline(model: "mi-pre", msconv: "", volumes: false)),
+        ]
+        var jobs: [[String]] = []
+        for (name, shards, text) in cases {
+            let pipeline = dir.path + "/\(name).yaml", run = dir.path + "/run-\(name)"
+            try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
+            let train = try runProduct("mims-train", ["--shards", shards, "--pipeline", pipeline, "--out", run, "--seed", "2", "--plain", "--no-report"])
+            try #require(train.status == 0, "\(name): mims-train failed: \(train.output)\n\(text)")
+            let checkpoint = run + "/checkpoint.safetensors"
+            let swift = try runProduct("mims-train", ["predict", "--shards", shards, "--checkpoint", checkpoint, "--split", "train",
+                                                      "--out", dir.path + "/swift-\(name).csv"])
+            try #require(swift.status == 0, "\(name): mims-train predict failed: \(swift.output)")
+            jobs.append(["--shards", shards, "--checkpoint", checkpoint, "--split", "train", "--out", dir.path + "/torch-\(name).csv"])
+        }
+        // One interpreter for all of them: importing torch is most of a run's time.
+        let script = """
+        import json, sys
+        from mims_torch import predict
+        sys.exit(max(predict.main(job) for job in json.loads(sys.argv[1])))
+        """
+        let torch = try Self.python(["-c", script, String(decoding: try JSONSerialization.data(withJSONObject: jobs), as: UTF8.self)])
+        try #require(torch.status == 0, "mims_torch.predict failed: \(torch.error)")
+        for (name, _, _) in cases {
+            let expected = try Self.rows(dir.path + "/swift-\(name).csv"), found = try Self.rows(dir.path + "/torch-\(name).csv")
+            #expect(found.header == expected.header, "\(name)")
+            try #require(expected.rows.count > 0 && found.rows.count == expected.rows.count, "\(name): \(found.rows.count) vs \(expected.rows.count) rows")
+            for (e, f) in zip(expected.rows, found.rows) {
+                #expect(e.id == f.id && e.label == f.label, "\(name): row order differs: \(e) vs \(f)")
+                #expect(abs(e.score - f.score) <= 1e-4, "\(name) \(e.id): mims-train \(e.score), torch \(f.score)")
             }
         }
     }
