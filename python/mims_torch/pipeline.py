@@ -138,7 +138,8 @@ class _Field:
         return value
 
     def bool(self) -> bool:
-        text = (self._scalar() or "").lower() if self._scalar() is not None else None
+        scalar = self._scalar()
+        text = scalar.lower() if scalar is not None else None
         if text in ("true", "yes", "on"):
             return True
         if text in ("false", "no", "off"):

@@ -83,6 +83,10 @@ def write_scores(results: List[Tuple[data.Record, float]], path: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+        # mkstemp creates the file private to its owner; a scores file is as readable as any other.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
