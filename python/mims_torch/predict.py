@@ -1,0 +1,124 @@
+"""`python -m mims_torch.predict --shards DIR --checkpoint F --out scores.csv [--split test]`:
+the CSV `mims-train predict` writes (id, patient, label, score), for the same checkpoint and
+split, in the same record order and number format, computed in PyTorch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from typing import List, Tuple
+
+import torch
+
+from . import data, model, pipeline as pipeline_module
+
+
+def _csv(field: str) -> str:
+    """RunOutputs.csv: quoted only when it holds a comma or a quote."""
+    if "," in field or '"' in field:
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.ShardDataset, shards: str) -> None:
+    """Checkpoint.checkCompatible: the shards must be of the kind, channels and classes the
+    checkpoint was trained on."""
+    meta = loaded.metadata
+    if "dataset_kind" not in meta or "channels" not in meta:
+        print(f"note: {checkpoint} records no dataset kind, channels or classes (written by an older mims-train); not checked against {shards}",
+              file=sys.stderr)
+        return
+    names = dataset.class_names()
+    count = len(names) if names else 2
+    try:
+        trained_names = json.loads(meta.get("class_names", "[]"))
+    except ValueError:
+        trained_names = []
+    trained_count = int(meta.get("class_count", "2"))
+    reason = None
+    if meta["dataset_kind"] != dataset.kind:
+        reason = f"checkpoint was trained on {meta['dataset_kind']} data, these shards are {dataset.kind}"
+    elif int(meta["channels"]) != dataset.channels:
+        reason = f"checkpoint was trained on {meta['channels']}-channel frames, these shards have {dataset.channels}-channel frames"
+    elif trained_count != count:
+        reason = f"checkpoint was trained on {trained_count} classes, these shards have {count}"
+    elif trained_names and names and trained_names != names:
+        reason = f"checkpoint was trained on classes {', '.join(trained_names)}, these shards have {', '.join(names)}"
+    if reason:
+        raise model.CheckpointError(f"{checkpoint} cannot score {shards}: {reason}")
+    trained = meta.get("dataset", "")
+    if trained and trained != dataset.dataset:
+        print(f"{checkpoint}: trained on {trained}, used on {dataset.dataset} (both {dataset.kind}, same channels and classes)", file=sys.stderr)
+
+
+def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, bags_per_batch: int = 4) -> List[Tuple[data.Record, float]]:
+    """Every record of `split` with its score, in record order."""
+    loaded = model.load_checkpoint(checkpoint)
+    if loaded.pipeline.precision == "bf16":
+        print(f"note: {checkpoint} was trained with bf16 convolutions; mims_torch scores it in fp32, so scores may differ from "
+              "mims-train predict by bf16 rounding", file=sys.stderr)
+    dataset = data.ShardDataset(shards, split, loaded.pipeline)
+    _check_compatible(loaded, checkpoint, dataset, shards)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=bags_per_batch, shuffle=False, num_workers=workers,
+                                         collate_fn=data.collate_bags, persistent_workers=False)
+    network = loaded.network.eval()
+    results: List[Tuple[data.Record, float]] = []
+    with torch.inference_mode():
+        for inputs, sizes, _, indices in loader:
+            for index, value in zip(indices, network(inputs, sizes).tolist()):
+                results.append((dataset.records[index], value))
+    dataset.close()
+    return results
+
+
+def write_scores(results: List[Tuple[data.Record, float]], path: str) -> None:
+    """Written beside the target and renamed, so a failed run leaves no half file."""
+    text = "id,patient,label,score\n" + "".join(
+        f"{_csv(record.id)},{_csv(record.patient)},{record.label},{value:.6f}\n" for record, value in results)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        # mkstemp creates the file private to its owner; a scores file is as readable as any other.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mims_torch.predict",
+                                     description="Write one row per record: id, patient, label, score (as mims-train predict).")
+    parser.add_argument("--shards", required=True, help="Folder of shards.")
+    parser.add_argument("--checkpoint", required=True, help="A checkpoint written by mims-train (RUN/checkpoint.safetensors).")
+    parser.add_argument("--out", required=True, help="CSV file to write.")
+    parser.add_argument("--split", default="test", choices=data.SPLITS, help="Which split to score (default: test).")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes reading the shards (default: 0).")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's).")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
+    if args.workers < 0:
+        parser.error("--workers must be at least 0")
+    try:
+        results = score(args.shards, args.checkpoint, args.split, args.workers)
+        write_scores(results, args.out)
+    except (model.CheckpointError, data.ShardError, pipeline_module.PipelineError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {len(results)} records")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
