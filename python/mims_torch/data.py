@@ -170,6 +170,15 @@ class ShardDataset(torch.utils.data.Dataset):
         start = record.frame_start + window.start
         return self._file(record.shard)["frames"][start:start + len(window)]
 
+    def training_bag(self, index: int, slices: List[int]) -> torch.Tensor:
+        """The input of a training bag: the chosen frames of record `index` (ascending, from
+        TrainingSchedule) read as one span, kept, and transformed exactly as evaluation frames
+        are (BagBatch.swift uses the one InputTransform for both)."""
+        record = self.records[index]
+        first = slices[0]
+        span = self._file(record.shard)["frames"][record.frame_start + first:record.frame_start + slices[-1] + 1]
+        return transform(span[[s - first for s in slices]], self.pipeline.input_size)
+
     def __getitem__(self, index: int):
         record = self.records[index]
         return transform(self.frames(index), self.pipeline.input_size), record.label, index
