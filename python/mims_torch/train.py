@@ -121,7 +121,7 @@ def score(network: model.Network, dataset: data.ShardDataset, bags_per_batch: in
         for start in range(0, len(dataset), bags_per_batch):
             items = [dataset[i] for i in range(start, min(start + bags_per_batch, len(dataset)))]
             inputs, sizes, _, indices = data.collate_bags(items)
-            for index, value in zip(indices, network(inputs.to(device), sizes).tolist()):
+            for index, value in zip(indices, network(inputs.to(device, next(network.parameters()).dtype), sizes).tolist()):
                 results.append((dataset.records[index], value))
     network.train()
     return results
@@ -185,6 +185,7 @@ def run(args) -> int:
               + ("nothing during training" if evaluation is None else "test during training"), file=sys.stderr)
 
     device = torch.device(args.device)
+    dtype = torch.float64 if args.float64 else torch.float32
     torch.manual_seed(args.seed)
     network = model.Network(pipeline)
     identity = checkpoint.signature(train, pipeline)
@@ -198,7 +199,7 @@ def run(args) -> int:
         initial_weights(network, args.init_from, train, args.shards)
         identity["init_from"] = args.init_from
         identity["init_from_sha256"] = checkpoint.sha256_file(args.init_from)
-    network.to(device).train()
+    network.to(device, dtype).train()
     optimizer = optimizer_for(network, pipeline)
 
     os.makedirs(args.out, exist_ok=True)
@@ -218,7 +219,7 @@ def run(args) -> int:
     for iteration in range(iterations):
         started = time.monotonic()
         choices = schedule.choices(iteration)
-        inputs = torch.cat([train.training_bag(r, s) for r, s in choices], 0).to(device)
+        inputs = torch.cat([train.training_bag(r, s) for r, s in choices], 0).to(device, dtype)
         sizes = [len(s) for _, s in choices]
         bag_labels = [labels[r] for r, _ in choices]
         value = loss(network, network.logits(inputs, sizes), sizes, bag_labels)
@@ -259,6 +260,9 @@ def main(argv=None) -> int:
     parser.add_argument("--random-init", action="store_true", help="Train from torch's initialization although the pipeline says weights: imagenet.")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu).")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's).")
+    # The same run in float64 measures how far float32 rounding alone moves the weights, which is
+    # the yardstick TorchTrainingTests holds the two engines' difference to (checkpoints stay float32).
+    parser.add_argument("--float64", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = argv
     if args.threads is not None:
