@@ -205,6 +205,29 @@ struct EngineTests {
         #expect(!Conv2D.implementation(x, weight: w, geometry: Conv2DGeometry(stride: 2, padding: 1), outputLayout: .nChw16c).contains("wino"))
     }
 
+    /// Winograd against direct convolution on the small maps of ResNet's later layers and of small
+    /// inputs (5x5 to 16x16, where Winograd's 4x4 tiles only partly fill the map): forward,
+    /// backward-data and backward-weights.
+    @Test(arguments: [(2, 5), (2, 7), (2, 10), (2, 14), (2, 16), (3, 10), (5, 10), (7, 10), (12, 10), (13, 5)])
+    func winogradMatchesDirect(_ spec: (Int, Int)) {
+        let (n, size) = spec
+        let x = Self.random([n, 64, size, size], seed: 30).reordered(to: .nChw16c), w = Self.random([64, 64, 3, 3], seed: 31, scale: 0.1)
+        let geometry = Conv2DGeometry(stride: 1, padding: 1)
+        func run(_ winograd: Bool) -> (Tensor, Tensor, Tensor) {
+            let saved = Conv2D.winograd
+            Conv2D.winograd = winograd
+            defer { Conv2D.winograd = saved }
+            let y = Conv2D.forward(x, weight: w, bias: nil, geometry: geometry, outputLayout: .nChw16c)
+            let gy = Self.random(y.shape, seed: 32).reordered(to: .nChw16c)
+            let g = Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: false)
+            return (y.reordered(to: .nchw), g.gradX!.reordered(to: .nchw), g.gradWeight)
+        }
+        let (wino, direct) = (run(true), run(false))
+        #expect(relativeError(wino.0, direct.0) < 1e-5, "forward at \(size)x\(size): \(relativeError(wino.0, direct.0))")
+        #expect(relativeError(wino.1, direct.1) < 1e-5, "backward-data at \(size)x\(size): \(relativeError(wino.1, direct.1))")
+        #expect(relativeError(wino.2, direct.2) < 1e-5, "backward-weights at \(size)x\(size): \(relativeError(wino.2, direct.2))")
+    }
+
     @Test func bf16IsRefusedWhereTheCPULacksIt() throws {
         if Engine.supportsBF16 {
             try Precision.bf16.checkSupported()
