@@ -183,20 +183,8 @@ extension Tape {
         guard let store else { preconditionFailure("convBatchNorm needs a parameter store") }
         let input = value(x), key = namePrefix + name, bn = namePrefix + prefix, precision = self.precision
         let prepared = store.preparedWeights(key + "@" + precision.rawValue + (residual != nil ? "+" : "") + (relu ? "r" : ""), fitting: input) {
-            let w = value(weight)
-            let gamma = store.tensors[bn + ".weight"]!, beta = store.tensors[bn + ".bias"]!
-            let mean = store.tensors[bn + ".running_mean"]!, variance = store.tensors[bn + ".running_var"]!
-            let outputs = w.shape[0], perOutput = w.count / outputs
-            var folded = Tensor.uninitialized(w.shape), bias = Tensor.uninitialized([outputs])
-            w.values.withUnsafeBufferPointer { source in
-                folded.values.withUnsafeMutableBufferPointer { target in
-                    for o in 0..<outputs {
-                        let scale = gamma.values[o] / (variance.values[o] + BatchNorm2D.epsilon).squareRoot()
-                        bias.values[o] = beta.values[o] - mean.values[o] * scale
-                        for i in o * perOutput..<(o + 1) * perOutput { target[i] = source[i] * scale }
-                    }
-                }
-            }
+            let (folded, bias) = BatchNorm2D.folded(value(weight), weight: store.tensors[bn + ".weight"]!, bias: store.tensors[bn + ".bias"]!,
+                                                    runningMean: store.tensors[bn + ".running_mean"]!, runningVar: store.tensors[bn + ".running_var"]!)
             return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout, precision: precision,
                                   residual: residual != nil, relu: relu)
         }

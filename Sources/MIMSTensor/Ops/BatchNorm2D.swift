@@ -73,23 +73,20 @@ public enum BatchNorm2D {
         let c = gradY.shape[1], plane = gradY.shape[2] * gradY.shape[3]
         let scale = (0..<c).map { weight.values[$0] / (saved.variance[$0] + epsilon).squareRoot() }
         var gradX = Tensor.uninitialized(gradY.shape, layout: gradY.layout)
-        // Runs of values that share a channel: a whole plane (nchw), or one value per channel
-        // cycling through a block of 16 (nChw16c).
-        let (run, period) = gradY.layout == .nChw16c ? (1, 16) : (plane, c)
         gradY.values.withUnsafeBufferPointer { gy in
             gradX.values.withUnsafeMutableBufferPointer { gx in
-                var i = 0, slot = 0, blockChannel = 0
-                while i < gy.count {
-                    let channel = gradY.layout == .nChw16c ? blockChannel * 16 + slot : slot
-                    let factor = scale[channel]
-                    for j in i..<(i + run) { gx[j] = gy[j] * factor }
-                    if let output = saved.output { for j in i..<(i + run) where output.values[j] <= 0 { gx[j] = 0 } }
-                    i += run
-                    slot += 1
-                    if slot == period {
-                        slot = 0
-                        // nChw16c: the next block of 16 is the next pixel; every `plane` pixels the channel block advances.
-                        if gradY.layout == .nChw16c && (i / 16) % plane == 0 { blockChannel = (blockChannel + 1) % (c / 16) }
+                func write(_ i: Int, _ channel: Int) {
+                    gx[i] = saved.output.map { $0.values[i] <= 0 } ?? false ? 0 : gy[i] * scale[channel]
+                }
+                if gradY.layout == .nChw16c {
+                    // (image, channel block) planes of 16-value pixels.
+                    for block in 0..<(gy.count / (plane * 16)) {
+                        let base = block * plane * 16, firstChannel = (block % (c / 16)) * 16
+                        for pixel in 0..<plane { for k in 0..<16 { write(base + pixel * 16 + k, firstChannel + k) } }
+                    }
+                } else {
+                    for planeIndex in 0..<(gy.count / plane) {
+                        for i in planeIndex * plane..<(planeIndex + 1) * plane { write(i, planeIndex % c) }
                     }
                 }
             }
@@ -125,6 +122,24 @@ public enum BatchNorm2D {
         }
         Engine.check(status, "batch-norm backward of \(gradY.shape)")
         return gradX
+    }
+
+    /// The convolution weight and bias that compute BN(conv(x, weight)) with running statistics:
+    /// w·γ/σ per output channel and β − μ·γ/σ (inference folds BatchNorm away).
+    public static func folded(_ w: Tensor, weight gamma: Tensor, bias beta: Tensor, runningMean mean: Tensor,
+                              runningVar variance: Tensor) -> (weight: Tensor, bias: Tensor) {
+        let outputs = w.shape[0], perOutput = w.count / outputs
+        var folded = Tensor.uninitialized(w.shape), bias = Tensor.uninitialized([outputs])
+        w.values.withUnsafeBufferPointer { source in
+            folded.values.withUnsafeMutableBufferPointer { target in
+                for o in 0..<outputs {
+                    let scale = gamma.values[o] / (variance.values[o] + epsilon).squareRoot()
+                    bias.values[o] = beta.values[o] - mean.values[o] * scale
+                    for i in o * perOutput..<(o + 1) * perOutput { target[i] = source[i] * scale }
+                }
+            }
+        }
+        return (folded, bias)
     }
 
     private static func run(_ x: Tensor, weight: Tensor, bias: Tensor, mean: inout [Float], variance: inout [Float], batchStatistics: Bool,
