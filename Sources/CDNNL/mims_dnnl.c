@@ -514,15 +514,81 @@ size_t mims_bn_workspace_size(int n, int c, int h, int w, int layout) {
     return size;
 }
 
+void mims_bn_statistics(int n, int c, int h, int w, int layout, const float *src, int c_begin, int c_end,
+                        float *mean, float *variance) {
+    const size_t plane = (size_t)h * w, count = (size_t)n * plane;
+    if (layout == MIMS_LAYOUT_NCHW16C) {
+        const int blocks = c / 16;
+        for (int block = c_begin / 16; block < c_end / 16; block++) {
+            double sum[16] = {0}, squares[16] = {0};
+            float shift[16];
+            for (int k = 0; k < 16; k++) shift[k] = src[(size_t)block * plane * 16 + k];
+            for (int image = 0; image < n; image++) {
+                const float *p = src + ((size_t)image * blocks + block) * plane * 16;
+                for (size_t pixel = 0; pixel < plane; pixel++, p += 16)
+                    for (int k = 0; k < 16; k++) {
+                        double d = (double)p[k] - shift[k];
+                        sum[k] += d;
+                        squares[k] += d * d;
+                    }
+            }
+            for (int k = 0; k < 16; k++) {
+                double m = sum[k] / count;
+                mean[block * 16 + k] = (float)(shift[k] + m);
+                double v = squares[k] / count - m * m;
+                variance[block * 16 + k] = (float)(v > 0 ? v : 0);
+            }
+        }
+        return;
+    }
+    for (int channel = c_begin; channel < c_end; channel++) {
+        /* Eight partial sums per channel: independent lanes the compiler can vectorize. */
+        double sum[8] = {0}, squares[8] = {0};
+        const float shift = src[(size_t)channel * plane];
+        for (int image = 0; image < n; image++) {
+            const float *p = src + ((size_t)image * c + channel) * plane;
+            size_t i = 0;
+            for (; i + 8 <= plane; i += 8)
+                for (int k = 0; k < 8; k++) {
+                    double d = (double)p[i + k] - shift;
+                    sum[k] += d;
+                    squares[k] += d * d;
+                }
+            for (; i < plane; i++) {
+                double d = (double)p[i] - shift;
+                sum[0] += d;
+                squares[0] += d * d;
+            }
+        }
+        double s = 0, q = 0;
+        for (int k = 0; k < 8; k++) { s += sum[k]; q += squares[k]; }
+        double m = s / count, v = q / count - m * m;
+        mean[channel] = (float)(shift + m);
+        variance[channel] = (float)(v > 0 ? v : 0);
+    }
+}
+
 int mims_bn_forward(int n, int c, int h, int w, int layout, int use_batch_stats, int relu, int keep_workspace, float eps,
                     const float *src, const float *scale, const float *shift, float *dst, float *mean, float *variance,
                     void *workspace) {
     if (bn_eps_ok(eps)) return -1;
     pthread_mutex_lock(&lock);
     int status = -1;
-    unsigned flags = dnnl_use_scale | dnnl_use_shift | (relu ? dnnl_fuse_norm_relu : 0) | (use_batch_stats ? 0 : dnnl_use_global_stats);
-    dnnl_prop_kind_t prop = use_batch_stats || (relu && keep_workspace) ? dnnl_forward_training : dnnl_forward_inference;
+    /* The statistics are always inputs (the batch's come from mims_bn_statistics); training still
+     * needs forward_training for the fused ReLU's workspace, which the backward primitive (made
+     * with batch-statistics flags, so its gradient runs through the mean and variance) reads. */
+    unsigned flags = dnnl_use_scale | dnnl_use_shift | (relu ? dnnl_fuse_norm_relu : 0) | dnnl_use_global_stats;
+    dnnl_prop_kind_t prop = relu && (use_batch_stats || keep_workspace) ? dnnl_forward_training : dnnl_forward_inference;
     bn_entry *e = bn_get(n, c, h, w, layout, flags, prop, 0);
+    if (e && relu && prop == dnnl_forward_training) {
+        bn_entry *training = bn_get(n, c, h, w, layout, dnnl_use_scale | dnnl_use_shift | dnnl_fuse_norm_relu, dnnl_forward_training, 0);
+        if (!training) e = NULL;
+        else if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0),
+                                         dnnl_primitive_desc_query_md(training->pd, dnnl_query_workspace_md, 0))) {
+            fail("batch-norm ReLU workspace differs between given and batch statistics");
+            e = NULL;
+        }
+    }
     if (e) {
         const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0);
         argument args[] = {

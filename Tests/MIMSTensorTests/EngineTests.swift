@@ -114,6 +114,44 @@ struct EngineTests {
                 "bf16 arithmetic should differ from float32")
     }
 
+    /// Training-mode batch statistics against a float64 two-pass reference, on channels whose values
+    /// sit on a large common offset (what flat image regions give a convolution's output). oneDNN's
+    /// own blocked-layout statistics sum in float32 and were 15x less exact than PyTorch's there, which
+    /// flipped ReLU signs torch keeps; mims_bn_statistics sums in double. Bounds: the mean stored as
+    /// float32 (half an ulp of it, times γ/σ, in every output, as in PyTorch) plus float32 rounding of
+    /// the result (|values| up to about 4, so 4 ulp is 2e-6).
+    @Test(arguments: [Tensor.Layout.nchw, .nChw16c])
+    func trainingStatisticsAreExactOnOffsetInputs(_ layout: Tensor.Layout) {
+        let (n, c, h, w) = (8, 32, 24, 20)
+        var x = Self.random([n, c, h, w], seed: 21)
+        for i in 0..<x.count { x.values[i] = 30 + Float((i / (h * w)) % c) + x.values[i] * 0.05 }
+        let weight = Self.random([c], seed: 22), bias = Self.random([c], seed: 23)
+        var runningMean = Tensor.zeros([c]), runningVar = Tensor(shape: [c], values: [Float](repeating: 1, count: c))
+        let (y, saved) = BatchNorm2D.trainForward(x.reordered(to: layout), weight: weight, bias: bias, runningMean: &runningMean, runningVar: &runningVar)
+        let plain = y.reordered(to: .nchw), m = Double(n * h * w)
+        var worstOutput = 0.0, worstMean = 0.0, worstVariance = 0.0
+        for channel in 0..<c {
+            var values: [Double] = []
+            for image in 0..<n { for p in 0..<(h * w) { values.append(Double(x.values[(image * c + channel) * h * w + p])) } }
+            let mean = values.reduce(0, +) / m
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / m
+            worstMean = max(worstMean, abs(Double(saved.mean[channel]) - mean) / abs(mean))
+            worstVariance = max(worstVariance, abs(Double(saved.variance[channel]) - variance) / variance)
+            let scale = Double(weight.values[channel]) / (variance + 1e-5).squareRoot()
+            let bound = abs(scale) * Double(Float(mean).ulp) / 2 + 2e-6
+            for image in 0..<n {
+                for p in 0..<(h * w) {
+                    let i = (image * c + channel) * h * w + p
+                    let error = abs(Double(plain.values[i]) - ((Double(x.values[i]) - mean) * scale + Double(bias.values[channel])))
+                    worstOutput = max(worstOutput, error / bound)
+                }
+            }
+        }
+        #expect(worstMean < 1e-7, "batch mean: relative error \(worstMean)")
+        #expect(worstVariance < 1e-5, "batch variance: relative error \(worstVariance)")
+        #expect(worstOutput <= 1, "output: largest error \(worstOutput) of its bound")
+    }
+
     /// Evaluation-mode BatchNorm differentiates (heatmaps): dx = γ·σ⁻¹·dy where the fused ReLU's
     /// output is positive, written out here.
     @Test func evaluationBatchNormGradient() {

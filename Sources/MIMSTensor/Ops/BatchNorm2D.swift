@@ -1,4 +1,5 @@
 import CDNNL
+import MIMSCore
 
 /// PyTorch's BatchNorm2d on oneDNN: batch statistics in training (biased variance to normalize,
 /// unbiased for the running estimate, momentum update as PyTorch does), running statistics in
@@ -147,6 +148,7 @@ public enum BatchNorm2D {
         precondition(eps == epsilon, "batch norm runs with eps = \(epsilon) only")
         precondition(x.rank == 4 && weight.count == x.shape[1] && bias.count == x.shape[1], "batch norm of \(x.shape) with \(weight.count) weights")
         let (n, c, h, w) = dims(x)
+        if batchStatistics { statistics(x, mean: &mean, variance: &variance) }
         var y = Tensor.uninitialized(x.shape, layout: x.layout)
         var workspace = [UInt8](repeating: 0, count: relu && (batchStatistics || keepWorkspace)
                                     ? mims_bn_workspace_size(n, c, h, w, x.layout.code) : 0)
@@ -169,6 +171,26 @@ public enum BatchNorm2D {
         }
         Engine.check(status, "batch norm of \(x.shape)")
         return (y, workspace)
+    }
+
+    /// The batch's mean and biased variance per channel (mims_bn_statistics, channel blocks split
+    /// across the cores).
+    private static func statistics(_ x: Tensor, mean: inout [Float], variance: inout [Float]) {
+        let (n, c, h, w) = dims(x)
+        let unit = x.layout == .nChw16c ? 16 : 1, units = Int(c) / unit
+        let parts = x.count < 1 << 16 ? 1 : min(Parallel.workers, units)
+        x.values.withUnsafeBufferPointer { xs in
+            mean.withUnsafeMutableBufferPointer { ms in
+                variance.withUnsafeMutableBufferPointer { vs in
+                    let (source, means, variances) = (SendablePointer(xs.baseAddress!), SendablePointer(ms.baseAddress!), SendablePointer(vs.baseAddress!))
+                    let layout = x.layout.code
+                    _ = Parallel.mapRanges(count: units, parts: parts) { range in
+                        mims_bn_statistics(n, c, h, w, layout, source.pointer, Int32(range.lowerBound * unit), Int32(range.upperBound * unit),
+                                           means.pointer, variances.pointer)
+                    }
+                }
+            }
+        }
     }
 
     private static func dims(_ x: Tensor) -> (Int32, Int32, Int32, Int32) {
