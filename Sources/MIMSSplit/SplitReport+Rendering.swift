@@ -72,7 +72,7 @@ extension SplitReport {
             for line in shortVolumes.prefix(20) { lines.append("  \(line)") }
             if shortVolumes.count > 20 { lines.append("  ... \(shortVolumes.count - 20) more") }
         }
-        lines.append(problems.isEmpty ? "check: no leakage, every split has both classes, counts agree with splits.json"
+        lines.append(problems.isEmpty ? "check: no leakage, no split holds a single class, counts agree with splits.json"
                                       : "check: \(problems.count) problem(s); run mims-split check for the list")
         return lines.joined(separator: "\n")
     }

@@ -22,7 +22,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .noShards(folder, split): "\(folder): no \(split)-*.h5 shards (make them with mims-ingest run or mims-split make)"
         case let .inconsistentShards(path, reason): "\(path): \(reason)"
-        case let .singleClass(folder, split, label): "\(folder): every \(split) record has label \(label); AUROC needs both classes"
+        case let .singleClass(folder, split, label): "\(folder): every \(split) record has label \(label); AUROC needs at least two classes"
         case let .wrongKind(pipeline, reason): "\(pipeline): \(reason)"
         case let .checkpoint(path, reason): "\(path): \(reason)"
         case let .runFolder(path, reason): "\(path): \(reason)"

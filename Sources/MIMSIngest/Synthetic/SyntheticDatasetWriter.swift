@@ -12,6 +12,9 @@ public enum SyntheticDataset: String, Sendable, CaseIterable {
     case mmd
     case crcMSI = "crc-msi"
 
+    /// Most label classes `--classes` can ask for (crc-msi).
+    public static let maximumClasses = SyntheticHistology.clusterColours.count + 1
+
     /// Records written when no count is given.
     public var defaultCount: Int {
         switch self {
@@ -31,13 +34,19 @@ public struct SyntheticDatasetWriter: Sendable {
     public var seed: UInt64
     /// Smaller volumes (for tests and quick demos); file formats and layouts are unchanged.
     public var small: Bool
+    /// Label classes (crc-msi only: 2 to ``SyntheticDataset/maximumClasses``; the others have 2).
+    public var classes: Int
 
-    public init(dataset: SyntheticDataset, count: Int? = nil, seed: UInt64 = 1, small: Bool = false) {
+    public init(dataset: SyntheticDataset, count: Int? = nil, seed: UInt64 = 1, small: Bool = false, classes: Int = 2) {
         self.dataset = dataset
         self.count = count ?? dataset.defaultCount
         self.seed = seed
         self.small = small
+        self.classes = classes
     }
+
+    /// The class names the manifest lists: crc-msi's MSS and MSIMUT, then SUBTYPE2, SUBTYPE3, ...
+    var histologyClasses: [String] { ["MSS", "MSIMUT"] + (2..<max(2, classes)).map { "SUBTYPE\($0)" } }
 
     public struct Summary: Sendable {
         public var files: Int
@@ -57,6 +66,9 @@ public struct SyntheticDatasetWriter: Sendable {
     let centralSlices = 30
 
     public func write(to out: String) throws -> Summary {
+        guard classes == 2 || (dataset == .crcMSI && (2...SyntheticDataset.maximumClasses).contains(classes)) else {
+            throw SyntheticError.classes(dataset: dataset.rawValue, classes: classes)
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var boxes: [LesionBox] = []
         var positives = 0
@@ -107,25 +119,27 @@ public struct SyntheticDatasetWriter: Sendable {
         let tilesPerPatient = 4
         let results = try Parallel.map(count) { index -> Result<[LesionBox], Error> in
             Result {
-                // Patients own consecutive tiles; classes alternate by patient; about a third of the
+                // Patients own consecutive tiles; classes take turns by patient; about a third of the
                 // patients are in the official test split.
                 let patient = index / tilesPerPatient
-                let positive = patient % 2 == 1
-                let test = patient % 3 == 2
-                let folder = "CRC_DX_\(test ? "TEST" : "TRAIN")_\(positive ? "MSIMUT" : "MSS")"
+                let label = patient % classes
+                // Labels cycle with the patient, so the test third must not cycle in step with them
+                // (with a class count divisible by 3, patient % 3 would hold one class in test alone).
+                let test = (classes % 3 == 0 ? patient / classes : patient) % 3 == 2
+                let folder = "CRC_DX_\(test ? "TEST" : "TRAIN")_\(histologyClasses[label])"
                 var names = SplitMix64(seed: recordSeed(index) ^ 0xABCD)
                 let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
                 let block = String((0..<12).map { _ in alphabet[Int(names.next() % UInt64(alphabet.count))] })
                 let tcga = String(format: "TCGA-%@-%04d", ["AA", "A6", "CM", "G4"][patient % 4], 1000 + patient)
                 let id = "\(folder)/blk-\(block)-\(tcga)-01Z-00-DX1"
-                let tile = generator.tile(seed: recordSeed(index), positive: positive, id: id)
+                let tile = generator.tile(seed: recordSeed(index), label: label, id: id)
                 try FileManager.default.createDirectory(atPath: out + "/" + folder, withIntermediateDirectories: true)
                 let frame = Frame(width: 224, height: 224, channels: 3, pixels: tile.pixels)
                 try Data(PNGEncoder.encode(frame)).write(to: URL(fileURLWithPath: out + "/" + id + ".png"))
                 return tile.lesions
             }
         }.map { try $0.get() }
-        return (results.flatMap { $0 }, (0..<count).filter { ($0 / tilesPerPatient) % 2 == 1 }.count)
+        return (results.flatMap { $0 }, (0..<count).filter { ($0 / tilesPerPatient) % classes != 0 }.count)
     }
 
     // MARK: - 3D
@@ -229,8 +243,8 @@ public struct SyntheticDatasetWriter: Sendable {
             reader: auto
             labels:
               from: folder
-              classes: [MSS, MSIMUT]
-              map: {'CRC_DX_.*_MSS': MSS, 'CRC_DX_.*_MSIMUT': MSIMUT}
+              classes: [\(histologyClasses.joined(separator: ", "))]
+              map: {\(histologyClasses.map { "'CRC_DX_.*_\($0)': \($0)" }.joined(separator: ", "))}
             patient:
               regex: 'TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}'
             official_split:
@@ -307,6 +321,20 @@ public struct SyntheticDatasetWriter: Sendable {
               compression: 4
 
             """
+        }
+    }
+}
+
+/// Why a synthetic dataset cannot be written as asked.
+public enum SyntheticError: Error, CustomStringConvertible, Equatable {
+    case classes(dataset: String, classes: Int)
+
+    public var description: String {
+        switch self {
+        case let .classes(dataset, classes):
+            dataset == SyntheticDataset.crcMSI.rawValue
+                ? "crc-msi is synthesized with 2 to \(SyntheticDataset.maximumClasses) classes, not \(classes)"
+                : "\(dataset) is synthesized with 2 classes only (--classes \(classes) needs --dataset crc-msi)"
         }
     }
 }

@@ -29,9 +29,11 @@ public struct DatasetSignature: Equatable, Sendable {
     /// The signature of `dataset` as seen through `pipeline` (whose input size the model uses).
     public init(_ dataset: ShardDataset, pipeline: Pipeline) {
         let names = Self.classNames(folder: dataset.folder)
-        // The classifier has two outputs; a manifest may name more classes than the shards use.
+        // The manifest's class list decides the classifier's outputs (a split may lack a class);
+        // shards without one count up to their largest label.
         self.init(dataset: dataset.dataset, kind: dataset.kind.rawValue, channels: dataset.frameShape.channels,
-                  classNames: names, classCount: names.isEmpty ? 2 : names.count, inputSize: pipeline.inputSize)
+                  classNames: names, classCount: names.isEmpty ? max(2, (dataset.labels.max() ?? 1) + 1) : names.count,
+                  inputSize: pipeline.inputSize)
     }
 
     /// Read from checkpoint metadata; nil for checkpoints written before it was recorded.

@@ -8,7 +8,23 @@ public struct Evaluator {
         public var id: String
         public var patient: String
         public var label: Int
-        public var score: Double
+        /// Class probabilities of the bag, one per class.
+        public var probabilities: [Double]
+
+        public init(record: Int, id: String, patient: String, label: Int, probabilities: [Double]) {
+            self.record = record
+            self.id = id
+            self.patient = patient
+            self.label = label
+            self.probabilities = probabilities
+        }
+
+        /// Two classes: the class-1 probability (what AUROC ranks by). More: the probability of
+        /// the predicted class.
+        public var score: Double { probabilities.count == 2 ? probabilities[1] : probabilities[predicted] }
+
+        /// The class of highest probability.
+        public var predicted: Int { Metrics.predictedClass(probabilities) }
     }
 
     public let network: Network
@@ -19,7 +35,7 @@ public struct Evaluator {
         self.store = store
     }
 
-    /// Class-1 scores of every record of `dataset`, in record order.
+    /// Class probabilities of every record of `dataset`, in record order.
     public func score(_ dataset: ShardDataset, sampler: SliceSampler, bagsPerBatch: Int = 4) throws -> [Scored] {
         let assembler = BatchAssembler(dataset: dataset, inputSize: network.pipeline.inputSize)
         let records = Array(dataset.records.indices)
@@ -31,18 +47,18 @@ public struct Evaluator {
         var scored: [Scored] = []
         for index in groups.indices {
             let batch = try loader.take(index)
-            for (bag, score) in zip(batch.records, scores(batch)) {
+            for (bag, probabilities) in zip(batch.records, probabilities(batch)) {
                 let info = dataset.records[bag].info
-                scored.append(Scored(record: bag, id: info.id, patient: info.patient, label: Int(info.label), score: score))
+                scored.append(Scored(record: bag, id: info.id, patient: info.patient, label: Int(info.label), probabilities: probabilities))
             }
         }
         return scored
     }
 
-    /// One score per bag of `batch`.
-    public func scores(_ batch: BagBatch) -> [Double] {
+    /// The class probabilities of every bag of `batch`.
+    public func probabilities(_ batch: BagBatch) -> [[Double]] {
         let scoring = network.scoring
         let logits = network.inferenceLogits(batch.input, store: store, bagSizes: scoring.headBagSizes(batch.bagSizes))
-        return scoring.scores(Scoring.classOneProbabilities(logits), bagSizes: batch.bagSizes)
+        return scoring.bagProbabilities(Scoring.probabilities(logits), bagSizes: batch.bagSizes)
     }
 }

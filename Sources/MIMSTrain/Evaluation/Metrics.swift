@@ -1,4 +1,5 @@
-/// Classification metrics on class-1 scores.
+/// Classification metrics: on class-1 scores for two classes, one-vs-rest on class probabilities
+/// for more.
 public enum Metrics {
     /// A diverged model can score NaN; it ranks below every number instead of breaking the sort.
     static func ordered(_ scores: [Double]) -> [Double] { scores.map { $0.isNaN ? -.infinity : $0 } }
@@ -51,5 +52,31 @@ public enum Metrics {
             i = j + 1
         }
         return points
+    }
+
+    /// One-vs-rest AUROC of each class c: the probabilities of c ranked against "label is c".
+    /// Nil for a class absent from the labels (or present in all of them).
+    public static func oneVsRestAUROC(probabilities: [[Double]], labels: [Int], classes: Int) -> [Double?] {
+        (0..<classes).map { c in auroc(scores: probabilities.map { $0[c] }, labels: labels.map { $0 == c ? 1 : 0 }) }
+    }
+
+    /// The mean of the classes' AUROCs that exist (macro average); nil when none does.
+    public static func macroAverage(_ aurocs: [Double?]) -> Double? {
+        let known = aurocs.compactMap { $0 }
+        return known.isEmpty ? nil : known.reduce(0, +) / Double(known.count)
+    }
+
+    /// The class of highest probability (the lowest index on ties).
+    public static func predictedClass(_ probabilities: [Double]) -> Int {
+        var best = 0
+        for c in probabilities.indices where probabilities[c] > probabilities[best] { best = c }
+        return best
+    }
+
+    /// counts[label][predicted] over `classes` classes (rows: true class, columns: predicted).
+    public static func confusion(predicted: [Int], labels: [Int], classes: Int) -> [[Int]] {
+        var m = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        for (p, l) in zip(predicted, labels) where (0..<classes).contains(l) && (0..<classes).contains(p) { m[l][p] += 1 }
+        return m
     }
 }

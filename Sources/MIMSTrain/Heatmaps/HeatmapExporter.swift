@@ -18,7 +18,7 @@ public struct HeatmapExporter {
         public var hit: Bool?
     }
 
-    public let maker: HeatmapMaker
+    public var maker: HeatmapMaker
     public let dataset: ShardDataset
     public let sampler: SliceSampler
     public var slicesShown = 3

@@ -68,7 +68,9 @@ public struct HeatmapMaker {
             }
         }
         let ranking = counts.indices.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
-        let score = network.scoring.scores(Scoring.classOneProbabilities(values), bagSizes: [slices])[0]
+        // The class-1 probability with two classes (what AUROC ranks), else the target class's.
+        let probabilities = network.scoring.bagProbabilities(Scoring.probabilities(values), bagSizes: [slices])[0]
+        let score = probabilities.count == 2 ? probabilities[1] : probabilities[targetClass]
         return Result(record: batch.records[0], slices: batch.slices, contribution: t, quantized: HeatmapQuantizer.quantize(t.values),
                       selectedPerSlice: counts, ranking: ranking, score: score)
     }

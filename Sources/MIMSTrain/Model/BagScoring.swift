@@ -47,12 +47,27 @@ public enum BagScoring: Sendable, Equatable {
 
     /// One score per bag from the head's class-1 probabilities (over ``headBagSizes(_:)``).
     public func scores(_ probabilities: [Float], bagSizes: [Int]) -> [Double] {
-        guard slicesAreBags else { return probabilities.map(Double.init) }
+        bagProbabilities(probabilities.map { [1 - $0, $0] }, bagSizes: bagSizes).map { $0[1] }
+    }
+
+    /// Each bag's class probabilities from the head's rows of probabilities (over
+    /// ``headBagSizes(_:)``): the pooled bag's own, the mean of its slices' (patch classifiers), or
+    /// for `max-inst` (two classes only) the slice of largest class-1 probability's.
+    public func bagProbabilities(_ rows: [[Float]], bagSizes: [Int]) -> [[Double]] {
+        guard slicesAreBags else { return rows.map { $0.map(Double.init) } }
         var start = 0
         return bagSizes.map { size in
             defer { start += size }
-            let mine = probabilities[start..<start + size].map(Double.init)
-            return self == .sliceMean ? mine.reduce(0, +) / Double(size) : mine.max()!
+            let mine = rows[start..<start + size]
+            if self == .sliceMax {
+                // The first slice wins ties, as in the loss.
+                var best = mine.startIndex
+                for s in mine.indices where mine[s][1] > mine[best][1] { best = s }
+                return mine[best].map(Double.init)
+            }
+            var mean = [Double](repeating: 0, count: mine.first?.count ?? 0)
+            for row in mine { for c in row.indices { mean[c] += Double(row[c]) } }
+            return mean.map { $0 / Double(size) }
         }
     }
 }

@@ -36,15 +36,20 @@ extension Tape {
     }
 }
 
-/// Turning logits into the score AUROC ranks by: softmax probability of class 1.
+/// Turning logits into probabilities: the softmax of each row; with two classes AUROC ranks by the
+/// class-1 probability.
 public enum Scoring {
-    public static func classOneProbabilities(_ logits: Tensor) -> [Float] {
+    /// Softmax probabilities of every row of [rows, classes] logits (in double, then rounded).
+    public static func probabilities(_ logits: Tensor) -> [[Float]] {
         let classes = logits.shape[1]
         return (0..<logits.shape[0]).map { row in
             let z = (0..<classes).map { Double(logits.values[row * classes + $0]) }
             let top = z.max()!
             let e = z.map { exp($0 - top) }
-            return Float(e[1] / e.reduce(0, +))
+            let total = e.reduce(0, +)
+            return e.map { Float($0 / total) }
         }
     }
+
+    public static func classOneProbabilities(_ logits: Tensor) -> [Float] { probabilities(logits).map { $0[1] } }
 }

@@ -12,7 +12,9 @@ public struct Network: Sendable {
     /// Trunk layers the head reads (1-based).
     public let featureLayers: [Int]
 
-    public init(_ pipeline: Pipeline) {
+    /// The model of `pipeline` classifying into `classes` classes (the shard set's, at least 2).
+    public init(_ pipeline: Pipeline, classes: Int = 2) {
+        precondition(classes >= 2, "a classifier needs at least two classes")
         self.pipeline = pipeline
         let depth: ResNetTrunk.Depth = pipeline.variant == .resnet34Scratch ? .resnet34 : pipeline.depth
         trunk = ResNetTrunk(depth)
@@ -31,31 +33,31 @@ public struct Network: Sendable {
         let head: MIMSHead
         switch pipeline.variant {
         case .mims, .mimsPatchcls:
-            head = MIMSHead(inputChannels: [channels], branches: pipeline.scales.map { .init(scale: $0) }, groups: kernelGroups, aggregation: aggregation)
+            head = MIMSHead(inputChannels: [channels], branches: pipeline.scales.map { .init(scale: $0) }, groups: kernelGroups, aggregation: aggregation, classes: classes)
         case .miPre, .resnet34Scratch:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: [], aggregation: aggregation)
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: [], aggregation: aggregation, classes: classes)
         case .pyramidMiPre:
             pyramid = [0.5, 0.75, 1.0]
             head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
-                            groups: [], aggregation: aggregation)
+                            groups: [], aggregation: aggregation, classes: classes)
         case .miPreConv, .miPreConvPatchcls:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: single3x3, aggregation: aggregation)
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: single3x3, aggregation: aggregation, classes: classes)
         case .mimsNoResizing:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: kernelGroups, aggregation: aggregation)
+            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: kernelGroups, aggregation: aggregation, classes: classes)
         case .pyramidMims:
             pyramid = [0.5, 0.75, 1.0]
             head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
-                            groups: kernelGroups, aggregation: aggregation)
+                            groups: kernelGroups, aggregation: aggregation, classes: classes)
         case .miPreTrident:
             head = MIMSHead(inputChannels: [channels], branches: (1...3).map { .init(scale: 1, dilation: $0) }, groups: single3x3,
-                            aggregation: aggregation)
+                            aggregation: aggregation, classes: classes)
         case .featpyra45:
             layers = [3, 4]
             let half = max(1, total / 2)
             head = MIMSHead(inputChannels: [trunk.channels(afterLayer: 3), trunk.channels(afterLayer: 4)],
                             branches: [.init(source: 0, scale: 1), .init(source: 1, scale: 1)],
                             groups: [.init(kernel: 3, channels: half, branches: [0]), .init(kernel: 3, channels: half, branches: [1])],
-                            aggregation: aggregation)
+                            aggregation: aggregation, classes: classes)
         }
         self.head = head
         self.pyramid = pyramid

@@ -75,9 +75,17 @@ public struct RunReport {
     /// ROC curves of several evaluations on one plot, each with its AUROC in the legend.
     public static func rocPlot(_ evaluations: [(name: String, evaluation: Trainer.Evaluation)], to path: String) throws {
         var roc = LineChart(title: "ROC, \(evaluations.first?.evaluation.split ?? "") split", xLabel: "false positive rate", yLabel: "true positive rate",
-                            series: evaluations.map { name, t in
-                                let points = Metrics.rocCurve(scores: t.scored.map(\.score), labels: t.scored.map(\.label)).map { ($0.fpr, $0.tpr) }
-                                return .init(name: "\(name) (AUROC \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a"))", points: points)
+                            series: evaluations.flatMap { name, t in
+                                func text(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a" }
+                                guard t.classes > 2 else {
+                                    let points = Metrics.rocCurve(scores: t.scored.map(\.score), labels: t.scored.map(\.label)).map { ($0.fpr, $0.tpr) }
+                                    return [LineChart.Series(name: "\(name) (AUROC \(text(t.auroc)))", points: points)]
+                                }
+                                // One-vs-rest curves, one per class.
+                                return (0..<t.classes).map { c in
+                                    let points = Metrics.rocCurve(scores: t.scored.map { $0.probabilities[c] }, labels: t.scored.map { $0.label == c ? 1 : 0 })
+                                    return LineChart.Series(name: "\(name) class \(c) vs rest (AUROC \(text(t.classAUROC[c])))", points: points.map { ($0.fpr, $0.tpr) })
+                                }
                             })
         roc.xRange = 0...1
         roc.yRange = 0...1
@@ -94,7 +102,6 @@ public struct RunReport {
     public func write() throws -> String {
         try FileDurability.makeDirectory(folder + "/plots")
         let card = try? SplitReport.build(directory: shards)
-        let classNames = (0..<2).map { card?.className($0) ?? "class \($0)" }
         var figures: [(title: String, file: String)] = []
 
         let evaluated = runs.filter { $0.test != nil }
@@ -102,10 +109,12 @@ public struct RunReport {
             try Self.rocPlot(evaluated.map { ($0.name, $0.test!) }, to: folder + "/plots/roc.png")
             figures.append(("ROC curve", "plots/roc.png"))
             let first = evaluated[0].test!
-            let confusion = Metrics.confusion(scores: first.scored.map(\.score), labels: first.scored.map(\.label))
-            try Self.png(ConfusionMatrixChart(title: "\(evaluated[0].name), threshold 0.5", classes: classNames, counts: confusion).render(),
+            let classNames = (0..<first.classes).map { card?.className($0) ?? "class \($0)" }
+            let rule = first.classes == 2 ? "threshold 0.5" : "most probable class"
+            try Self.png(ConfusionMatrixChart(title: "\(evaluated[0].name), \(rule)", classes: classNames, counts: first.confusion).render(),
                          to: folder + "/plots/confusion.png")
-            figures.append(("Confusion matrix at probability 0.5", "plots/confusion.png"))
+            figures.append((first.classes == 2 ? "Confusion matrix at probability 0.5" : "Confusion matrix (rows: true class, columns: most probable class)",
+                            "plots/confusion.png"))
         }
         let curves = runs.map { Self.curves($0.folder + "/metrics.jsonl") }
         if curves.contains(where: { !$0.loss.isEmpty }) {
@@ -139,21 +148,34 @@ public struct RunReport {
     func makeGallery() throws -> Gallery {
         var gallery = Gallery()
         guard let test = runs.first?.test, let dataset = try? ShardDataset(folder: shards, split: test.split) else { return gallery }
-        var exporter = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: min(2, network.featureLayers.max()!)),
+        var classOne = HeatmapExporter(maker: HeatmapMaker(network: network, store: store, layer: min(2, network.featureLayers.max()!)),
                                        dataset: dataset, sampler: pipeline.sampler)
-        exporter.slicesShown = dataset.kind == .volume3d ? 2 : 1
+        classOne.slicesShown = dataset.kind == .volume3d ? 2 : 1
         let byScore = test.scored.sorted { $0.score > $1.score }
-        let categories: [(String, [Evaluator.Scored])] = [
+        let categories: [(String, [Evaluator.Scored])] = test.classes == 2 ? [
             ("True positives (highest scores)", byScore.filter { $0.label == 1 && $0.score >= 0.5 }),
             ("False positives", byScore.filter { $0.label == 0 && $0.score >= 0.5 }),
             ("False negatives", byScore.reversed().filter { $0.label == 1 && $0.score < 0.5 }),
+        ] : [
+            // Heatmaps of the predicted class; the score is that class's probability.
+            ("Correct (most confident)", byScore.filter { $0.predicted == $0.label }),
+            ("Wrong (most confident)", byScore.filter { $0.predicted != $0.label }),
         ]
         let game = try lesions.map { try PointingGame(lesionsFile: $0) }
         // Each record's heatmap is computed once, drawn when it is in the gallery.
         var exported: [Int: HeatmapExporter.Written] = [:]
+        var exporters: [Int: HeatmapExporter] = [1: classOne]
+        func exporter(for member: Evaluator.Scored) -> HeatmapExporter {
+            let target = test.classes == 2 ? 1 : member.predicted
+            if let made = exporters[target] { return made }
+            var made = classOne
+            made.maker = HeatmapMaker(network: network, store: store, layer: made.maker.layer, targetClass: target)
+            exporters[target] = made
+            return made
+        }
         for (title, members) in categories {
             let items = try members.prefix(galleryPerCategory).map { member in
-                let written = try exporter.export(record: member.record, to: folder + "/gallery", images: true, game: game)
+                let written = try exporter(for: member).export(record: member.record, to: folder + "/gallery", images: true, game: game)
                 exported[member.record] = written
                 return written
             }
@@ -161,7 +183,7 @@ public struct RunReport {
         }
         if let game {
             let hits = try test.scored.filter { $0.label == 1 && game.boxes[$0.id] != nil }.map { member in
-                try (exported[member.record] ?? exporter.export(record: member.record, to: folder + "/gallery", images: false, game: game)).hit == true
+                try (exported[member.record] ?? classOne.export(record: member.record, to: folder + "/gallery", images: false, game: game)).hit == true
             }
             if !hits.isEmpty { gallery.pointingGame = Double(hits.filter { $0 }.count) / Double(hits.count) }
         }
@@ -172,14 +194,26 @@ public struct RunReport {
         var md = "# \(pipeline.name)\n\n"
         md += "Model `\(pipeline.variant.rawValue)` on ResNet-\(network.trunk.depth.rawValue) (to layer\(network.featureLayers.max()!)), "
         md += "input \(pipeline.inputSize[0])x\(pipeline.inputSize[1]), shards `\(shards)`.\n\n"
-        md += "## Results\n\n| run | split | records | AUROC | accuracy at 0.5 |\n| --- | --- | --- | --- | --- |\n"
+        let evaluated = runs.compactMap(\.test)
+        let classes = evaluated.first?.classes ?? 2, perPatient = evaluated.contains { $0.patients != nil }
+        func text(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a" }
+        let aurocName = classes == 2 ? "AUROC" : "AUROC (macro)"
+        md += "## Results\n\n| run | split | records | \(aurocName) |\(perPatient ? " patient-level \(aurocName) |" : "") "
+        md += "\(classes == 2 ? "accuracy at 0.5" : "accuracy (most probable class)") |\n| --- | --- | --- | --- |\(perPatient ? " --- |" : "") --- |\n"
         for run in runs {
-            guard let t = run.test else { md += "| \(run.name) | - | - | - | - |\n"; continue }
-            md += "| \(run.name) | \(t.split) | \(t.scored.count) | \(t.auroc.map { String(format: "%.3f", $0) } ?? "n/a") | \(String(format: "%.3f", t.accuracy)) |\n"
+            guard let t = run.test else { md += "| \(run.name) | - | - | - |\(perPatient ? " - |" : "") - |\n"; continue }
+            md += "| \(run.name) | \(t.split) | \(t.scored.count) | \(text(t.auroc)) |\(perPatient ? " \(text(t.patients?.auroc)) |" : "") \(String(format: "%.3f", t.accuracy)) |\n"
         }
-        let aurocs = runs.compactMap { $0.test?.auroc }
+        let aurocs = evaluated.compactMap(\.auroc)
         if aurocs.count > 1 {
-            md += "| **mean** | | | **\(String(format: "%.3f", aurocs.reduce(0, +) / Double(aurocs.count)))** | |\n"
+            md += "| **mean** | | | **\(String(format: "%.3f", aurocs.reduce(0, +) / Double(aurocs.count)))** |\(perPatient ? " |" : "") |\n"
+        }
+        if classes > 2, let first = evaluated.first {
+            md += "\nOne-vs-rest AUROC per class (\(runs.first { $0.test != nil }!.name)): "
+            md += first.classAUROC.enumerated().map { "class \($0.offset) \(text($0.element))" }.joined(separator: ", ") + "\n"
+        }
+        if let patients = evaluated.first?.patients {
+            md += "\nPatient level: \(patients.patients.count) patients, each scored by the \(patients.aggregation) of its records' probabilities.\n"
         }
         if let score = gallery.pointingGame {
             md += "\nPointing game (heatmap maximum inside a planted lesion, positive test records): **\(String(format: "%.2f", score))**\n"

@@ -50,12 +50,16 @@ public struct Experiment {
                                       checkpoint: trainer.checkpointPath, checkpointIteration: trainer.iterations)
             }
             if let last {
-                say(String(format: "%@ AUROC after %d iterations: %@ (accuracy %.3f)", last.split, last.iteration, Self.format(last.auroc), last.accuracy))
+                say(String(format: "%@ %@ after %d iterations: %@ (accuracy %.3f)", last.split, last.aurocName, last.iteration, Self.format(last.auroc), last.accuracy))
             }
             // The last periodic evaluation already scored the test split at the final iteration.
             let test = last.map { $0.split == "test" && $0.iteration == trainer.iterations } == true
-                ? try RunOutputs.write(last!, run: options.run) : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
-            if let test { say("test AUROC: \(Self.format(test.auroc))") }
+                ? try RunOutputs.write(last!, classNames: trainer.signature.classNames, run: options.run)
+                : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
+            if let test {
+                if let patients = test.patients { say("patient-level \(test.aurocName): \(Self.format(patients.auroc))") }
+                say("test \(test.aurocName): \(Self.format(test.auroc))")
+            }
             results.append(SeedResult(seed: seed, evaluation: test ?? last))
             reportRuns.append(RunReport.Run(name: seeds == nil ? pipeline.name : "seed \(seed)", folder: options.run, test: test ?? last))
             if first == nil { first = trainer }

@@ -36,24 +36,6 @@ public final class Trainer {
         }
     }
 
-    public struct Evaluation: Sendable {
-        public var split: String
-        public var iteration: Int
-        public var auroc: Double?
-        public var accuracy: Double
-        public var scored: [Evaluator.Scored]
-
-        /// AUROC and accuracy at 0.5 of `scored`.
-        public init(split: String, iteration: Int, scored: [Evaluator.Scored]) {
-            let scores = scored.map(\.score), labels = scored.map(\.label)
-            self.split = split
-            self.iteration = iteration
-            auroc = Metrics.auroc(scores: scores, labels: labels)
-            accuracy = Metrics.accuracy(scores: scores, labels: labels)
-            self.scored = scored
-        }
-    }
-
     public let pipeline: Pipeline
     public let network: Network
     public let options: Options
@@ -76,11 +58,11 @@ public final class Trainer {
     public var checkpointPath: String { options.run + "/checkpoint.safetensors" }
 
     /// Checks everything a run needs before any training starts: shards of the right kind for the
-    /// model, both classes present, weights that fit.
+    /// model, at least two classes present and every label one of the shard set's classes,
+    /// weights that fit.
     public init(pipeline: Pipeline, options: Options) throws {
         self.pipeline = pipeline
         self.options = options
-        network = Network(pipeline)
         try Self.checkRunFolder(options.run, resume: options.resume)
         if pipeline.weights == "imagenet" && options.backboneWeights == nil && options.initFrom == nil && !options.randomInit
             && !(options.resume && FileManager.default.fileExists(atPath: options.run + "/checkpoint.safetensors")) {
@@ -88,13 +70,20 @@ public final class Trainer {
         }
         train = try ShardDataset(folder: options.shards, split: "train")
         signature = DatasetSignature(train, pipeline: pipeline)
+        network = Network(pipeline, classes: signature.classCount)
         if pipeline.variant.isPatchClassifier && train.kind != .volume3d {
             throw TrainingError.wrongKind(pipeline: pipeline.name, reason: "model \(pipeline.variant.rawValue) needs volume3d shards; \(options.shards) holds \(train.kind.rawValue)")
         }
         let labels = Set(train.labels)
         guard labels.count >= 2 else { throw TrainingError.singleClass(folder: options.shards, split: "train", label: labels.first ?? 0) }
-        if let bad = train.labels.first(where: { $0 != 0 && $0 != 1 }) {
-            throw TrainingError.inconsistentShards(path: options.shards, reason: "label \(bad) found; the classifier has two classes (0 and 1)")
+        let classes = signature.classCount
+        if let bad = train.labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw TrainingError.inconsistentShards(path: options.shards, reason: bad < 0
+                ? "label \(bad) found in the train split: unlabelled records cannot be trained on"
+                : "label \(bad) found; the shard set names \(classes) classes (0 to \(classes - 1))")
+        }
+        if classes > 2 && pipeline.aggregation == .maxInstance {
+            throw TrainingError.wrongKind(pipeline: pipeline.name, reason: "aggregation max-inst scores the class-1 probability and needs two classes; \(options.shards) has \(classes)")
         }
         if !options.allowLeakage {
             // The same decision as `mims-split check`, from the same report.

@@ -29,12 +29,15 @@ struct SynthCommand: ParsableCommand {
     @Flag(help: "Smaller volumes and fundus images (same formats and layouts), for quick runs.")
     var small = false
 
+    @Option(help: "Label classes (crc-msi: 2 to \(SyntheticDataset.maximumClasses); patients take them in turn). Other datasets have 2.")
+    var classes = 2
+
     func validate() throws {
-        if let count, count < 2 { throw ValidationError("--count must be at least 2 (one per class)") }
+        if let count, count < classes { throw ValidationError("--count must be at least \(classes) (one per class)") }
     }
 
     func run() throws {
-        let writer = SyntheticDatasetWriter(dataset: dataset, count: count, seed: seed, small: small)
+        let writer = SyntheticDatasetWriter(dataset: dataset, count: count, seed: seed, small: small, classes: classes)
         let summary = try writer.write(to: out)
         print("\(out): \(summary.files) \(dataset.rawValue) records (\(summary.positives) positive, \(summary.lesions) lesion boxes)")
         print("next: mims-ingest run \(out)/manifest.yaml --out <shards folder>")
