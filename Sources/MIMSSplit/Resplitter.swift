@@ -105,15 +105,29 @@ public enum Resplitter {
     /// Patients (in the stratum of their smallest label, ordered by SHA-256 of "seed:patient")
     /// are dealt round-robin into `folds` folds; fold `index` is test, the rest train.
     static func kFold(_ records: [SourceRecord], folds: Int, index: Int, seed: UInt64) -> [String: String] {
-        var labelOfPatient: [String: Int32] = [:]
-        for record in records { labelOfPatient[record.patient] = min(labelOfPatient[record.patient] ?? record.label, record.label) }
-        var strata: [Int32: [String]] = [:]
+        let fold = KFoldAssignment.folds(records.map { ($0.id, $0.patient, Int($0.label)) }, folds: folds, seed: seed)
+        return fold.mapValues { $0 == index ? "test" : "train" }
+    }
+}
+
+/// K folds over records, grouped by patient and stratified by label: each label's patients, in an
+/// order fixed by SHA-256 of (seed, patient), are dealt to the folds in turn. A patient with records
+/// of several labels counts under the smallest. The one rule `mims-split make --folds` and
+/// `mims-train cv` share, so a fold means the same records in both.
+public enum KFoldAssignment {
+    /// Record id -> fold (0 ..< folds). A record without a patient id is a patient of its own.
+    public static func folds(_ records: [(id: String, patient: String, label: Int)], folds: Int, seed: UInt64) -> [String: Int] {
+        precondition(folds >= 2, "at least two folds")
+        func patient(_ r: (id: String, patient: String, label: Int)) -> String { r.patient.isEmpty ? "record:" + r.id : r.patient }
+        var labelOfPatient: [String: Int] = [:]
+        for record in records { labelOfPatient[patient(record)] = min(labelOfPatient[patient(record)] ?? record.label, record.label) }
+        var strata: [Int: [String]] = [:]
         for (patient, label) in labelOfPatient { strata[label, default: []].append(patient) }
         var foldOfPatient: [String: Int] = [:]
         for label in strata.keys.sorted() {
             let ordered = strata[label]!.map { (SHA256.hex(of: Array("\(seed):\($0)".utf8)), $0) }.sorted { $0 < $1 }.map(\.1)
             for (position, patient) in ordered.enumerated() { foldOfPatient[patient] = position % folds }
         }
-        return Dictionary(uniqueKeysWithValues: records.map { ($0.id, foldOfPatient[$0.patient] == index ? "test" : "train") })
+        return Dictionary(uniqueKeysWithValues: records.map { ($0.id, foldOfPatient[patient($0)]!) })
     }
 }

@@ -8,6 +8,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case runFolder(path: String, reason: String)
     /// `--resume` on a run started with other shards, another pipeline or other data.
     case resumeMismatch(run: String, reason: String)
+    case crossValidation(folder: String, reason: String)
     case backboneWeights(path: String, reason: String)
     /// The shards fail `mims-split check`; each problem as that command words it.
     case splitProblems(folder: String, problems: [String])
@@ -27,6 +28,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .checkpoint(path, reason): "\(path): \(reason)"
         case let .runFolder(path, reason): "\(path): \(reason)"
         case let .resumeMismatch(run, reason): "\(run): cannot resume: \(reason); resume with the pipeline and shards the run started with, or start a new run in an empty --out folder"
+        case let .crossValidation(folder, reason): "\(folder): cross-validation: \(reason)"
         case let .backboneWeights(path, reason): "\(path): \(reason)"
         case let .splitProblems(folder, problems):
             "\(folder): the shards fail mims-split check, so test results would not be trustworthy:\n"

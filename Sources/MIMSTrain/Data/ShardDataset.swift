@@ -18,13 +18,19 @@ public final class ShardDataset: @unchecked Sendable {
     private let readers: [ShardReader]
     private let lock = NSLock()
 
-    public init(folder: String, split: String) throws {
+    public convenience init(folder: String, split: String) throws {
+        try self.init(folder: folder, splits: [split], name: split) { _ in true }
+    }
+
+    /// The records of `splits` that `keep` accepts, under the name `name` (cross-validation folds
+    /// are subsets of the whole set).
+    public init(folder: String, splits: [String], name: String, keep: (ShardRecordInfo) -> Bool) throws {
         self.folder = folder
-        self.split = split
+        self.split = name
         try Self.checkFolder(folder)
         let set = ShardSet(directory: folder)
-        let names = (try? set.shardNames(split: split)) ?? []
-        guard !names.isEmpty else { throw TrainingError.noShards(folder: folder, split: split) }
+        let names = splits.flatMap { (try? set.shardNames(split: $0)) ?? [] }
+        guard !names.isEmpty else { throw TrainingError.noShards(folder: folder, split: splits.joined(separator: ", ")) }
         readers = try names.map { try ShardReader(path: set.path(of: $0)) }
         let first = readers[0]
         for reader in readers.dropFirst() where reader.header.kind != first.header.kind || reader.frameShape != first.frameShape {
@@ -34,8 +40,9 @@ public final class ShardDataset: @unchecked Sendable {
         dataset = first.header.dataset
         frameShape = first.frameShape
         records = readers.enumerated().flatMap { shard, reader in
-            reader.records.enumerated().map { Record(shard: shard, index: $0.offset, info: $0.element) }
+            reader.records.enumerated().filter { keep($0.element) }.map { Record(shard: shard, index: $0.offset, info: $0.element) }
         }
+        guard !records.isEmpty else { throw TrainingError.noShards(folder: folder, split: name) }
     }
 
     /// `count` frames of record `index` starting at its frame `first`.

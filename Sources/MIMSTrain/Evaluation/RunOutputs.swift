@@ -6,7 +6,7 @@ import MIMSShards
 public enum RunOutputs {
     /// Scores `split` with the trainer's model and writes its files; nil when the split is absent.
     public static func evaluateAndWrite(trainer: Trainer, split: String) throws -> Trainer.Evaluation? {
-        guard let dataset = try? ShardDataset(folder: trainer.options.shards, split: split) else { return nil }
+        guard let dataset = trainer.dataset(split: split) else { return nil }
         let scored = try Evaluator(network: trainer.network, store: trainer.store).score(dataset, sampler: trainer.pipeline.sampler)
         return try write(Trainer.Evaluation(split: split, iteration: trainer.iterations, scored: scored),
                          classNames: trainer.signature.classNames, run: trainer.options.run)

@@ -32,6 +32,8 @@ public struct RunReport {
     public let store: ParameterStore
     public var lesions: String?
     public var galleryPerCategory = 3
+    /// Draw the heatmap gallery (off for cross-validation, whose test records are spread over folds).
+    public var heatmaps = true
     /// The first run's run.json: command line, tool version, date, effective settings, weights,
     /// pipeline hash and shard set.
     public var provenance: [String: String] = [:]
@@ -132,7 +134,7 @@ public struct RunReport {
             figures.append(("AUROC during training", "plots/auroc.png"))
         }
 
-        let gallery = try makeGallery()
+        let gallery = heatmaps ? try makeGallery() : Gallery()
         let md = markdown(card: card, figures: figures, gallery: gallery)
         let html = HTMLReport.render(title: "mims-train report: \(pipeline.name)", markdownLike: md)
         try AtomicFile.write(Data(md.utf8), to: folder + "/report.md")
@@ -220,8 +222,10 @@ public struct RunReport {
         }
         md += "\n## Plots\n\n"
         for figure in figures { md += "![\(figure.title)](\(figure.file))\n\n" }
-        md += "## Heatmaps\n\nGradient x input at layer\(min(2, network.featureLayers.max()!)) in evaluation mode (supplement C): "
-        md += "left the gray overlay 0.6 R + 0.3 P*, right the jet-coloured one; the slices that supplied most top-k values.\n\n"
+        if heatmaps {
+            md += "## Heatmaps\n\nGradient x input at layer\(min(2, network.featureLayers.max()!)) in evaluation mode (supplement C): "
+            md += "left the gray overlay 0.6 R + 0.3 P*, right the jet-coloured one; the slices that supplied most top-k values.\n\n"
+        }
         for section in gallery.sections {
             md += "### \(section.title)\n\n"
             if section.items.isEmpty { md += "None.\n\n"; continue }

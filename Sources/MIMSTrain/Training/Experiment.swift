@@ -20,6 +20,8 @@ public struct Experiment {
         /// The test split's evaluation, when the shards have one; else the last periodic one.
         public var evaluation: Trainer.Evaluation?
         public var auroc: Double? { evaluation?.auroc }
+        /// The seed's trainer, holding its final model.
+        public var trainer: Trainer?
     }
 
     public init(pipeline: Pipeline, options: Trainer.Options, seeds: [UInt64]? = nil) {
@@ -60,7 +62,7 @@ public struct Experiment {
                 if let patients = test.patients { say("patient-level \(test.aurocName): \(Self.format(patients.auroc))") }
                 say("test \(test.aurocName): \(Self.format(test.auroc))")
             }
-            results.append(SeedResult(seed: seed, evaluation: test ?? last))
+            results.append(SeedResult(seed: seed, evaluation: test ?? last, trainer: trainer))
             reportRuns.append(RunReport.Run(name: seeds == nil ? pipeline.name : "seed \(seed)", folder: options.run, test: test ?? last))
             if first == nil { first = trainer }
         }

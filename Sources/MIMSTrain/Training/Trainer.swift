@@ -29,6 +29,9 @@ public final class Trainer {
         public var toolVersion = ""
         /// Print progress lines instead of a redrawn bar.
         public var plainProgress = false
+        /// Train and test on these records of the whole shard set (any split) instead of its train
+        /// and evaluation splits: a cross-validation fold.
+        public var fold: FoldSelection?
 
         public init(shards: String, run: String) {
             self.shards = shards
@@ -68,7 +71,11 @@ public final class Trainer {
             && !(options.resume && FileManager.default.fileExists(atPath: options.run + "/checkpoint.safetensors")) {
             throw TrainingError.noBackboneWeights(pipeline: pipeline.name, depth: pipeline.depth.rawValue)
         }
-        train = try ShardDataset(folder: options.shards, split: "train")
+        if let fold = options.fold {
+            train = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "train") { fold.train.contains($0.id) }
+        } else {
+            train = try ShardDataset(folder: options.shards, split: "train")
+        }
         signature = DatasetSignature(train, pipeline: pipeline)
         network = Network(pipeline, classes: signature.classCount)
         if pipeline.variant.isPatchClassifier && train.kind != .volume3d {
@@ -90,7 +97,10 @@ public final class Trainer {
             let problems = try SplitReport.build(directory: options.shards, hashFiles: false).problems
             if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
-        if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
+        if let fold = options.fold {
+            // The held-out fold is the test split, for the periodic evaluations as at the end.
+            evaluation = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "test") { fold.test.contains($0.id) }
+        } else if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
             evaluation = asked
         } else {
             evaluation = try? ShardDataset(folder: options.shards, split: "test")
@@ -107,6 +117,14 @@ public final class Trainer {
                                        ParameterGroup(prefix: "head.", learningRate: pipeline.learningRate)],
                               weightDecay: pipeline.weightDecay)
         try prepareParameters()
+    }
+
+    /// The records the run calls `split`: the shard set's split, or in a fold its held-out
+    /// records as "test"; nil when there are none.
+    public func dataset(split: String) -> ShardDataset? {
+        if options.fold != nil { return split == "test" ? evaluation : split == "train" ? train : nil }
+        if split == evaluation?.split { return evaluation }
+        return try? ShardDataset(folder: options.shards, split: split)
     }
 
     /// `--out` must be a folder (made if missing), and empty unless the run is resumed.

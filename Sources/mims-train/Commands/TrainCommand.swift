@@ -64,10 +64,21 @@ struct RunOptions: ParsableArguments {
 
     func runExperiment(seed: UInt64, seeds: [UInt64]?, iterations: Int?, backboneWeights: String?, initFrom: String?,
                        randomInit: Bool, report: Bool) throws {
-        let stop = StopRequest()
-        stop.installHandlers { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+        try runStoppable { stop, say in
+            var experiment = Experiment(pipeline: try loadPipeline(),
+                                        options: trainerOptions(seed: seed, iterations: iterations, backboneWeights: backboneWeights,
+                                                                initFrom: initFrom, randomInit: randomInit, stop: stop),
+                                        seeds: seeds)
+            experiment.lesions = lesions
+            experiment.writesReport = report
+            experiment.say = say
+            try experiment.run()
         }
+    }
+
+    /// The trainer's options from the command line.
+    func trainerOptions(seed: UInt64, iterations: Int?, backboneWeights: String?, initFrom: String?, randomInit: Bool,
+                        stop: StopRequest) -> Trainer.Options {
         var options = Trainer.Options(shards: shards, run: runFolder)
         options.seed = seed
         options.iterations = iterations
@@ -80,17 +91,28 @@ struct RunOptions: ParsableArguments {
         options.commandLine = commandLine
         options.toolVersion = ToolVersion.current
         options.plainProgress = plain
+        return options
+    }
+
+    /// The pipeline file with the engine options applied.
+    func loadPipeline() throws -> Pipeline {
+        var loaded = try Pipeline.load(path: pipeline)
+        try engine.apply(to: &loaded)
+        return loaded
+    }
+
+    /// Runs `body` with Ctrl-C and SIGTERM turned into a checkpointed stop that prints the resume
+    /// command; `say` prints a result line in order with the progress on standard error.
+    func runStoppable(_ body: (StopRequest, @escaping (String) -> Void) throws -> Void) throws {
+        let stop = StopRequest()
+        stop.installHandlers { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
         do {
-            var loaded = try Pipeline.load(path: pipeline)
-            try engine.apply(to: &loaded)
-            var experiment = Experiment(pipeline: loaded, options: options, seeds: seeds)
-            experiment.lesions = lesions
-            experiment.writesReport = report
-            experiment.say = { line in
+            try body(stop) { line in
                 print(line)
                 fflush(nil)  // progress on stderr and results on stdout interleave in order
             }
-            try experiment.run()
         } catch let stopped as TrainingStopped {
             fflush(nil)
             print(stopped.description)
@@ -122,5 +144,46 @@ struct FinetuneCommand: ParsableCommand {
 
     func run() throws {
         try common.runExperiment(seed: seed, seeds: nil, iterations: nil, backboneWeights: nil, initFrom: from, randomInit: false, report: true)
+    }
+}
+
+/// `mims-train cv`: K-fold cross-validation over the whole shard set.
+struct CrossValidationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cv",
+        abstract: "K-fold cross-validation: folds grouped by patient and stratified by label, every fold trained and tested, pooled out-of-fold results.",
+        discussion: """
+        Pools every record of the shard set (all its splits) and deals the patients of each label to K \
+        folds in an order fixed by --fold-seed (the rule of mims-split make --folds). RUN/folds.json \
+        records {id: fold}; RUN/fold-K is an ordinary run trained on the other folds and tested on fold \
+        K; RUN/scores-oof.csv and RUN/eval-oof.json hold the pooled out-of-fold predictions; the last \
+        line is the pooled out-of-fold AUROC, after each fold's and their mean ± sd. --resume continues \
+        the folds of a stopped cross-validation (the folds must come out the same).
+        """)
+
+    @OptionGroup var common: RunOptions
+    @Option(help: "Number of folds (at least 2, at most the patients of the rarest class).") var folds: Int
+    @Option(help: "Iterations per fold (default: the pipeline's).") var iterations: Int?
+    @Option(help: "Seed of initialization, sampling and order (every fold).") var seed: UInt64 = 1
+    @Option(help: "Seed of the fold assignment.") var foldSeed: UInt64 = 1
+    @Option(help: "ImageNet weights for the trunk (docs/WEIGHTS.md).") var backboneWeights: String?
+    @Flag(help: "Train from random weights although the pipeline says weights: imagenet.") var randomInit = false
+    @Flag(help: "Skip RUN/report.html.") var noReport = false
+
+    func validate() throws {
+        if folds < 2 { throw ValidationError("--folds must be at least 2") }
+        if randomInit && backboneWeights != nil { throw ValidationError("--random-init and --backbone-weights contradict each other; give one") }
+    }
+
+    func run() throws {
+        try common.runStoppable { stop, say in
+            var cv = CrossValidation(pipeline: try common.loadPipeline(),
+                                     options: common.trainerOptions(seed: seed, iterations: iterations, backboneWeights: backboneWeights,
+                                                                    initFrom: nil, randomInit: randomInit, stop: stop),
+                                     folds: folds, foldSeed: foldSeed)
+            cv.writesReport = !noReport
+            cv.say = say
+            try cv.run()
+        }
     }
 }

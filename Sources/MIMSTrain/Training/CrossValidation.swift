@@ -1,0 +1,110 @@
+import Foundation
+import MIMSCore
+import MIMSShards
+import MIMSSplit
+
+/// The records a cross-validation fold trains and tests on (ids of the whole shard set).
+public struct FoldSelection: Sendable, Equatable {
+    public var index: Int
+    public var train: Set<String>
+    public var test: Set<String>
+}
+
+/// K-fold cross-validation over every record of a shard set (all its splits pooled): folds grouped
+/// by patient and stratified by label (``KFoldAssignment``, the rule of `mims-split make --folds`),
+/// one run per fold in `RUN/fold-K` tested on its held-out fold, the pooled out-of-fold predictions
+/// in `RUN/scores-oof.csv` and `RUN/eval-oof.json`, the folds in `RUN/folds.json` ({id: fold}), and
+/// one report.
+public struct CrossValidation {
+    public var pipeline: Pipeline
+    /// Settings every fold's run shares; `run` is the cross-validation's folder.
+    public var options: Trainer.Options
+    public var folds: Int
+    /// Seed of the fold assignment (independent of the training seed).
+    public var foldSeed: UInt64
+    public var writesReport = true
+    public var say: (String) -> Void = { print($0) }
+
+    public static let foldsFile = "folds.json"
+
+    public struct Result {
+        public var folds: [Trainer.Evaluation]
+        public var pooled: Trainer.Evaluation
+        public var mean: Double?
+        public var sd: Double?
+    }
+
+    public init(pipeline: Pipeline, options: Trainer.Options, folds: Int, foldSeed: UInt64) {
+        self.pipeline = pipeline
+        self.options = options
+        self.folds = folds
+        self.foldSeed = foldSeed
+    }
+
+    /// Record id -> fold for the whole shard set; refuses more folds than some class has patients.
+    public func assignment() throws -> [String: Int] {
+        let all = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "all") { _ in true }
+        let records = all.records.map { (id: $0.info.id, patient: $0.info.patient, label: Int($0.info.label)) }
+        var patientsPerLabel: [Int: Set<String>] = [:]
+        for r in records { patientsPerLabel[r.label, default: []].insert(r.patient.isEmpty ? "record:" + r.id : r.patient) }
+        if let (label, patients) = patientsPerLabel.min(by: { $0.value.count < $1.value.count }), patients.count < folds {
+            throw TrainingError.crossValidation(folder: options.shards, reason: "label \(label) has \(patients.count) patient(s), fewer than the \(folds) folds asked for")
+        }
+        return KFoldAssignment.folds(records, folds: folds, seed: foldSeed)
+    }
+
+    @discardableResult
+    public func run() throws -> Result {
+        guard folds >= 2 else { throw TrainingError.crossValidation(folder: options.run, reason: "--folds must be at least 2") }
+        try Trainer.checkRunFolder(options.run, resume: options.resume)
+        let assignment = try assignment()
+        let foldsPath = options.run + "/" + Self.foldsFile
+        let text = JSONText.object(assignment.mapValues(String.init), multiline: true) + "\n"
+        if options.resume, let earlier = FileManager.default.contents(atPath: foldsPath), earlier != Data(text.utf8) {
+            throw TrainingError.resumeMismatch(run: options.run, reason: "\(foldsPath) holds other folds than --folds \(folds) --fold-seed \(foldSeed) give on these shards")
+        }
+        try FileDurability.makeDirectory(options.run)
+        try AtomicFile.write(Data(text.utf8), to: foldsPath)
+
+        var evaluations: [Trainer.Evaluation] = [], reportRuns: [RunReport.Run] = []
+        var first: Trainer?
+        for index in 0..<folds {
+            var options = self.options
+            options.run = self.options.run + "/fold-\(index)"
+            options.resume = self.options.resume && FileManager.default.fileExists(atPath: options.run)
+            options.fold = FoldSelection(index: index, train: Set(assignment.filter { $0.value != index }.keys),
+                                         test: Set(assignment.filter { $0.value == index }.keys))
+            var experiment = Experiment(pipeline: pipeline, options: options)
+            experiment.writesReport = false
+            experiment.say = say
+            say("fold \(index + 1) of \(folds): \(options.fold!.train.count) records to train on, \(options.fold!.test.count) held out")
+            let seedResult = try experiment.run().first
+            guard let result = seedResult?.evaluation else {
+                throw TrainingError.crossValidation(folder: options.run, reason: "fold \(index) produced no test evaluation")
+            }
+            evaluations.append(result)
+            reportRuns.append(RunReport.Run(name: "fold \(index)", folder: options.run, test: result))
+            if first == nil { first = seedResult?.trainer }
+        }
+        let pooled = Trainer.Evaluation(split: "oof", iteration: evaluations.map(\.iteration).max() ?? 0, scored: evaluations.flatMap(\.scored))
+        try RunOutputs.write(pooled, classNames: first?.signature.classNames ?? [], run: options.run)
+        let values = evaluations.compactMap(\.auroc)
+        let mean = values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean!) * ($1 - mean!) } / Double(values.count - 1)).squareRoot() : nil
+        if writesReport, let first {
+            var report = RunReport(folder: options.run, pipeline: pipeline, shards: options.shards,
+                                   runs: reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled)],
+                                   network: first.network, store: first.store)
+            report.heatmaps = false
+            report.provenance = (try? RunRecord.read(folder: first.options.run))?.fields ?? [:]
+            say("report: \(try report.write())")
+        }
+        for (index, evaluation) in evaluations.enumerated() {
+            say("fold \(index): test \(evaluation.aurocName) \(Experiment.format(evaluation.auroc)) (\(evaluation.scored.count) records)")
+        }
+        if let mean { say("mean ± sd over \(values.count) folds: \(Experiment.format(mean)) ± \(sd.map { String(format: "%.3f", $0) } ?? "n/a")") }
+        if let patients = pooled.patients { say("patient-level out-of-fold \(pooled.aurocName): \(Experiment.format(patients.auroc))") }
+        say("out-of-fold \(pooled.aurocName) (pooled, \(pooled.scored.count) records): \(Experiment.format(pooled.auroc))")
+        return Result(folds: evaluations, pooled: pooled, mean: mean, sd: sd)
+    }
+}
