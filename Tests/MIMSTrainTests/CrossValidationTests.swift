@@ -67,3 +67,45 @@ struct CrossValidationTests {
         #expect(tooMany.status != 0 && tooMany.output.contains("fewer than the 9 folds"), "\(tooMany.output)")
     }
 }
+
+/// `training.select: best-val` (issue 17): the test split is scored with the weights of the best
+/// val evaluation, which `RUN/best.safetensors` holds.
+struct BestValidationTests {
+    @Test func testScoresComeFromTheBestValEvaluation() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
+        let dir = try TemporaryDirectory()
+        let shards = try TrainerTests.shards(dir)
+        let pipeline = TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
+            .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 1")
+        try pipeline.write(toFile: dir.path + "/best.yaml", atomically: true, encoding: .utf8)
+        let refused = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/refused", "--plain"])
+        #expect(refused.status != 0 && refused.output.contains("best-val needs a val split"), "\(refused.output)")
+
+        let split = try runProduct("mims-split", ["make", shards, "--policy", "ratio", "--train", "0.5", "--val", "0.25", "--test", "0.25",
+                                                  "--seed", "3", "--out", dir.path + "/withval"])
+        try #require(split.status == 0, "mims-split make: \(split.output)")
+        let train = try runProduct("mims-train", ["--shards", dir.path + "/withval", "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/run",
+                                                  "--plain", "--no-report", "--allow-leakage"])
+        try #require(train.status == 0, "train: \(train.output)")
+        // The first eval line with the highest val AUROC, read here from metrics.jsonl.
+        let lines = try String(contentsOfFile: dir.path + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        var best: (iteration: Int, auroc: Double)?
+        for line in lines {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["type"] as? String == "eval",
+                  let auroc = o["auroc"] as? Double, !auroc.isNaN else { continue }
+            if auroc > best?.auroc ?? -1 { best = (o["iteration"] as! Int, auroc) }
+        }
+        let chosen = try #require(best)
+        #expect(chosen.iteration < 6, "this setting's best val evaluation (iteration 4) is not the last, or the test shows nothing")
+        let checkpoint = try Checkpoint.read(dir.path + "/run/best.safetensors")
+        #expect(checkpoint.metadata["iteration"] == String(chosen.iteration) && checkpoint.metadata["selected"] == "best-val")
+        #expect(train.output.contains("selected iteration \(chosen.iteration) (best val AUROC"), "\(train.output)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/run/eval-test.json"))) as? [String: Any])
+        #expect(summary["iteration"] as? Int == chosen.iteration)
+        // The same test AUROC through mims-train eval of best.safetensors.
+        let eval = try runProduct("mims-train", ["eval", "--shards", dir.path + "/withval", "--checkpoint", dir.path + "/run/best.safetensors", "--json"])
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(eval.output.utf8)) as? [String: Any], "\(eval.output)")
+        #expect((printed["auroc"] as? Double).map { abs($0 - (summary["auroc"] as! Double)) < 1e-6 } ?? (summary["auroc"] is NSNull), "\(printed) \(summary)")
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/run/checkpoint.safetensors"), "the last checkpoint stays for --resume")
+    }
+}

@@ -5,10 +5,11 @@ import MIMSShards
 /// Files an evaluation leaves in a run folder: `scores-<split>.csv` and `eval-<split>.json`.
 public enum RunOutputs {
     /// Scores `split` with the trainer's model and writes its files; nil when the split is absent.
-    public static func evaluateAndWrite(trainer: Trainer, split: String) throws -> Trainer.Evaluation? {
+    /// `iteration` is the weights' (the last, or the selected best-val one).
+    public static func evaluateAndWrite(trainer: Trainer, split: String, iteration: Int? = nil) throws -> Trainer.Evaluation? {
         guard let dataset = trainer.dataset(split: split) else { return nil }
         let scored = try Evaluator(network: trainer.network, store: trainer.store).score(dataset, sampler: trainer.pipeline.sampler)
-        return try write(Trainer.Evaluation(split: split, iteration: trainer.iterations, scored: scored),
+        return try write(Trainer.Evaluation(split: split, iteration: iteration ?? trainer.iterations, scored: scored),
                          classNames: trainer.signature.classNames, run: trainer.options.run)
     }
 

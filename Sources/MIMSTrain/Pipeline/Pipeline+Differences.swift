@@ -31,7 +31,7 @@ extension Pipeline {
             ("training.slices", "[\(slicesPerBag.lowerBound), \(slicesPerBag.upperBound)]"),
             ("training.central_slices", String(centralSlices)), ("training.class_balanced", String(classBalanced)),
             ("training.eval_every", String(evalEvery)), ("training.checkpoint_every", String(checkpointEvery)),
-            ("training.eval_split", evalSplit), ("precision", precision.rawValue),
+            ("training.eval_split", evalSplit), ("training.select", selectsBestValidation ? "best-val" : "last"), ("precision", precision.rawValue),
         ]
     }
 

@@ -60,6 +60,10 @@ public struct Pipeline: Equatable, Sendable {
     /// `precision`: the convolutions' arithmetic (fp32, or bf16 with float32 master weights,
     /// gradients and statistics); `mims-train --precision` overrides it.
     public var precision: Precision = .fp32
+    /// `training.select: best-val`: the test split is scored with the weights of the periodic
+    /// evaluation on the val split that reached the best AUROC (`RUN/best.safetensors`), not the
+    /// last ones; `last` (the default) keeps the last.
+    public var selectsBestValidation = false
     /// The volume-only training keys the file sets (`slices`, `central_slices`): on 2D shards
     /// they have no effect, and the run says so.
     public var volumeKeys: [String] = []
@@ -168,7 +172,7 @@ public struct Pipeline: Equatable, Sendable {
         let weightDecay = Float(try optimizerField?.optional("weight_decay")?.number() ?? 0)
 
         let training = try top.optional("training")
-        try training?.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split"])
+        try training?.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select"])
         let iterations = try training?.optional("iterations")?.integer() ?? 1000
         let batch = try training?.optional("batch")?.integer() ?? 1
         var slices = 12...18
@@ -200,6 +204,15 @@ public struct Pipeline: Equatable, Sendable {
                         checkpointEvery: try training?.optional("checkpoint_every")?.integer() ?? max(1, iterations / 5),
                         evalSplit: evalSplit, volumeKeys: volumeKeys, text: text)
         pipeline.precision = precision
+        if let field = try training?.optional("select") {
+            switch try field.string() {
+            case "last": break
+            case "best-val":
+                guard evalSplit == "val" else { throw field.error("best-val with eval_split: val (the checkpoint is chosen on val, then tested on test)") }
+                pipeline.selectsBestValidation = true
+            default: throw field.error("last or best-val")
+            }
+        }
         return pipeline
     }
 }

@@ -55,9 +55,15 @@ public struct Experiment {
                 say(String(format: "%@ %@ after %d iterations: %@ (accuracy %.3f)", last.split, last.aurocName, last.iteration, Self.format(last.auroc), last.accuracy))
             }
             // The last periodic evaluation already scored the test split at the final iteration.
-            let test = last.map { $0.split == "test" && $0.iteration == trainer.iterations } == true
-                ? try RunOutputs.write(last!, classNames: trainer.signature.classNames, run: options.run)
-                : try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
+            var test: Trainer.Evaluation?
+            if try trainer.selectBestWeights(), let best = trainer.best {
+                say(String(format: "selected iteration %d (best val %@ %.3f) -> %@", best.iteration, last?.aurocName ?? "AUROC", best.auroc, trainer.bestPath))
+                test = try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test", iteration: best.iteration)
+            } else if last.map({ $0.split == "test" && $0.iteration == trainer.iterations }) == true {
+                test = try RunOutputs.write(last!, classNames: trainer.signature.classNames, run: options.run)
+            } else {
+                test = try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test")
+            }
             if let test {
                 if let patients = test.patients { say("patient-level \(test.aurocName): \(Self.format(patients.auroc))") }
                 say("test \(test.aurocName): \(Self.format(test.auroc))")

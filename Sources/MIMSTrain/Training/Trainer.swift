@@ -59,6 +59,10 @@ public final class Trainer {
 
     public var iterations: Int { options.iterations ?? pipeline.iterations }
     public var checkpointPath: String { options.run + "/checkpoint.safetensors" }
+    /// The weights of the best periodic val evaluation (`training.select: best-val`).
+    public var bestPath: String { options.run + "/best.safetensors" }
+    /// The best val evaluation so far (`select: best-val`): its iteration and AUROC.
+    public private(set) var best: (iteration: Int, auroc: Double)?
 
     /// Checks everything a run needs before any training starts: shards of the right kind for the
     /// model, at least two classes present and every label one of the shard set's classes,
@@ -97,6 +101,11 @@ public final class Trainer {
             let problems = try SplitReport.build(directory: options.shards, hashFiles: false).problems
             if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
+        if pipeline.selectsBestValidation && (options.fold != nil || ((try? ShardSet(directory: options.shards).shardNames(split: "val")) ?? []).isEmpty) {
+            throw TrainingError.wrongKind(pipeline: pipeline.name, reason: options.fold != nil
+                ? "training.select: best-val does not apply to cross-validation folds (they have no val split)"
+                : "training.select: best-val needs a val split; \(options.shards) has none (re-split with mims-split make --val F)")
+        }
         if let fold = options.fold {
             // The held-out fold is the test split, for the periodic evaluations as at the end.
             evaluation = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "test") { fold.test.contains($0.id) }
@@ -117,6 +126,27 @@ public final class Trainer {
                                        ParameterGroup(prefix: "head.", learningRate: pipeline.learningRate)],
                               weightDecay: pipeline.weightDecay)
         try prepareParameters()
+    }
+
+    /// The first eval line of `split` with the highest AUROC in a metrics file.
+    static func bestEvaluation(metrics path: String, split: String) -> (iteration: Int, auroc: Double)? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var best: (iteration: Int, auroc: Double)?
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["type"] as? String == "eval",
+                  object["split"] as? String == split, let iteration = object["iteration"] as? Int,
+                  let auroc = object["auroc"] as? Double, !auroc.isNaN else { continue }
+            if auroc > best?.auroc ?? -1 { best = (iteration, auroc) }
+        }
+        return best
+    }
+
+    /// Loads the best val evaluation's weights (`select: best-val`) for the test scores and the
+    /// report; false when no val evaluation had an AUROC (the last weights stay).
+    public func selectBestWeights() throws -> Bool {
+        guard pipeline.selectsBestValidation, best != nil, FileManager.default.fileExists(atPath: bestPath) else { return false }
+        try Checkpoint.restore(try Checkpoint.read(bestPath), path: bestPath, network: network, into: store)
+        return true
     }
 
     /// The records the run calls `split`: the shard set's split, or in a fold its held-out
@@ -201,6 +231,7 @@ public final class Trainer {
                                         sampler: pipeline.sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
         let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
         let metrics = try MetricsLog(path: options.run + "/metrics.jsonl", keepingThrough: startIteration)
+        if pipeline.selectsBestValidation { best = Self.bestEvaluation(metrics: options.run + "/metrics.jsonl", split: "val") }
         var lastEvaluation: Evaluation?
         guard startIteration < iterations else { return try evaluate(at: startIteration, metrics: metrics) }
         let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
@@ -266,6 +297,13 @@ public final class Trainer {
         let result = Evaluation(split: evaluation.split, iteration: iteration, scored: scored)
         metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
                        "accuracy": result.accuracy, "records": scored.count])
+        // Strictly better only: the first of equal AUROCs stays, so a replay after resume keeps it.
+        if pipeline.selectsBestValidation, evaluation.split == "val", let auroc = result.auroc, auroc > best?.auroc ?? -1 {
+            best = (iteration, auroc)
+            try Checkpoint.write(store: store, optimizer: nil, pipeline: pipeline, iteration: iteration, seed: options.seed,
+                                 metadata: provenance.merging(["selected": "best-val", "val_auroc": String(format: "%.6f", auroc)]) { a, _ in a },
+                                 to: bestPath)
+        }
         return result
     }
 }
