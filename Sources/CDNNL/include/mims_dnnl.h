@@ -69,7 +69,8 @@ int mims_conv_same_weights(const mims_conv_shape *a, const mims_conv_shape *b);
 const char *mims_conv_implementation(const mims_conv_shape *shape);
 
 /* Batch mean and biased variance of channels [c_begin, c_end) of an N x C x H x W tensor (for
- * nChw16c both multiples of 16), summed in double around a per-channel shift. oneDNN's own
+ * nChw16c both multiples of 16), summed around a shift near the channel's mean, in float over
+ * short runs and in double across them. oneDNN's own
  * statistics sum in float32, which on inputs with a large common offset (flat image regions) lost
  * about 15x more than PyTorch (3e-6 relative in BN's output), enough to flip ReLU signs that torch
  * keeps; callers split the channels across cores. */
