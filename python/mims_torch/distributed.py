@@ -94,7 +94,10 @@ def start(context: Context) -> Context:
         return context
     if context.device.type == "cuda":
         torch.cuda.set_device(context.device)
-        dist.init_process_group("nccl", device_id=context.device)
+        try:
+            dist.init_process_group("nccl", device_id=context.device)
+        except TypeError:  # torch before 2.3 binds the device by set_device alone
+            dist.init_process_group("nccl")
     else:
         dist.init_process_group("gloo", timeout=datetime.timedelta(minutes=30))
         context.norm_group = dist.new_group(backend="gloo")
@@ -117,11 +120,11 @@ def synchronize_batch_norm(network: nn.Module, context: Context) -> nn.Module:
     return GlobalBatchNorm2d.convert(network, context.norm_group)
 
 
-def sum_over_ranks(value: torch.Tensor, context: Context) -> torch.Tensor:
-    """The sum of `value` over every rank (a copy; `value` itself is left alone)."""
+def combine(value: torch.Tensor, context: Context, largest: bool = False) -> torch.Tensor:
+    """The sum (or the largest) of `value` over every rank (a copy; `value` itself is left alone)."""
     total = value.detach().clone()
     if context.distributed:
-        dist.all_reduce(total)
+        dist.all_reduce(total, op=dist.ReduceOp.MAX if largest else dist.ReduceOp.SUM)
     return total
 
 

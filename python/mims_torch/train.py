@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import shlex
+import signal
 import sys
 import time
 from typing import Dict, List, Optional
@@ -188,6 +189,51 @@ def _as_is(item):
     return item
 
 
+def _worker_ignores_stops(_worker: int) -> None:
+    """DataLoader workers leave SIGINT and SIGTERM to the training process, which stops between
+    iterations (a Ctrl-C in a terminal or Slurm's SIGTERM reaches every process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def remove_part_files(folder: str) -> None:
+    """StopRequest.removePartFiles: the unfinished `*.part` files directly in `folder`."""
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.endswith(".part"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+class StopRequest:
+    """StopRequest.swift: SIGINT (Ctrl-C) or SIGTERM (Slurm's preemption, torchrun passing a stop
+    on) stops the run after the current iteration with a checkpoint; a second signal stops at
+    once, after removing the run folder's `.part` files."""
+
+    def __init__(self, folder: str, leader: bool):
+        self.folder, self.leader, self.signal = folder, leader, 0
+
+    def install(self) -> None:
+        self.previous = {number: signal.signal(number, self._received) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def uninstall(self) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+    def _received(self, number: int, _frame) -> None:
+        if not self.signal:
+            self.signal = number
+            if self.leader:
+                print(f"\n{'Ctrl-C' if number == signal.SIGINT else 'SIGTERM'}: stopping after this iteration with a checkpoint "
+                      "(send it again to stop at once)", file=sys.stderr, flush=True)
+            return
+        if self.leader:
+            remove_part_files(self.folder)
+            print("stopped at once; the last checkpoint on disk is whole (resume with --resume)", file=sys.stderr, flush=True)
+        os._exit(128 + number)
+
+
 class Scorer:
     """Scores every record of an evaluation split in evaluation mode (running BatchNorm
     statistics). Under DDP each rank scores the records DistributedSampler gives it and the
@@ -198,7 +244,8 @@ class Scorer:
         sampler = (torch.utils.data.DistributedSampler(dataset, num_replicas=context.world, rank=context.rank, shuffle=False)
                    if context.distributed else None)
         self.loader = torch.utils.data.DataLoader(dataset, batch_size=bags_per_batch, sampler=sampler, shuffle=False, num_workers=workers,
-                                                  collate_fn=data.collate_bags, persistent_workers=workers > 0)
+                                                  collate_fn=data.collate_bags, persistent_workers=workers > 0,
+                                                  worker_init_fn=_worker_ignores_stops if workers > 0 else None)
 
     def __call__(self, network: model.Network, precision: str):
         network.eval()
@@ -350,7 +397,7 @@ class Run:
             words = ["torchrun", f"--nproc_per_node={os.environ.get('LOCAL_WORLD_SIZE', self.context.world)}", "-m", "mims_torch.train"] + list(self.args.argv)
         return words
 
-    def train_loop(self) -> int:
+    def train_loop(self, stop: StopRequest) -> int:
         args, context, pipeline = self.args, self.context, self.pipeline
         leader = context.leader
         network = distributed.synchronize_batch_norm(self.network, context)
@@ -374,14 +421,19 @@ class Run:
         bags = data.TrainingBags(self.train, schedule, iterations, context.rank, context.world)
         loader = torch.utils.data.DataLoader(bags, batch_size=None, sampler=range(start, iterations), num_workers=args.workers,
                                              collate_fn=_as_is, prefetch_factor=3 if args.workers > 0 else None,
-                                             pin_memory=context.device.type == "cuda")
+                                             pin_memory=context.device.type == "cuda",
+                                             worker_init_fn=_worker_ignores_stops if args.workers > 0 else None)
         scorer = Scorer(self.evaluation, max(1, pipeline.batch), args.workers, context) if self.evaluation is not None else None
         metrics = MetricsLog(os.path.join(args.out, "metrics.jsonl"), start) if leader else None
         if start > 0 and leader:
             print(f"resuming {args.out} at iteration {start}", file=sys.stderr)
-        last = None
+        last, written = None, start if start > 0 else None
         batches = iter(loader)
         for iteration in range(start, iterations):
+            # Every rank stops at the same iteration: the largest signal number of all ranks.
+            stopping = int(distributed.combine(torch.tensor([stop.signal], device=context.device), context, largest=True).item())
+            if stopping:
+                return self._stopped(stopping, iteration, written, network, optimizer, scaler)
             started = time.monotonic()
             batch = next(batches)
             inputs = batch["input"].to(context.device, self.dtype, non_blocking=True)
@@ -400,7 +452,7 @@ class Run:
             else:
                 value.backward()
                 optimizer.step()
-            global_loss = float(distributed.sum_over_ranks(value, context).item()) / context.world
+            global_loss = float(distributed.combine(value, context).item()) / context.world
             done = iteration + 1
             if leader:
                 metrics.write({"type": "train", "iteration": done, "loss": global_loss, "seconds": time.monotonic() - started,
@@ -415,6 +467,7 @@ class Run:
                                    "auroc": float("nan") if last[1] is None else last[1], "accuracy": accuracy(s, l), "records": len(results)})
             if leader and (done % pipeline.checkpoint_every == 0 or done == iterations):
                 checkpoint.write(self.path, network, optimizer, done, pipeline, done, args.seed, self.identity, scaler)
+                written = done
         if start >= iterations and scorer is not None:
             results = scorer(network, pipeline.precision)
             last = (self.evaluation.split, auroc([v for _, v in results], [r.label for r, _ in results]), results)
@@ -428,6 +481,20 @@ class Run:
         print(f"{self.path}: iteration {max(start, iterations)}")
         return 0
 
+    def _stopped(self, number: int, iteration: int, written: Optional[int], network, optimizer, scaler) -> int:
+        """Trainer.stop: saves the iterations done since the last checkpoint (resume is exact from
+        any iteration), removes unfinished files, says how to resume; exits 128 + the signal."""
+        if self.context.leader:
+            if iteration > 0 and written != iteration:
+                checkpoint.write(self.path, network, optimizer, iteration, self.pipeline, iteration, self.args.seed, self.identity, scaler)
+                written = iteration
+            remove_part_files(self.args.out)
+            saved = f"last checkpoint: {self.path} (iteration {written})" if written is not None else "no checkpoint yet (a resume starts over)"
+            print(f"stopped at iteration {iteration} of {self.iterations}; {saved}")
+            words = self._command() + ([] if "--resume" in self.args.argv else ["--resume"])
+            print("resume with: " + " ".join(shlex.quote(w) for w in words), flush=True)
+        return 128 + number
+
 
 def run(args) -> int:
     context = distributed.describe(args.device)
@@ -435,8 +502,14 @@ def run(args) -> int:
     # stops all of them at once instead of leaving some waiting for the others.
     prepared = Run(args, context)
     context = distributed.start(context)
-    code = prepared.train_loop()
-    distributed.stop(context)
+    stop = StopRequest(args.out, context.leader)
+    stop.install()
+    try:
+        code = prepared.train_loop(stop)
+    finally:
+        stop.uninstall()
+    if code == 0:
+        distributed.stop(context)
     return code
 
 
