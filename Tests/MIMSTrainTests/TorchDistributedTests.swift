@@ -106,19 +106,43 @@ struct TorchDistributedTests {
         print("TorchDistributedTests: one and two processes differ by at most " + report.joined(separator: "; "))
     }
 
-    /// A launch with more processes than bags is refused by every rank before any joins the
-    /// process group (no rank is left waiting), naming the pipeline and the way out.
-    @Test func moreProcessesThanBagsIsRefused() throws {
+    /// Launches that cannot work stop before any training with one line naming the reason: more
+    /// processes than bags (refused by every rank before any joins the process group, so none is
+    /// left waiting), CUDA asked for where torch sees none, fp16 on CPU.
+    @Test func impossibleLaunchesAreRefused() throws {
         try TorchInteropTests.requireTorch()
         let dir = try TemporaryDirectory()
         let shards = try TrainerTests.shards(dir)
         let pipeline = dir.path + "/tiny.yaml"
         try TorchTrainingTests.pipelineText.write(toFile: pipeline, atomically: true, encoding: .utf8)
-        let refused = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/run"],
-                                                   environment: ["WORLD_SIZE": "4", "RANK": "2", "LOCAL_RANK": "2"])
-        #expect(refused.status == 1)
-        #expect(refused.error.hasPrefix("error (rank 2): \(pipeline): training.batch is 2 bag(s) per iteration, fewer than the 4 processes"), "\(refused.error)")
-        #expect(!refused.error.contains("Traceback"))
+        let base = ["--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/run"]
+        let script = """
+        import contextlib, io, json, os, sys
+        import torch
+        from mims_torch import train
+        base, out = json.loads(sys.argv[1]), []
+        for environment, extra in [({"WORLD_SIZE": "4", "RANK": "2", "LOCAL_RANK": "2"}, []), ({}, ["--device", "cuda"]), ({}, ["--precision", "fp16"])]:
+            os.environ.update(environment)
+            captured = io.StringIO()
+            with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(io.StringIO()):
+                status = train.main(base + extra)
+            for key in environment:
+                del os.environ[key]
+            out.append([status, captured.getvalue()])
+        print(json.dumps({"runs": out, "cuda": torch.cuda.is_available()}))
+        """
+        let result = try TorchInteropTests.python(["-c", script, String(decoding: try JSONSerialization.data(withJSONObject: base), as: UTF8.self)])
+        try #require(result.status == 0, "\(result.error)")
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
+        let runs = (decoded["runs"] as? [[Any]] ?? []).map { (($0[0] as? Int) ?? -1, ($0[1] as? String) ?? "") }
+        try #require(runs.count == 3)
+        #expect(runs[0].0 == 1 && runs[0].1.hasPrefix("error (rank 2): \(pipeline): training.batch is 2 bag(s) per iteration, fewer than the 4 processes"),
+                "\(runs[0].1)")
+        if decoded["cuda"] as? Bool == false {
+            #expect(runs[1].0 == 1 && runs[1].1.hasPrefix("error: --device cuda: torch sees no CUDA device"), "\(runs[1].1)")
+            #expect(runs[2].0 == 1 && runs[2].1.hasPrefix("error: --precision fp16: fp16 trains with autocast and a GradScaler on CUDA only"), "\(runs[2].1)")
+        }
+        for (_, error) in runs { #expect(!error.contains("Traceback") && error.split(separator: "\n").count == 1, "\(error)") }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/run"))
     }
 }

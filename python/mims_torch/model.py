@@ -286,6 +286,12 @@ class Network(nn.Module):
         # Patch classifiers and max-inst classify each slice; the others pool the whole bag.
         self.scoring = "slice-mean" if pipeline.is_patch_classifier else "slice-max" if pipeline.aggregation == "max-inst" else "pooled"
 
+    def load_backbone(self, path: str) -> None:
+        """The trunk's tensors from a torchvision-named safetensors file, with mims-train's checks
+        (mims_torch.weights)."""
+        from . import weights
+        self.backbone.load_state_dict(weights.load(path, self.backbone), strict=True)
+
     def primary_maps(self, x: torch.Tensor) -> List[torch.Tensor]:
         maps = []
         for factor in self.pyramid:
@@ -317,10 +323,14 @@ class Network(nn.Module):
         return torch.stack([p.max() for p in parts])
 
 
-def build(pipeline: Pipeline) -> Network:
+def build(pipeline: Pipeline, backbone_weights: Optional[str] = None) -> Network:
     """The network for `pipeline`, in eval mode (running BatchNorm statistics), weights at
-    PyTorch's defaults: load a checkpoint into it to score."""
-    return Network(pipeline).eval()
+    PyTorch's defaults, the trunk's from `backbone_weights` when given (the ImageNet safetensors
+    file mims-train reads, docs/WEIGHTS.md): load a checkpoint into it to score, or train it."""
+    network = Network(pipeline)
+    if backbone_weights is not None:
+        network.load_backbone(backbone_weights)
+    return network.eval()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -360,7 +360,7 @@ class Run:
             # Trainer.swift records this even with --init-from: it initializes, then restores.
             identity["backbone_weights"] = "random initialization"
             if args.backbone_weights is not None:
-                network.backbone.load_state_dict(weights.load(args.backbone_weights, network.backbone), strict=True)
+                network.load_backbone(args.backbone_weights)
                 identity["backbone_weights"] = os.path.basename(args.backbone_weights)
                 identity["backbone_weights_sha256"] = checkpoint.sha256_file(args.backbone_weights)
             if args.init_from is not None:
