@@ -4,7 +4,10 @@ with the same update (torch.optim.SGD / Adam, which `Sources/MIMSTensor/Optimize
 L2 weight decay added to the gradient, momentum without dampening or Nesterov, the trunk at
 `backbone_learning_rate`, the head at `learning_rate`) and the same loss (`BagScoring.swift`), and
 writes RUN/checkpoint.safetensors, RUN/metrics.jsonl and RUN/run.json as mims-train does, so that
-`mims-train eval`, `predict`, `--init-from` and `--resume` read the result."""
+`mims-train eval`, `predict`, `heatmap`, `report`, `--init-from` and `--resume` read the result.
+
+Under `torchrun --nproc_per_node N` the processes share each iteration's bags (mims_torch.distributed,
+docs/GPU.md): the global batch, the loss and the BatchNorm statistics are one process's."""
 
 from __future__ import annotations
 
