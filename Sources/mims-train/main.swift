@@ -10,7 +10,7 @@ struct MimsTrain: ParsableCommand {
         commandName: "mims-train",
         abstract: "Train and evaluate MIMS-CNN and the paper's baselines straight from HDF5 shards.",
         version: ToolVersion.versionText(command: "mims-train") + "\n" + Engine.summary,
-        subcommands: [TrainCommand.self, FinetuneCommand.self, EvalCommand.self, PredictCommand.self, HeatmapCommand.self, CrossValidationCommand.self, CompareCommand.self, BenchCommand.self],
+        subcommands: [TrainCommand.self, FinetuneCommand.self, EvalCommand.self, PredictCommand.self, HeatmapCommand.self, ReportCommand.self, CrossValidationCommand.self, CompareCommand.self, BenchCommand.self],
         defaultSubcommand: TrainCommand.self)
 }
 

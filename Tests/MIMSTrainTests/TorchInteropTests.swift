@@ -14,12 +14,14 @@ import Testing
 struct TorchInteropTests {
     static let pythonPath = repositoryRoot + "/python"
 
-    /// Runs `python3 args` with python/ on PYTHONPATH: the exit status, standard output and error.
-    static func python(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    /// Runs `python3 args` with python/ on PYTHONPATH (and `environment` added): the exit status,
+    /// standard output and error.
+    static func python(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         var environment = ProcessInfo.processInfo.environment
+        environment.merge(extra) { _, new in new }
         environment["PYTHONPATH"] = pythonPath + (environment["PYTHONPATH"].map { ":" + $0 } ?? "")
         process.environment = environment
         // Standard error goes to a file, so that neither stream can fill its pipe and stall the child.
@@ -191,6 +193,92 @@ struct TorchInteropTests {
                 #expect(abs(e.score - f.score) <= 1e-4, "\(name) \(e.id): mims-train \(e.score), torch \(f.score)")
             }
         }
+    }
+
+    /// mims_torch.data under DataLoader workers (issue 15, test 5): ShardDataset through 4
+    /// persistent workers per DistributedSampler rank, two epochs, and the training bags of 6
+    /// iterations split over 2 ranks, give exactly the frames h5py reads itself (its own record
+    /// table walk and central window), every record once per epoch; and no worker reads through
+    /// the h5py handle the parent had opened before the workers were forked.
+    @Test func datasetUnderWorkersReadsTheFramesH5pyReads() throws {
+        try Self.requireTorch()
+        let dir = try TemporaryDirectory()
+        let shards = try TrainerTests.shards(dir)
+        let script = """
+        import glob, json, os, sys
+        import h5py, numpy as np, torch
+        from mims_torch import data, pipeline, schedule
+        shards, p = sys.argv[1], pipeline.parse(sys.argv[2], "p.yaml")
+
+        def direct(split):
+            out = []
+            for path in sorted(glob.glob(os.path.join(shards, split + "-*.h5"))):
+                with h5py.File(path, "r") as f:
+                    for start, n, label in zip(f["record_frame_start"][()], f["record_frame_count"][()], f["label"][()]):
+                        count = min(p.central_slices, int(n))
+                        first = int(start) + (int(n) - count) // 2
+                        out.append({"central": f["frames"][first:first + count], "label": int(label), "path": path, "start": int(start)})
+            return out
+
+        def read_frames(record, slices):
+            with h5py.File(record["path"], "r") as f:
+                return np.stack([f["frames"][record["start"] + k] for k in slices])
+
+        class Probe(data.ShardDataset):
+            def __getitem__(self, index):
+                frames, label, index = super().__getitem__(index)
+                return frames, label, index, os.getpid(), id(self._file(self.records[index].shard))
+
+        report = {"records": {}, "checked": 0, "mismatches": [], "inherited": 0, "pids": set()}
+        for split in ("train", "test"):
+            expected = direct(split)
+            probe = Probe(shards, split, p, raw=True)
+            report["records"][split] = len(probe)
+            parent = probe[0][4]  # a handle this process opens before the workers fork
+            for rank in range(2):
+                sampler = torch.utils.data.DistributedSampler(probe, num_replicas=2, rank=rank, shuffle=False)
+                loader = torch.utils.data.DataLoader(probe, batch_size=2, sampler=sampler, num_workers=4, persistent_workers=True,
+                                                     collate_fn=lambda items: items)
+                for epoch in range(2):
+                    seen = []
+                    for batch in loader:
+                        for frames, label, index, pid, handle in batch:
+                            seen.append(index)
+                            report["checked"] += 1
+                            report["pids"].add(pid)
+                            report["inherited"] += int(pid == os.getpid() or handle == parent)
+                            if not (np.array_equal(frames.numpy(), expected[index]["central"]) and label == expected[index]["label"]):
+                                report["mismatches"].append(f"{split} record {index} rank {rank} epoch {epoch}")
+                    if sorted(set(seen)) != sorted(set(sampler)):
+                        report["mismatches"].append(f"{split} rank {rank} epoch {epoch}: records {sorted(set(seen))}")
+            probe.close()
+        train = data.ShardDataset(shards, "train", p, raw=True)
+        expected = direct("train")
+        plan = schedule.TrainingSchedule([r.label for r in train.records], [r.frame_count for r in train.records], 3, p.slices,
+                                         p.central_slices, True, 2)
+        for rank in range(2):
+            bags = data.TrainingBags(train, plan, 6, rank, 2)
+            loader = torch.utils.data.DataLoader(bags, batch_size=None, sampler=range(6), num_workers=4, collate_fn=lambda item: item)
+            for iteration, item in zip(range(6), loader):
+                mine = [plan.choices(iteration)[b] for b in schedule.TrainingSchedule.share(3, rank, 2)]
+                read = np.concatenate([read_frames(expected[r], slices) for r, slices in mine])
+                report["checked"] += 1
+                if item["records"] != [r for r, _ in mine] or item["bags"] != 3 or not np.array_equal(item["input"].numpy(), read):
+                    report["mismatches"].append(f"training bags of iteration {iteration}, rank {rank}")
+        report["pids"] = len(report["pids"])
+        print(json.dumps(report))
+        """
+        let result = try Self.python(["-c", script, shards, TorchTrainingTests.pipelineText])
+        try #require(result.status == 0, "\(result.error)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
+        let counts = try ["train", "test"].map { try ShardDataset(folder: shards, split: $0).records.count }
+        #expect((report["records"] as? [String: Int]) == ["train": counts[0], "test": counts[1]])
+        // Every record once per rank's share per epoch (DistributedSampler pads odd counts), plus 2 x 6 bag sets.
+        let shares = counts.map { 2 * 2 * (($0 + 1) / 2) }.reduce(0, +)
+        #expect(report["checked"] as? Int == shares + 12)
+        #expect((report["mismatches"] as? [String]) == [], "\(report["mismatches"] ?? "")")
+        #expect(report["inherited"] as? Int == 0, "a worker read through the parent's h5py handle")
+        #expect((report["pids"] as? Int ?? 0) >= 2)
     }
 
     /// For every shipped pipeline, the torch model's state_dict has exactly the names and shapes

@@ -15,7 +15,18 @@ import torch
 from safetensors.torch import save_file
 
 from . import data
+from .model import CheckpointError
 from .pipeline import Pipeline
+
+
+# Provenance keys that describe how the run started, kept from the checkpoint on resume
+# (Trainer+Provenance.swift's startKeys).
+START_KEYS = ("backbone_weights", "backbone_weights_sha256", "init_from", "init_from_sha256")
+
+
+def sha256_text(text: str) -> str:
+    """Pipeline.sha256: of the YAML text as read (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def sha256_file(path: str) -> str:
@@ -57,9 +68,7 @@ def signature(dataset: data.ShardDataset, pipeline: Pipeline) -> Dict[str, str]:
             "input_size": "[" + ", ".join(str(v) for v in pipeline.input_size) + "]"}
 
 
-def _publish(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str], path: str) -> None:
-    part = path + ".part"
-    save_file(tensors, part, metadata=metadata)
+def _publish_part(part: str, path: str) -> None:
     with open(part, "rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(part, path)
@@ -68,6 +77,20 @@ def _publish(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str], path: s
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def _publish(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str], path: str) -> None:
+    part = path + ".part"
+    save_file(tensors, part, metadata=metadata)
+    _publish_part(part, path)
+
+
+def write_text(path: str, text: str) -> None:
+    """AtomicFile.write: to `.part`, fsynced, renamed."""
+    part = path + ".part"
+    with open(part, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    _publish_part(part, path)
 
 
 def optimizer_state(network: torch.nn.Module, optimizer: torch.optim.Optimizer) -> Dict[str, torch.Tensor]:
@@ -84,14 +107,64 @@ def optimizer_state(network: torch.nn.Module, optimizer: torch.optim.Optimizer) 
     return tensors
 
 
+def read_state(path: str, metadata: Dict[str, str]):
+    """The optimizer state file a checkpoint names (Checkpoint.statePath), checked to be of the
+    checkpoint's iteration: (tensors, metadata)."""
+    from safetensors import safe_open
+    name = metadata.get("state_file")
+    if name is None:
+        raise CheckpointError(f"{path}: names no optimizer state file (written without one); cannot resume exactly")
+    state_path = os.path.join(os.path.dirname(path), name)
+    try:
+        with safe_open(state_path, framework="pt") as f:
+            state_metadata = dict(f.metadata() or {})
+            tensors = {n: f.get_tensor(n) for n in f.keys()}
+    except FileNotFoundError:
+        raise CheckpointError(f"{state_path}: no such file (the checkpoint names it as its optimizer state)") from None
+    except Exception as error:  # safetensors raises its own error types for malformed files
+        raise CheckpointError(f"{state_path}: not a safetensors file ({error})") from None
+    if state_metadata.get("iteration") != metadata.get("iteration"):
+        raise CheckpointError(f"{state_path}: holds iteration {state_metadata.get('iteration', '?')}, the checkpoint {metadata.get('iteration', '?')}")
+    return tensors, state_metadata
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, network: torch.nn.Module, state, scaler=None) -> None:
+    """Optimizer.restore: the momentum buffers (SGD) or both moments and the step (Adam) of every
+    parameter the state file holds, so the next update is the one an uninterrupted run makes."""
+    tensors, metadata = state
+    step = int(metadata.get("step", "0"))
+    adam = isinstance(optimizer, torch.optim.Adam)
+    for name, parameter in network.named_parameters():
+        first = tensors.get("optimizer.first." + name)
+        if first is None:
+            continue
+        if first.numel() != parameter.numel():
+            raise CheckpointError(f"optimizer state of '{name}' holds {first.numel()} values, the parameter {parameter.numel()}")
+        first = first.reshape(parameter.shape).to(parameter.device, parameter.dtype)
+        if adam:
+            second = tensors.get("optimizer.second." + name)
+            if second is None:
+                raise CheckpointError(f"optimizer state of '{name}' has no second moment (written by SGD?); the pipeline trains with Adam")
+            optimizer.state[parameter] = {"step": torch.tensor(float(step)), "exp_avg": first,
+                                          "exp_avg_sq": second.reshape(parameter.shape).to(parameter.device, parameter.dtype)}
+        else:
+            optimizer.state[parameter] = {"momentum_buffer": first}
+    if scaler is not None and "grad_scale" in metadata:
+        scaler.update(float(metadata["grad_scale"]))
+
+
 def write(path: str, network: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int, pipeline: Pipeline,
-          iteration: int, seed: int, extra: Dict[str, str]) -> None:
+          iteration: int, seed: int, extra: Dict[str, str], scaler=None) -> None:
     """Checkpoint.write: `<run>/checkpoint.safetensors` and `checkpoint.NNNNNN.state.safetensors`;
-    older state files are removed only once the new model is published."""
+    older state files are removed only once the new model is published. An fp16 run's loss scale
+    goes into the state file's metadata (`grad_scale`; mims-train ignores it)."""
     folder, base = os.path.split(path)
     prefix = (base[:-len(".safetensors")] if base.endswith(".safetensors") else base) + "."
     state_name = f"{prefix}{iteration:06d}.state.safetensors"
-    _publish(optimizer_state(network, optimizer), {"step": str(step), "iteration": str(iteration)}, os.path.join(folder, state_name))
+    state_metadata = {"step": str(step), "iteration": str(iteration)}
+    if scaler is not None:
+        state_metadata["grad_scale"] = repr(float(scaler.get_scale()))
+    _publish(optimizer_state(network, optimizer), state_metadata, os.path.join(folder, state_name))
     tensors = {}
     for name, tensor in network.state_dict().items():
         kind = torch.int64 if name.endswith("num_batches_tracked") else torch.float32

@@ -4,6 +4,11 @@ the input transform of mims-train's evaluator (`Sources/MIMSTrain/Data/`, `Evalu
 Which files form a split is decided as `ShardDataset.swift` decides it: every `<split>-NNNNN.h5` of
 the folder (five or more digits), sorted by name, records in file order. `splits.json` maps record
 ids to splits, not files, so the file names are the authority and the order is the same as Swift's.
+
+Files are opened read-only, lazily, once per process (DataLoader workers open their own). On a
+network file system (NFS, Lustre, GPFS) where HDF5's file locks fail or hang, set
+`HDF5_USE_FILE_LOCKING=FALSE` in the environment of every process that reads shards; reading
+needs no lock, and mims never writes a shard while it trains.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .pipeline import Pipeline
+from .schedule import TrainingSchedule
 
 SPLITS = ("train", "val", "test")
 _SHARD_NAME = re.compile(r"(train|val|test)-([0-9]{5,})\.h5\Z")
@@ -80,7 +86,11 @@ def transform(frames: np.ndarray, size: List[int]) -> torch.Tensor:
 
 class ShardDataset(torch.utils.data.Dataset):
     """Evaluation bags of one split: item i is (input [S, 3, h, w], label, i), S being every
-    central slice of record i's volume (`training.central_slices`) or its one frame (2D).
+    central slice of record i's volume (`training.central_slices`) or its one frame (2D); with
+    `raw=True` the input is the stored uint8 frames [S, H, W, C] instead, untransformed.
+
+    Any sampler picks records by index, `torch.utils.data.DistributedSampler` included, and
+    DataLoader workers may be persistent: each keeps its own open files.
 
     The record tables are read once, with each file closed again. The frames are read through
     h5py files opened read-only on first use in each process: a handle opened before a
@@ -88,14 +98,14 @@ class ShardDataset(torch.utils.data.Dataset):
     dropped when the dataset is pickled), since an HDF5 handle shared across fork is unsafe.
     """
 
-    def __init__(self, shards: str, split: str, pipeline: Pipeline):
+    def __init__(self, shards: str, split: str, pipeline: Pipeline, raw: bool = False):
         check_folder(shards)
         if split not in SPLITS:
             raise ShardError(f"{shards}: split '{split}' is not one of train, val, test")
         names = shard_names(shards, split)
         if not names:
             raise ShardError(f"{shards}: no {split}-*.h5 shards (is this the folder mims-ingest run wrote?)")
-        self.folder, self.split, self.pipeline = shards, split, pipeline
+        self.folder, self.split, self.pipeline, self.raw = shards, split, pipeline, raw
         self.paths = [os.path.join(shards, name) for name in names]
         self.records: List[Record] = []
         self.kind = self.dataset = ""
@@ -170,18 +180,24 @@ class ShardDataset(torch.utils.data.Dataset):
         start = record.frame_start + window.start
         return self._file(record.shard)["frames"][start:start + len(window)]
 
-    def training_bag(self, index: int, slices: List[int]) -> torch.Tensor:
-        """The input of a training bag: the chosen frames of record `index` (ascending, from
-        TrainingSchedule) read as one span, kept, and transformed exactly as evaluation frames
-        are (BagBatch.swift uses the one InputTransform for both)."""
+    def training_frames(self, index: int, slices: List[int]) -> np.ndarray:
+        """The chosen frames of record `index` (ascending, from TrainingSchedule), read as one span."""
         record = self.records[index]
         first = slices[0]
         span = self._file(record.shard)["frames"][record.frame_start + first:record.frame_start + slices[-1] + 1]
-        return transform(span[[s - first for s in slices]], self.pipeline.input_size)
+        return span[[s - first for s in slices]]
+
+    def training_bag(self, index: int, slices: List[int]) -> torch.Tensor:
+        """The input of a training bag, transformed exactly as evaluation frames are
+        (BagBatch.swift uses the one InputTransform for both); uint8 frames with `raw=True`."""
+        frames = self.training_frames(index, slices)
+        return torch.from_numpy(np.ascontiguousarray(frames)) if self.raw else transform(frames, self.pipeline.input_size)
 
     def __getitem__(self, index: int):
         record = self.records[index]
-        return transform(self.frames(index), self.pipeline.input_size), record.label, index
+        frames = self.frames(index)
+        inputs = torch.from_numpy(np.ascontiguousarray(frames)) if self.raw else transform(frames, self.pipeline.input_size)
+        return inputs, record.label, index
 
     @property
     def channels(self) -> int:
@@ -207,3 +223,25 @@ def collate_bags(items):
     record indices (bags differ in size, so the default collate does not apply)."""
     inputs = torch.cat([item[0] for item in items], 0)
     return inputs, [item[0].shape[0] for item in items], [item[1] for item in items], [item[2] for item in items]
+
+
+class TrainingBags(torch.utils.data.Dataset):
+    """Item i: what one rank trains on in iteration i, a dict of `input` [S, 3, h, w] (its bags'
+    slices stacked, or uint8 frames with a raw dataset), `sizes`, `labels` and `records` of its
+    bags, and the whole iteration's `bags` and `slices` counts (for the loss's mean over the
+    global batch). The iteration's bags are TrainingSchedule.choices(i); the rank's share is
+    TrainingSchedule.share. Index it with the iterations to train (a DataLoader with
+    `batch_size=None` and `sampler=range(first, last)`), in any worker processes."""
+
+    def __init__(self, dataset: ShardDataset, schedule: TrainingSchedule, iterations: int, rank: int = 0, world: int = 1):
+        self.dataset, self.schedule, self.iterations, self.rank, self.world = dataset, schedule, iterations, rank, world
+
+    def __len__(self) -> int:
+        return self.iterations
+
+    def __getitem__(self, iteration: int) -> dict:
+        choices = self.schedule.choices(iteration)
+        mine = [choices[b] for b in TrainingSchedule.share(len(choices), self.rank, self.world)]
+        return {"input": torch.cat([self.dataset.training_bag(r, s) for r, s in mine], 0),
+                "sizes": [len(s) for _, s in mine], "labels": [self.dataset.records[r].label for r, _ in mine],
+                "records": [r for r, _ in mine], "bags": len(choices), "slices": sum(len(s) for _, s in choices)}

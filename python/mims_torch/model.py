@@ -6,7 +6,7 @@ The structure follows the Swift code, which is what checkpoints are trained with
 `Sources/MIMSModels/MIMSHead.swift` (branches, groups, magnitude normalization, pooling),
 `Sources/MIMSModels/ResNetTrunk.swift` and `ResNetBlocks.swift` (torchvision's ResNet), and
 `Sources/MIMSTrain/Model/BagScoring.swift` (how slice scores become a volume's score).
-Only the forward pass is written so far; training in torch is still to come (python/README.md).
+mims_torch.train trains these modules as they are.
 """
 
 from __future__ import annotations
@@ -286,6 +286,12 @@ class Network(nn.Module):
         # Patch classifiers and max-inst classify each slice; the others pool the whole bag.
         self.scoring = "slice-mean" if pipeline.is_patch_classifier else "slice-max" if pipeline.aggregation == "max-inst" else "pooled"
 
+    def load_backbone(self, path: str) -> None:
+        """The trunk's tensors from a torchvision-named safetensors file, with mims-train's checks
+        (mims_torch.weights)."""
+        from . import weights
+        self.backbone.load_state_dict(weights.load(path, self.backbone), strict=True)
+
     def primary_maps(self, x: torch.Tensor) -> List[torch.Tensor]:
         maps = []
         for factor in self.pyramid:
@@ -317,10 +323,14 @@ class Network(nn.Module):
         return torch.stack([p.max() for p in parts])
 
 
-def build(pipeline: Pipeline) -> Network:
+def build(pipeline: Pipeline, backbone_weights: Optional[str] = None) -> Network:
     """The network for `pipeline`, in eval mode (running BatchNorm statistics), weights at
-    PyTorch's defaults: load a checkpoint into it to score."""
-    return Network(pipeline).eval()
+    PyTorch's defaults, the trunk's from `backbone_weights` when given (the ImageNet safetensors
+    file mims-train reads, docs/WEIGHTS.md): load a checkpoint into it to score, or train it."""
+    network = Network(pipeline)
+    if backbone_weights is not None:
+        network.load_backbone(backbone_weights)
+    return network.eval()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,10 +348,15 @@ class Loaded:
     metadata: Dict[str, str]
 
 
-def load_checkpoint(path: str) -> Loaded:
-    """Reads a mims-train checkpoint (safetensors, `format=mims-checkpoint` in its metadata, the
-    pipeline's text under `pipeline`) into the network its pipeline describes, checking every
-    tensor's name and shape as Checkpoint.restore does."""
+@dataclasses.dataclass
+class Stored:
+    tensors: Dict[str, torch.Tensor]
+    metadata: Dict[str, str]
+
+
+def read_checkpoint(path: str) -> Stored:
+    """A mims-train checkpoint's tensors and metadata (safetensors with `format=mims-checkpoint`),
+    as Checkpoint.read reads them, without building a network."""
     import os
 
     from safetensors import safe_open
@@ -359,13 +374,12 @@ def load_checkpoint(path: str) -> Loaded:
         raise CheckpointError(f"{path}: not a mims-train checkpoint ({error})") from None
     if metadata.get("format") != "mims-checkpoint":
         raise CheckpointError(f"{path}: not a mims-train checkpoint (no format=mims-checkpoint in its metadata)")
-    text = metadata.get("pipeline")
-    if text is None:
-        raise CheckpointError(f"{path}: no pipeline in its metadata")
-    pipeline = pipeline_module.parse(text, path + " (embedded pipeline)")
-    if metadata.get("precision") in ("fp32", "bf16"):
-        pipeline.precision = metadata["precision"]
-    network = build(pipeline)
+    return Stored(tensors, metadata)
+
+
+def checked_tensors(tensors: Dict[str, torch.Tensor], network: nn.Module, path: str) -> Dict[str, torch.Tensor]:
+    """Checkpoint.restore's checks: every tensor of `network` present with its shape, nothing
+    else; the tensors in the network's dtypes, ready for load_state_dict."""
     expected = network.state_dict()
     for name in sorted(expected):
         if name not in tensors:
@@ -375,5 +389,21 @@ def load_checkpoint(path: str) -> Loaded:
     extra = sorted(set(tensors) - set(expected))
     if extra:
         raise CheckpointError(f"{path}: unexpected tensor '{extra[0]}' for this pipeline")
-    network.load_state_dict({name: tensors[name].to(expected[name].dtype) for name in expected}, strict=True)
+    return {name: tensors[name].to(expected[name].dtype) for name in expected}
+
+
+def load_checkpoint(path: str) -> Loaded:
+    """Reads a mims-train checkpoint (safetensors, `format=mims-checkpoint` in its metadata, the
+    pipeline's text under `pipeline`) into the network its pipeline describes, checking every
+    tensor's name and shape as Checkpoint.restore does."""
+    stored = read_checkpoint(path)
+    metadata = stored.metadata
+    text = metadata.get("pipeline")
+    if text is None:
+        raise CheckpointError(f"{path}: no pipeline in its metadata")
+    pipeline = pipeline_module.parse(text, path + " (embedded pipeline)")
+    if metadata.get("precision") in ("fp32", "bf16", "fp16"):
+        pipeline.precision = metadata["precision"]
+    network = build(pipeline)
+    network.load_state_dict(checked_tensors(stored.tensors, network, path), strict=True)
     return Loaded(network, pipeline, metadata)

@@ -374,3 +374,34 @@ def parse(text: str, file: str) -> Pipeline:
         eval_every=value(training, "eval_every", _Field.integer, max(1, iterations // 5)),
         checkpoint_every=value(training, "checkpoint_every", _Field.integer, max(1, iterations // 5)),
         eval_split=eval_split, precision=precision, volume_keys=volume_keys, text=text)
+
+
+def _float32_text(value: float) -> str:
+    """A Float as Swift prints it: the shortest text that reads back as the same float32."""
+    import numpy as np
+    return str(np.float32(value))
+
+
+def settings(p: Pipeline) -> List[tuple]:
+    """Every setting by its YAML key, as text (Pipeline+Differences.swift's `settings`), so two
+    pipelines can be compared key by key with the words mims-train uses."""
+    aggregation = f"topk (k {p.k})" if p.aggregation == "topk" else p.aggregation
+    return [
+        ("name", p.name), ("model", p.model), ("backbone.depth", str(p.depth)),
+        ("backbone.feature_layer", f"layer{p.feature_layer}"), ("backbone.weights", p.weights if p.weights is not None else "(absent)"),
+        ("input_size", str(list(p.input_size))), ("msconv.kernels", str([list(k) for k in p.kernels])), ("msconv.scales", str([float(s) for s in p.scales])),
+        ("pooling", aggregation), ("optimizer.kind", p.optimizer),
+        ("optimizer.learning_rate", _float32_text(p.learning_rate)), ("optimizer.backbone_learning_rate", _float32_text(p.backbone_learning_rate)),
+        ("optimizer.momentum", _float32_text(p.momentum)), ("optimizer.weight_decay", _float32_text(p.weight_decay)),
+        ("training.iterations", str(p.iterations)), ("training.batch", str(p.batch)),
+        ("training.slices", f"[{p.slices[0]}, {p.slices[1]}]"),
+        ("training.central_slices", str(p.central_slices)), ("training.class_balanced", "true" if p.class_balanced else "false"),
+        ("training.eval_every", str(p.eval_every)), ("training.checkpoint_every", str(p.checkpoint_every)),
+        ("training.eval_split", p.eval_split), ("precision", p.precision),
+    ]
+
+
+def differences(p: Pipeline, earlier: Pipeline) -> List[str]:
+    """The settings of `p` that differ from `earlier`, as "key old -> new", in YAML order."""
+    before = dict(settings(earlier))
+    return [f"{key} {before[key]} -> {value}" for key, value in settings(p) if key in before and before[key] != value]

@@ -57,9 +57,9 @@ def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.Shard
 def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, bags_per_batch: int = 4) -> List[Tuple[data.Record, float]]:
     """Every record of `split` with its score, in record order."""
     loaded = model.load_checkpoint(checkpoint)
-    if loaded.pipeline.precision == "bf16":
-        print(f"note: {checkpoint} was trained with bf16 convolutions; mims_torch scores it in fp32, so scores may differ from "
-              "mims-train predict by bf16 rounding", file=sys.stderr)
+    if loaded.pipeline.precision in ("bf16", "fp16"):
+        print(f"note: {checkpoint} was trained with {loaded.pipeline.precision} convolutions; mims_torch scores it in fp32, so scores "
+              f"may differ from mims-train predict by {loaded.pipeline.precision} rounding", file=sys.stderr)
     dataset = data.ShardDataset(shards, split, loaded.pipeline)
     _check_compatible(loaded, checkpoint, dataset, shards)
     loader = torch.utils.data.DataLoader(dataset, batch_size=bags_per_batch, shuffle=False, num_workers=workers,

@@ -1,7 +1,12 @@
 """Which records and slices training iteration i uses, as a function of (seed, i) alone: docs/MODEL.md
 "Bags and batches", as `Sources/MIMSTrain/Data/TrainingSchedule.swift` and `SliceSampler.swift` draw
 them. Both engines must consume the generator identically (Swift's bounded-integer rule, one draw
-even for a range of one value), or every later bag of the iteration differs."""
+even for a range of one value), or every later bag of the iteration differs.
+
+Under data-parallel training every rank draws the whole iteration and keeps its share
+(`TrainingSchedule.share`): rank r of W takes the bags floor(r B / W) ..< floor((r + 1) B / W) of
+the iteration's B bags, in the order drawn. The ranks together train on exactly the bags one
+process trains on."""
 
 from __future__ import annotations
 
@@ -95,3 +100,11 @@ class TrainingSchedule:
                 records.append(self.permutation(position // n)[position % n])
         # The slices are drawn after all the records, bag after bag, from the same stream.
         return [(record, self.training_slices(g, self.frame_counts[record])) for record in records]
+
+    @staticmethod
+    def share(bags: int, rank: int, world: int) -> range:
+        """Which of an iteration's `bags` bags rank `rank` of `world` trains on: a contiguous
+        block, the blocks in rank order, sizes differing by at most one."""
+        if not 0 <= rank < world:
+            raise ValueError(f"rank {rank} is not in [0, {world})")
+        return range(rank * bags // world, (rank + 1) * bags // world)

@@ -4,24 +4,28 @@ with the same update (torch.optim.SGD / Adam, which `Sources/MIMSTensor/Optimize
 L2 weight decay added to the gradient, momentum without dampening or Nesterov, the trunk at
 `backbone_learning_rate`, the head at `learning_rate`) and the same loss (`BagScoring.swift`), and
 writes RUN/checkpoint.safetensors, RUN/metrics.jsonl and RUN/run.json as mims-train does, so that
-`mims-train eval`, `predict`, `--init-from` and `--resume` read the result."""
+`mims-train eval`, `predict`, `heatmap`, `report`, `--init-from` and `--resume` read the result.
+
+Under `torchrun --nproc_per_node N` the processes share each iteration's bags (mims_torch.distributed,
+docs/GPU.md): the global batch, the loss and the BatchNorm statistics are one process's."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
-import hashlib
 import json
 import os
 import shlex
+import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
 
-from . import __version__, checkpoint, data, model, pipeline as pipeline_module, predict
+from . import __version__, checkpoint, data, distributed, model, pipeline as pipeline_module, predict, weights
 from .schedule import TrainingSchedule
 
 
@@ -29,28 +33,85 @@ class TrainingError(ValueError):
     """A run that cannot start; the message names the file or folder and the reason."""
 
 
-def check_run_folder(run: str) -> None:
-    """Trainer.checkRunFolder without --resume (which mims_torch does not offer): a new or empty folder."""
+def check_run_folder(run: str, resume: bool) -> None:
+    """Trainer.checkRunFolder: --out is a folder (made if missing), and empty unless the run is resumed."""
     if not os.path.exists(run):
         return
     if not os.path.isdir(run):
         raise TrainingError(f"{run}: is a file; --out wants a run folder (created when missing)")
+    if resume:
+        return
     entries = sorted(os.listdir(run))
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
-        raise TrainingError(f"{run}: already holds files ({shown}); give an empty folder for a new run")
+        raise TrainingError(f"{run}: already holds files ({shown}); use --resume to continue the run in it, or give an empty folder for a new run")
 
 
-def loss(network: model.Network, logits: torch.Tensor, sizes: List[int], labels: List[int]) -> torch.Tensor:
+def check_resume(fields: Dict[str, str], pipeline: pipeline_module.Pipeline, shard_set: str, shards: str, run: str, seed: int) -> None:
+    """RunRecord.checkResume: refuses to continue a run recorded with `fields` (run.json or a
+    checkpoint's metadata) with another pipeline, precision or shards, naming what differs; and,
+    unlike mims-train, with another --seed (the bags of the remaining iterations would be another
+    run's)."""
+    def refuse(reason: str) -> TrainingError:
+        return TrainingError(f"{run}: cannot resume: {reason}; resume with the pipeline and shards the run started with, "
+                             "or start a new run in an empty --out folder")
+    recorded_hash = fields.get("pipeline_sha256") or (checkpoint.sha256_text(fields["pipeline"]) if "pipeline" in fields else None)
+    if recorded_hash and recorded_hash != checkpoint.sha256_text(pipeline.text):
+        reason = "pipeline file content differs from the one the run started with"
+        if "pipeline" in fields:
+            try:
+                earlier = pipeline_module.parse(fields["pipeline"], run + " (recorded pipeline)")
+            except pipeline_module.PipelineError:
+                earlier = None
+            if earlier is not None:
+                changes = pipeline_module.differences(pipeline, earlier)
+                reason = "the pipeline changed since the run started: " + ", ".join(changes) if changes else reason + " (only comments or layout)"
+        raise refuse(reason)
+    recorded = fields.get("precision")
+    if recorded and recorded != pipeline.precision:
+        raise refuse(f"the run was trained in {recorded}, this continuation would run in {pipeline.precision} (set --precision {recorded})")
+    recorded_set = fields.get("shard_set")
+    if recorded_set and recorded_set != shard_set:
+        started = f" ({fields['shards']})" if "shards" in fields else ""
+        raise refuse(f"the shards differ: the run started on {recorded_set}{started}, {shards} is {shard_set}")
+    if fields.get("seed") not in (None, str(seed)):
+        raise refuse(f"the run was started with seed {fields['seed']}, this continuation has --seed {seed} (pass --seed {fields['seed']})")
+
+
+def check_precision(precision: str, device: torch.device, source: str) -> None:
+    """fp16 needs CUDA (autocast with a GradScaler); bf16 needs a GPU or a CPU that computes it."""
+    if precision == "fp16" and device.type != "cuda":
+        raise TrainingError(f"{source}: fp16 trains with autocast and a GradScaler on CUDA only; on CPU use --precision bf16 or fp32")
+    if precision == "bf16":
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise TrainingError(f"{source}: this GPU has no bf16 arithmetic (torch.cuda.is_bf16_supported() is False); use --precision fp16 or fp32")
+        if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            raise TrainingError(f"{source}: bf16 on CPU needs AVX512_BF16 or AMX, which oneDNN does not find on this CPU; use --precision fp32")
+
+
+def autocast(device: torch.device, precision: str):
+    """torch.autocast for bf16 and fp16 (convolutions and linear layers in the low precision,
+    float32 weights, BatchNorm statistics, loss and optimizer); nothing for fp32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def loss(network: model.Network, logits: torch.Tensor, sizes: List[int], labels: List[int], total: Optional[int] = None) -> torch.Tensor:
     """BagScoring.loss: mean softmax cross-entropy over the bags (over the slices, each with its
     volume's label, for the patch classifiers); max-inst: mean binary cross-entropy of each bag's
-    largest class-1 probability (MaxInstanceLoss.swift, p clamped to [1e-7, 1 - 1e-7])."""
+    largest class-1 probability (MaxInstanceLoss.swift, p clamped to [1e-7, 1 - 1e-7]).
+
+    `total` is the number of terms the mean is over (the global batch's bags, or slices for the
+    patch classifiers): a rank holding part of the batch divides its sum by the whole count."""
     device = logits.device
     if network.scoring == "pooled":
-        return F.cross_entropy(logits, torch.tensor(labels, device=device))
+        count = len(labels) if total is None else total
+        return F.cross_entropy(logits, torch.tensor(labels, device=device), reduction="sum") / count
     if network.scoring == "slice-mean":
         repeated = [label for size, label in zip(sizes, labels) for _ in range(size)]
-        return F.cross_entropy(logits, torch.tensor(repeated, device=device))
+        count = len(repeated) if total is None else total
+        return F.cross_entropy(logits, torch.tensor(repeated, device=device), reduction="sum") / count
     probabilities = torch.softmax(logits, 1)[:, 1]
     # Which slice is the bag's maximum is decided on the scores Swift compares (float64 softmax
     # rounded to float32); torch.argmax returns the first of equal values, as Swift's loop does.
@@ -61,7 +122,7 @@ def loss(network: model.Network, logits: torch.Tensor, sizes: List[int], labels:
         p = probabilities[best].clamp(1e-7, 1 - 1e-7).double()
         terms.append(-torch.log(p) if label == 1 else -torch.log(1 - p))
         start += size
-    return (torch.stack(terms).sum() / len(sizes)).float()
+    return (torch.stack(terms).sum() / (len(sizes) if total is None else total)).float()
 
 
 def auroc(scores: List[float], labels: List[int]) -> Optional[float]:
@@ -88,10 +149,24 @@ def accuracy(scores: List[float], labels: List[int]) -> float:
 
 
 class MetricsLog:
-    """MetricsLog.swift's lines: one JSON object per line, keys sorted, numbers as %.6g."""
+    """MetricsLog.swift's lines: one JSON object per line, keys sorted, numbers as %.6g. On resume
+    the lines after the checkpoint's iteration are dropped, so the log reads as one run."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, keeping_through: int = 0):
+        kept = []
+        if keeping_through > 0 and os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                for line in handle.read().split("\n"):
+                    try:
+                        fields = json.loads(line)
+                    except ValueError:
+                        continue
+                    at = fields.get("iteration") if isinstance(fields, dict) else None
+                    if isinstance(at, int) and not isinstance(at, bool) and at <= keeping_through:
+                        kept.append(line + "\n")
         self.handle = open(path, "w", encoding="utf-8")
+        self.handle.write("".join(kept))
+        self.handle.flush()
 
     def write(self, fields: dict) -> None:
         parts = []
@@ -113,37 +188,86 @@ class MetricsLog:
         self.handle.close()
 
 
-def score(network: model.Network, dataset: data.ShardDataset, bags_per_batch: int, device: torch.device):
-    """Every record of `dataset` with its evaluation score (running BatchNorm statistics)."""
-    network.eval()
-    results = []
-    with torch.no_grad():
-        for start in range(0, len(dataset), bags_per_batch):
-            items = [dataset[i] for i in range(start, min(start + bags_per_batch, len(dataset)))]
-            inputs, sizes, _, indices = data.collate_bags(items)
-            for index, value in zip(indices, network(inputs.to(device, next(network.parameters()).dtype), sizes).tolist()):
-                results.append((dataset.records[index], value))
-    network.train()
-    return results
+def _as_is(item):
+    return item
 
 
-def initial_weights(network: model.Network, path: str, dataset: data.ShardDataset, shards: str) -> None:
-    """Trainer.prepareParameters with --init-from: every tensor of the checkpoint, head included,
-    replaces the network's (names and shapes checked against *this* pipeline, as
-    Checkpoint.restore does); the optimizer starts fresh and the run counts from iteration 0."""
-    loaded = model.load_checkpoint(path)
-    predict._check_compatible(loaded, path, dataset, shards)
-    tensors = loaded.network.state_dict()
-    expected = network.state_dict()
-    for name in sorted(expected):
-        if name not in tensors:
-            raise model.CheckpointError(f"{path}: missing tensor '{name}' (was it written for another pipeline?)")
-        if tensors[name].shape != expected[name].shape:
-            raise model.CheckpointError(f"{path}: tensor '{name}' has shape {list(tensors[name].shape)}, the pipeline needs {list(expected[name].shape)}")
-    extra = sorted(set(tensors) - set(expected))
-    if extra:
-        raise model.CheckpointError(f"{path}: unexpected tensor '{extra[0]}' for this pipeline")
-    network.load_state_dict(tensors, strict=True)
+def _worker_ignores_stops(_worker: int) -> None:
+    """DataLoader workers leave SIGINT and SIGTERM to the training process, which stops between
+    iterations (a Ctrl-C in a terminal or Slurm's SIGTERM reaches every process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def remove_part_files(folder: str) -> None:
+    """StopRequest.removePartFiles: the unfinished `*.part` files directly in `folder`."""
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.endswith(".part"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+class StopRequest:
+    """StopRequest.swift: SIGINT (Ctrl-C) or SIGTERM (Slurm's preemption, torchrun passing a stop
+    on) stops the run after the current iteration with a checkpoint; a second signal stops at
+    once, after removing the run folder's `.part` files."""
+
+    def __init__(self, folder: str, leader: bool):
+        self.folder, self.leader, self.signal = folder, leader, 0
+
+    def install(self) -> None:
+        self.previous = {number: signal.signal(number, self._received) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def uninstall(self) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+    def _received(self, number: int, _frame) -> None:
+        if not self.signal:
+            self.signal = number
+            if self.leader:
+                print(f"\n{'Ctrl-C' if number == signal.SIGINT else 'SIGTERM'}: stopping after this iteration with a checkpoint "
+                      "(send it again to stop at once)", file=sys.stderr, flush=True)
+            return
+        if self.leader:
+            remove_part_files(self.folder)
+            print("stopped at once; the last checkpoint on disk is whole (resume with --resume)", file=sys.stderr, flush=True)
+        os._exit(128 + number)
+
+
+class Scorer:
+    """Scores every record of an evaluation split in evaluation mode (running BatchNorm
+    statistics). Under DDP each rank scores the records DistributedSampler gives it and the
+    scores are gathered, so every rank returns all records in record order."""
+
+    def __init__(self, dataset: data.ShardDataset, bags_per_batch: int, workers: int, context: distributed.Context):
+        self.dataset, self.context = dataset, context
+        sampler = (torch.utils.data.DistributedSampler(dataset, num_replicas=context.world, rank=context.rank, shuffle=False)
+                   if context.distributed else None)
+        self.loader = torch.utils.data.DataLoader(dataset, batch_size=bags_per_batch, sampler=sampler, shuffle=False, num_workers=workers,
+                                                  collate_fn=data.collate_bags, persistent_workers=workers > 0,
+                                                  worker_init_fn=_worker_ignores_stops if workers > 0 else None)
+
+    def __call__(self, network: model.Network, precision: str):
+        network.eval()
+        dtype = next(network.parameters()).dtype
+        mine = []
+        with torch.no_grad(), autocast(self.context.device, precision):
+            for inputs, sizes, _, indices in self.loader:
+                mine += zip(indices, network(inputs.to(self.context.device, dtype), sizes).tolist())
+        network.train()
+        # DistributedSampler repeats a few records to give every rank as many; each counts once.
+        scores = dict(distributed.gather(mine, self.context))
+        return [(self.dataset.records[i], scores[i]) for i in sorted(scores)]
+
+
+def freeze_unused(network: model.Network) -> None:
+    """The trunk's layers after the last one the head reads get no gradient in either engine
+    (mims-train updates only what the tape used); DDP needs them marked so."""
+    for layer in range(max(network.feature_layers) + 1, 5):
+        getattr(network.backbone, f"layer{layer}").requires_grad_(False)
 
 
 def optimizer_for(network: model.Network, pipeline: pipeline_module.Pipeline) -> torch.optim.Optimizer:
@@ -158,108 +282,260 @@ def optimizer_for(network: model.Network, pipeline: pipeline_module.Pipeline) ->
                             foreach=False)
 
 
+class _Logits(torch.nn.Module):
+    """What DDP wraps: the network's training forward pass (logits of the head bags)."""
+
+    def __init__(self, network: model.Network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, inputs: torch.Tensor, sizes: List[int]) -> torch.Tensor:
+        return self.network.logits(inputs, sizes)
+
+
+class Run:
+    """One training run, checked completely before any process group is joined or file written."""
+
+    def __init__(self, args, context: distributed.Context):
+        self.args, self.context = args, context
+        pipeline = pipeline_module.load(args.pipeline)
+        source = args.pipeline + " (precision)"
+        if args.precision is not None:
+            pipeline.precision, source = args.precision, "--precision " + args.precision
+        check_precision(pipeline.precision, context.device, source)
+        self.pipeline = pipeline
+        check_run_folder(args.out, args.resume)
+        self.path = os.path.join(args.out, "checkpoint.safetensors")
+        resuming = args.resume and os.path.exists(self.path)
+        if (pipeline.weights == "imagenet" and args.backbone_weights is None and args.init_from is None and not args.random_init
+                and not resuming):
+            raise TrainingError(f"{pipeline.name}: the pipeline says backbone.weights: imagenet, but no --backbone-weights file was given; "
+                                f"get ImageNet ResNet-{pipeline.trunk_depth} weights as docs/WEIGHTS.md describes and pass "
+                                "--backbone-weights FILE.safetensors, or pass --random-init to train from random weights on purpose")
+        self.train = data.ShardDataset(args.shards, "train", pipeline)
+        train = self.train
+        if pipeline.is_patch_classifier and train.kind != "volume3d":
+            raise TrainingError(f"{args.pipeline}: model {pipeline.model} needs volume3d shards; {args.shards} holds {train.kind}")
+        self.labels = [r.label for r in train.records]
+        if len(set(self.labels)) < 2:
+            raise TrainingError(f"{args.shards}: the train split holds only label {self.labels[0] if self.labels else 0}; training needs both classes")
+        bad = next((l for l in self.labels if l not in (0, 1)), None)
+        if bad is not None:
+            raise TrainingError(f"{args.shards}: label {bad} found; the classifier has two classes (0 and 1)")
+        if pipeline.batch < context.world:
+            raise TrainingError(f"{args.pipeline}: training.batch is {pipeline.batch} bag(s) per iteration, fewer than the {context.world} "
+                                "processes: ranks share an iteration's bags (docs/GPU.md), so each needs at least one; "
+                                f"start at most {pipeline.batch} processes or raise training.batch")
+        self.evaluation = None
+        for split in (pipeline.eval_split, "test"):
+            if data.shard_names(args.shards, split):
+                self.evaluation = data.ShardDataset(args.shards, split, pipeline)
+                break
+        if (self.evaluation is None or self.evaluation.split != pipeline.eval_split) and context.leader:
+            print(f"note: the shards have no {pipeline.eval_split} split (training.eval_split); evaluating on "
+                  + ("nothing during training" if self.evaluation is None else "test during training"), file=sys.stderr)
+        self.iterations = args.iterations or pipeline.iterations
+        self.dtype = torch.float64 if args.float64 else torch.float32
+        shard_set = checkpoint.shard_set_identity(args.shards)
+        identity = checkpoint.signature(train, pipeline)
+        identity.update({"pipeline_sha256": checkpoint.sha256_text(pipeline.text), "shard_set": shard_set,
+                         "iterations": str(self.iterations), "tool_version": f"mims_torch {__version__}", "precision": pipeline.precision,
+                         "engine": f"engine: PyTorch {torch.__version__} ({context.device.type}), "
+                                   + (f"{context.world} processes, " if context.distributed else "") + f"{torch.get_num_threads()} threads"})
+        self.recorded = self._read_record() if args.resume else None
+        if self.recorded is not None:
+            check_resume(self.recorded, pipeline, shard_set, args.shards, args.out, args.seed)
+        torch.manual_seed(args.seed)
+        network = model.Network(pipeline)
+        self.start, self.state = 0, None
+        if resuming:
+            loaded = model.read_checkpoint(self.path)
+            check_resume(loaded.metadata, pipeline, shard_set, args.shards, args.out, args.seed)
+            network.load_state_dict(model.checked_tensors(loaded.tensors, network, self.path), strict=True)
+            self.state = checkpoint.read_state(self.path, loaded.metadata)
+            self.start = int(loaded.metadata.get("iteration", "0"))
+            # What the run started from stays as recorded; this invocation may not repeat it.
+            for key in checkpoint.START_KEYS:
+                identity.pop(key, None)
+                if key in loaded.metadata:
+                    identity[key] = loaded.metadata[key]
+        else:
+            # Trainer.swift records this even with --init-from: it initializes, then restores.
+            identity["backbone_weights"] = "random initialization"
+            if args.backbone_weights is not None:
+                network.load_backbone(args.backbone_weights)
+                identity["backbone_weights"] = os.path.basename(args.backbone_weights)
+                identity["backbone_weights_sha256"] = checkpoint.sha256_file(args.backbone_weights)
+            if args.init_from is not None:
+                loaded = model.load_checkpoint(args.init_from)
+                predict._check_compatible(loaded, args.init_from, train, args.shards)
+                network.load_state_dict(model.checked_tensors(loaded.network.state_dict(), network, args.init_from), strict=True)
+                identity["init_from"] = args.init_from
+                identity["init_from_sha256"] = checkpoint.sha256_file(args.init_from)
+        self.identity, self.network = identity, network
+
+    def _read_record(self) -> Optional[Dict[str, str]]:
+        path = os.path.join(self.args.out, "run.json")
+        if not os.path.exists(path):
+            return None
+        try:
+            with open(path, encoding="utf-8") as handle:
+                fields = json.load(handle)
+        except (OSError, ValueError):
+            fields = None
+        if not isinstance(fields, dict):
+            raise TrainingError(f"{path}: not a JSON object (damaged run record)")
+        return {k: v for k, v in fields.items() if isinstance(v, str)}
+
+    def _write_record(self) -> None:
+        args = self.args
+        record = dict(self.identity, pipeline=self.pipeline.text, shards=args.shards, seed=str(args.seed),
+                      command=" ".join(shlex.quote(a) for a in self._command()),
+                      started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        checkpoint.write_text(os.path.join(args.out, "run.json"), json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def _command(self) -> List[str]:
+        words = [sys.executable, "-m", "mims_torch.train"] + list(self.args.argv)
+        if self.context.distributed:
+            words = ["torchrun", f"--nproc_per_node={os.environ.get('LOCAL_WORLD_SIZE', self.context.world)}", "-m", "mims_torch.train"] + list(self.args.argv)
+        return words
+
+    def train_loop(self, stop: StopRequest) -> int:
+        args, context, pipeline = self.args, self.context, self.pipeline
+        leader = context.leader
+        network = distributed.synchronize_batch_norm(self.network, context)
+        network.to(context.device, self.dtype).train()
+        freeze_unused(network)
+        optimizer = optimizer_for(network, pipeline)
+        scaler = torch.amp.GradScaler("cuda") if pipeline.precision == "fp16" else None
+        if self.state is not None:
+            checkpoint.restore_optimizer(optimizer, network, self.state, scaler)
+        forward = network.logits
+        if context.distributed:
+            forward = torch.nn.parallel.DistributedDataParallel(
+                _Logits(network), device_ids=[context.device.index] if context.device.type == "cuda" else None)
+        if leader:
+            os.makedirs(args.out, exist_ok=True)
+            if not args.resume or self.recorded is None:
+                self._write_record()
+        iterations, start = self.iterations, self.start
+        schedule = TrainingSchedule(self.labels, [r.frame_count for r in self.train.records], pipeline.batch, pipeline.slices,
+                                    pipeline.central_slices, pipeline.class_balanced, args.seed)
+        bags = data.TrainingBags(self.train, schedule, iterations, context.rank, context.world)
+        loader = torch.utils.data.DataLoader(bags, batch_size=None, sampler=range(start, iterations), num_workers=args.workers,
+                                             collate_fn=_as_is, prefetch_factor=3 if args.workers > 0 else None,
+                                             pin_memory=context.device.type == "cuda",
+                                             worker_init_fn=_worker_ignores_stops if args.workers > 0 else None)
+        scorer = Scorer(self.evaluation, max(1, pipeline.batch), args.workers, context) if self.evaluation is not None else None
+        metrics = MetricsLog(os.path.join(args.out, "metrics.jsonl"), start) if leader else None
+        if start > 0 and leader:
+            print(f"resuming {args.out} at iteration {start}", file=sys.stderr)
+        last, written = None, start if start > 0 else None
+        batches = iter(loader)
+        for iteration in range(start, iterations):
+            # Every rank stops at the same iteration: the largest signal number of all ranks.
+            stopping = int(distributed.combine(torch.tensor([stop.signal], device=context.device), context, largest=True).item())
+            if stopping:
+                return self._stopped(stopping, iteration, written, network, optimizer, scaler)
+            started = time.monotonic()
+            batch = next(batches)
+            inputs = batch["input"].to(context.device, self.dtype, non_blocking=True)
+            sizes, labels = batch["sizes"], batch["labels"]
+            total = batch["slices"] if network.scoring == "slice-mean" else batch["bags"]
+            with autocast(context.device, pipeline.precision):
+                logits = forward(inputs, sizes)
+            # Each rank's share of the global batch's mean, times the world size: DDP averages
+            # the ranks' gradients, which makes this the gradient of the global mean.
+            value = loss(network, logits.to(self.dtype), sizes, labels, total) * context.world
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(value).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                value.backward()
+                optimizer.step()
+            global_loss = float(distributed.combine(value, context).item()) / context.world
+            done = iteration + 1
+            if leader:
+                metrics.write({"type": "train", "iteration": done, "loss": global_loss, "seconds": time.monotonic() - started,
+                               "slices": int(batch["slices"])})
+                print(f"iteration {done}/{iterations} loss {global_loss:.4f}", file=sys.stderr)
+            if scorer is not None and (done % pipeline.eval_every == 0 or done == iterations):
+                results = scorer(network, pipeline.precision)
+                s, l = [v for _, v in results], [r.label for r, _ in results]
+                last = (self.evaluation.split, auroc(s, l), results)
+                if leader:
+                    metrics.write({"type": "eval", "iteration": done, "split": self.evaluation.split,
+                                   "auroc": float("nan") if last[1] is None else last[1], "accuracy": accuracy(s, l), "records": len(results)})
+            if leader and (done % pipeline.checkpoint_every == 0 or done == iterations):
+                checkpoint.write(self.path, network, optimizer, done, pipeline, done, args.seed, self.identity, scaler)
+                written = done
+        if start >= iterations and scorer is not None:
+            results = scorer(network, pipeline.precision)
+            last = (self.evaluation.split, auroc([v for _, v in results], [r.label for r, _ in results]), results)
+        if not leader:
+            return 0
+        metrics.close()
+        if last is not None:
+            split, value, results = last
+            predict.write_scores(results, os.path.join(args.out, f"scores-{split}.csv"))
+            print(f"{split} AUROC: " + ("n/a (one class only)" if value is None else f"{value:.3f}"))
+        print(f"{self.path}: iteration {max(start, iterations)}")
+        return 0
+
+    def _stopped(self, number: int, iteration: int, written: Optional[int], network, optimizer, scaler) -> int:
+        """Trainer.stop: saves the iterations done since the last checkpoint (resume is exact from
+        any iteration), removes unfinished files, says how to resume; exits 128 + the signal."""
+        if self.context.leader:
+            if iteration > 0 and written != iteration:
+                checkpoint.write(self.path, network, optimizer, iteration, self.pipeline, iteration, self.args.seed, self.identity, scaler)
+                written = iteration
+            remove_part_files(self.args.out)
+            saved = f"last checkpoint: {self.path} (iteration {written})" if written is not None else "no checkpoint yet (a resume starts over)"
+            print(f"stopped at iteration {iteration} of {self.iterations}; {saved}")
+            words = self._command() + ([] if "--resume" in self.args.argv else ["--resume"])
+            print("resume with: " + " ".join(shlex.quote(w) for w in words), flush=True)
+        return 128 + number
+
+
 def run(args) -> int:
-    pipeline = pipeline_module.load(args.pipeline)
-    if pipeline.precision != "fp32":
-        raise TrainingError(f"{args.pipeline}: precision {pipeline.precision}: mims_torch.train trains in fp32 only (bf16 is not implemented yet)")
-    check_run_folder(args.out)
-    if pipeline.weights == "imagenet" and args.init_from is None and not args.random_init:
-        raise TrainingError(f"{args.pipeline}: weights: imagenet, but mims_torch.train loads no ImageNet weights yet; "
-                            "give --init-from CHECKPOINT or --random-init")
-    train = data.ShardDataset(args.shards, "train", pipeline)
-    if pipeline.is_patch_classifier and train.kind != "volume3d":
-        raise TrainingError(f"{args.pipeline}: model {pipeline.model} needs volume3d shards; {args.shards} holds {train.kind}")
-    labels = [r.label for r in train.records]
-    if len(set(labels)) < 2:
-        raise TrainingError(f"{args.shards}: the train split holds only label {labels[0] if labels else 0}; training needs both classes")
-    bad = next((l for l in labels if l not in (0, 1)), None)
-    if bad is not None:
-        raise TrainingError(f"{args.shards}: label {bad} found; the classifier has two classes (0 and 1)")
-    evaluation = None
-    for split in (pipeline.eval_split, "test"):
-        if data.shard_names(args.shards, split):
-            evaluation = data.ShardDataset(args.shards, split, pipeline)
-            break
-    if evaluation is None or evaluation.split != pipeline.eval_split:
-        print(f"note: the shards have no {pipeline.eval_split} split (training.eval_split); evaluating on "
-              + ("nothing during training" if evaluation is None else "test during training"), file=sys.stderr)
-
-    device = torch.device(args.device)
-    dtype = torch.float64 if args.float64 else torch.float32
-    torch.manual_seed(args.seed)
-    network = model.Network(pipeline)
-    identity = checkpoint.signature(train, pipeline)
-    identity.update({"pipeline_sha256": hashlib.sha256(pipeline.text.encode("utf-8")).hexdigest(),
-                     "shard_set": checkpoint.shard_set_identity(args.shards), "iterations": str(args.iterations or pipeline.iterations),
-                     "tool_version": f"mims_torch {__version__}", "precision": pipeline.precision,
-                     "engine": f"engine: PyTorch {torch.__version__} ({device.type}), {torch.get_num_threads()} threads",
-                     # Trainer.swift records this even with --init-from: it initializes, then restores.
-                     "backbone_weights": "random initialization"})
-    if args.init_from is not None:
-        initial_weights(network, args.init_from, train, args.shards)
-        identity["init_from"] = args.init_from
-        identity["init_from_sha256"] = checkpoint.sha256_file(args.init_from)
-    network.to(device, dtype).train()
-    optimizer = optimizer_for(network, pipeline)
-
-    os.makedirs(args.out, exist_ok=True)
-    record = dict(identity, pipeline=pipeline.text, shards=args.shards, seed=str(args.seed),
-                  command=" ".join(shlex.quote(a) for a in [sys.executable, "-m", "mims_torch.train"] + list(args.argv)),
-                  started=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    with open(os.path.join(args.out, "run.json"), "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
-
-    iterations = args.iterations or pipeline.iterations
-    schedule = TrainingSchedule(labels, [r.frame_count for r in train.records], pipeline.batch, pipeline.slices,
-                                pipeline.central_slices, pipeline.class_balanced, args.seed)
-    metrics = MetricsLog(os.path.join(args.out, "metrics.jsonl"))
-    path = os.path.join(args.out, "checkpoint.safetensors")
-    last = None
-    for iteration in range(iterations):
-        started = time.monotonic()
-        choices = schedule.choices(iteration)
-        inputs = torch.cat([train.training_bag(r, s) for r, s in choices], 0).to(device, dtype)
-        sizes = [len(s) for _, s in choices]
-        bag_labels = [labels[r] for r, _ in choices]
-        value = loss(network, network.logits(inputs, sizes), sizes, bag_labels)
-        optimizer.zero_grad(set_to_none=True)
-        value.backward()
-        optimizer.step()
-        done = iteration + 1
-        metrics.write({"type": "train", "iteration": done, "loss": float(value.item()), "seconds": time.monotonic() - started,
-                       "slices": int(inputs.shape[0])})
-        print(f"iteration {done}/{iterations} loss {value.item():.4f}", file=sys.stderr)
-        if evaluation is not None and (done % pipeline.eval_every == 0 or done == iterations):
-            results = score(network, evaluation, max(1, pipeline.batch), device)
-            s, l = [v for _, v in results], [r.label for r, _ in results]
-            last = (evaluation.split, auroc(s, l), results)
-            metrics.write({"type": "eval", "iteration": done, "split": evaluation.split,
-                           "auroc": float("nan") if last[1] is None else last[1], "accuracy": accuracy(s, l), "records": len(results)})
-        if done % pipeline.checkpoint_every == 0 or done == iterations:
-            checkpoint.write(path, network, optimizer, done, pipeline, done, args.seed, identity)
-    metrics.close()
-    if last is not None:
-        split, value, results = last
-        predict.write_scores(results, os.path.join(args.out, f"scores-{split}.csv"))
-        print(f"{split} AUROC: " + ("n/a (one class only)" if value is None else f"{value:.3f}"))
-    print(f"{path}: iteration {iterations}")
-    return 0
+    context = distributed.describe(args.device)
+    # Every check is made by every rank before any joins the process group, so a refused run
+    # stops all of them at once instead of leaving some waiting for the others.
+    prepared = Run(args, context)
+    context = distributed.start(context)
+    stop = StopRequest(args.out, context.leader)
+    stop.install()
+    try:
+        code = prepared.train_loop(stop)
+    finally:
+        stop.uninstall()
+    if code == 0:
+        distributed.stop(context)
+    return code
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m mims_torch.train",
-                                     description="Train a pipeline on shards in PyTorch, on the bags mims-train draws for the seed.")
+                                     description="Train a pipeline on shards in PyTorch, on the bags mims-train draws for the seed; "
+                                                 "under torchrun, data-parallel over the processes (docs/GPU.md).")
     parser.add_argument("--shards", required=True, help="Folder of shards made by mims-ingest run.")
     parser.add_argument("--pipeline", required=True, help="Pipeline YAML (see pipelines/ and docs/PIPELINES.md).")
-    parser.add_argument("--out", required=True, help="Run folder: new or empty (created).")
+    parser.add_argument("--out", required=True, help="Run folder: new or empty (created), or the run to continue with --resume.")
     parser.add_argument("--iterations", type=int, help="Iterations (default: the pipeline's).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of sampling and order (and of torch's initialization).")
+    parser.add_argument("--backbone-weights", help="ImageNet weights for the trunk: the torchvision-named safetensors file mims-train reads (docs/WEIGHTS.md).")
+    parser.add_argument("--random-init", action="store_true", help="Train from random weights although the pipeline says weights: imagenet.")
     parser.add_argument("--init-from", help="Start from this checkpoint's weights, head included (as mims-train --init-from).")
-    parser.add_argument("--random-init", action="store_true", help="Train from torch's initialization although the pipeline says weights: imagenet.")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu).")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's).")
+    parser.add_argument("--resume", action="store_true", help="Continue the run in --out from its checkpoint (same pipeline, shards, precision and seed).")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu); under torchrun each process takes cuda:LOCAL_RANK.")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
+                        help="fp32, bf16 (autocast; CUDA, or a CPU with AVX512_BF16/AMX) or fp16 (autocast and GradScaler, CUDA only); "
+                             "default: the pipeline's precision key, else fp32.")
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes reading the shards, per process (default: 2).")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's; 1 per process under torchrun).")
     # The same run in float64 measures how far float32 rounding alone moves the weights, which is
     # the yardstick TorchTrainingTests holds the two engines' difference to (checkpoints stay float32).
     parser.add_argument("--float64", action="store_true", help=argparse.SUPPRESS)
@@ -271,18 +547,24 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     if args.iterations is not None and args.iterations < 1:
         parser.error("--iterations must be at least 1")
+    if args.workers < 0:
+        parser.error("--workers must be at least 0")
     if not 0 <= args.seed < 1 << 64:
         parser.error("--seed must be in [0, 2^64)")
     if args.init_from is not None and args.random_init:
         parser.error("--init-from and --random-init contradict each other; give one")
+    if args.backbone_weights is not None and args.random_init:
+        parser.error("--random-init and --backbone-weights contradict each other; give one")
     if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
         parser.error("--device must be cpu or cuda")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda: torch sees no CUDA device")
+    if args.float64 and args.precision not in (None, "fp32"):
+        parser.error("--float64 and --precision contradict each other")
     try:
         return run(args)
-    except (TrainingError, model.CheckpointError, data.ShardError, pipeline_module.PipelineError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (TrainingError, model.CheckpointError, data.ShardError, pipeline_module.PipelineError, weights.WeightsError,
+            distributed.DistributedError, OSError) as error:
+        rank = distributed.launched_rank()
+        print(f"error: {error}" if rank == 0 else f"error (rank {rank}): {error}", file=sys.stderr)
         return 1
 
 

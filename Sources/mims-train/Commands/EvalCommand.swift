@@ -13,6 +13,13 @@ struct CheckpointOptions: ParsableArguments {
     /// The model, its pipeline and the split, after checking that the checkpoint was trained on
     /// data of the shards' kind, channels and classes.
     func load() throws -> (Network, ParameterStore, Pipeline, ShardDataset) {
+        let model = try Self.load(checkpoint: checkpoint, shards: shards, split: split, engine: engine)
+        return (model.network, model.store, model.pipeline, model.dataset)
+    }
+
+    /// A checkpoint's model, ready to score `split` of `shards`, and the checkpoint as read.
+    static func load(checkpoint: String, shards: String, split: String, engine: EngineOptions) throws
+        -> (network: Network, store: ParameterStore, pipeline: Pipeline, dataset: ShardDataset, loaded: Checkpoint.Loaded) {
         let loaded = try Checkpoint.read(checkpoint)
         guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
         var pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
@@ -26,7 +33,7 @@ struct CheckpointOptions: ParsableArguments {
         let network = Network(pipeline, classes: DatasetSignature(metadata: loaded.metadata)?.classCount ?? 2)
         let store = ParameterStore()
         try Checkpoint.restore(loaded, path: checkpoint, network: network, into: store)
-        return (network, store, pipeline, dataset)
+        return (network, store, pipeline, dataset, loaded)
     }
 
     func score() throws -> (Pipeline, [Evaluator.Scored], [String]) {
