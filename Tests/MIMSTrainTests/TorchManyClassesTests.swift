@@ -8,16 +8,12 @@ import Testing
 /// against mims-train: the same probabilities per class, the same CSV, the same training steps, the
 /// same selected iteration, the same refusals in the same words.
 struct TorchManyClassesTests {
-    /// ManyClassesTests' tiny pipeline at 32 x 32: what mims-train trains the checkpoint with.
-    static let pipelineText = """
-    name: tiny3
-    model: mims
-    backbone: {depth: 18, feature_layer: layer2}
-    input_size: [32, 32]
-    msconv: {kernels: [[2, 3], [3, 4]], scales: [0.5, 0.75, 1.0]}
-    optimizer: {kind: adam, learning_rate: 0.001}
-    training: {iterations: 3, batch: 4, eval_every: 3, checkpoint_every: 3, eval_split: test}
-    """
+    /// ManyClassesTests' tiny pipeline at 32 x 32, 3 iterations of 4 bags: what mims-train trains
+    /// the checkpoint with.
+    static let pipelineText = ManyClassesTests.pipeline
+        .replacingOccurrences(of: "input_size: [48, 48]", with: "input_size: [32, 32]")
+        .replacingOccurrences(of: "{iterations: 30, batch: 8, eval_every: 30, checkpoint_every: 30, eval_split: test}",
+                              with: "{iterations: 3, batch: 4, eval_every: 3, checkpoint_every: 3, eval_split: test}")
 
     /// Six SGD iterations choosing the checkpoint on val, evaluated after each.
     static let bestText = pipelineText
@@ -111,6 +107,7 @@ struct TorchManyClassesTests {
     @Test func threeClassesScoreTrainAndSelectAsMimsTrain() throws {
         try TorchInteropTests.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
+        try #require(Self.pipelineText.contains("[32, 32]") && Self.bestText.contains("select: best-val"), "ManyClassesTests.pipeline changed: \(Self.bestText)")
         let dir = try TemporaryDirectory()
         let shards = dir.path + "/withval"
         let split = try runProduct("mims-split", ["make", try Self.shards(dir), "--policy", "ratio", "--train", "0.5", "--val", "0.25", "--test", "0.25",
