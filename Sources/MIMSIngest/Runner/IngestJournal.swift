@@ -91,6 +91,13 @@ public final class IngestJournal {
         try handle!.synchronize()
     }
 
+    /// The journal line of a rejection.
+    public static func rejectEvent(_ rejection: Rejection) -> [String: Any] {
+        var event: [String: Any] = ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
+        if let label = rejection.label { event["label"] = Int(label) }
+        return event
+    }
+
     /// One event as a JSON line: strings, integers and string lists (ids) are all a journal holds.
     static func encode(_ event: [String: Any]) -> String {
         var members: [String: String] = [:]
