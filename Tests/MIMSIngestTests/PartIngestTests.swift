@@ -63,6 +63,16 @@ struct PartIngestTests {
         try ShardSet(directory: dir).shardNames()
     }
 
+    /// Per split, the ids in the order mims-train indexes them (shard name order, then record order).
+    func recordOrder(_ dir: String) throws -> [String: [String]] {
+        let set = ShardSet(directory: dir)
+        var order: [String: [String]] = [:]
+        for split in ShardSchema.splits {
+            order[split] = try set.shardNames(split: split).flatMap { try ShardReader(path: set.path(of: $0)).records.map(\.id) }
+        }
+        return order
+    }
+
     @Test(arguments: [SyntheticDataset.crcMSI, .cirrus])
     func mergedPartsHoldTheRecordsOfASingleRun(_ dataset: SyntheticDataset) throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-ingest").path), "build mims-ingest first")
@@ -91,7 +101,8 @@ struct PartIngestTests {
         #expect((single["rejected"] as! [Any]).count == corrupt)
         #expect(NSArray(array: single["rejected"] as! [Any]) == NSArray(array: joined["rejected"] as! [Any]))
         #expect(NSArray(array: single["warnings"] as! [Any]) == NSArray(array: joined["warnings"] as! [Any]))
-        // Numbered without gaps, as a single run is.
+        // In the single run's order, numbered without gaps, as a single run is.
+        #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
         for split in ShardSchema.splits {
             let indices = try ShardSet(directory: dir.path + "/merged").shardNames(split: split).compactMap { ShardSchema.parseFileName($0)?.index }
             #expect(indices == Array(0..<indices.count), "\(split)")
@@ -102,11 +113,15 @@ struct PartIngestTests {
         #expect(check.status == 0, "\(check.output)")
     }
 
-    /// N = 1: the part and its merge are the single run, file for file (the journal aside).
-    @Test func onePartMergesToTheSingleRunByteForByte() throws {
+    /// N = 1: the part and its merge are the single run, file for file (the journal aside). With
+    /// a reject the shards differ only in where they end (a part's reject leaves its planned shard
+    /// one short; a single run pulls the next record in): the other files, the records and their
+    /// order are the same.
+    @Test(arguments: [0, 1])
+    func onePartMergesToTheSingleRun(corrupt: Int) throws {
         let dir = try TemporaryDirectory()
         let source = dir.path + "/src"
-        try synthesize(.mmd, count: 12, recordsPerShard: 5, corrupt: 1, into: source)
+        try synthesize(.mmd, count: 12, recordsPerShard: 5, corrupt: corrupt, into: source)
         let manifest = try ManifestParser.load(path: source + "/manifest.yaml")
         func run(_ out: String, part: IngestPart?) throws {
             _ = try IngestRunner(manifest: manifest, output: out,
@@ -116,12 +131,13 @@ struct PartIngestTests {
         try run(dir.path + "/single", part: nil)
         try run(dir.path + "/part", part: try IngestPart(parsing: "0/1"))
         let report = try ShardSetMerger.merge(parts: [dir.path + "/part"], into: dir.path + "/merged")
-        #expect(report.linked == report.shards.count && report.copied == 0 && report.rejections.count == 1)
+        #expect(report.linked == report.shards.count && report.copied == 0 && report.rejections.count == corrupt)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/single").filter { $0 != ShardSet.journalName }.sorted()
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/merged").filter { $0 != ShardSet.journalName }.sorted() == names)
-        for name in names {
+        for name in names where corrupt == 0 || !name.hasSuffix(".h5") {
             #expect(FileManager.default.contents(atPath: dir.path + "/single/" + name) == FileManager.default.contents(atPath: dir.path + "/merged/" + name), "\(name)")
         }
+        #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/merged").problems.isEmpty)
     }
 
@@ -250,9 +266,10 @@ struct PartIngestTests {
         #expect(try ShardSetVerifier.verify(directory: p0).problems.isEmpty)
     }
 
-    /// Rejects that cost a part one of its planned shards leave a gap in its numbering; the merge
-    /// moves the last shard of the split into it, and the set still equals the single run's.
-    @Test func rejectsThatCostAPartAShardLeaveNoGap() throws {
+    /// A part whose every record of one planned shard is rejected leaves a gap in the numbering;
+    /// the merge moves the later shards down into it (copies, the part untouched), and the set
+    /// still equals the single run's, in the same order.
+    @Test func aShardOfRejectsLeavesNoGap() throws {
         let dir = try TemporaryDirectory()
         let source = dir.path + "/src"
         try synthesize(.crcMSI, count: 40, recordsPerShard: 4, into: source)
@@ -278,8 +295,12 @@ struct PartIngestTests {
         try run("p0", part: try IngestPart(parsing: "0/2"))
         try run("p1", part: try IngestPart(parsing: "1/2"))
         let report = try ShardSetMerger.merge(parts: [dir.path + "/p0", dir.path + "/p1"], into: dir.path + "/merged")
-        #expect(report.renumbered.count == 1 && report.rejections.count == 4 && report.written == 36)
         let train = try ShardSet(directory: dir.path + "/merged").shardNames(split: "train")
+        let p0Train = try ShardSet(directory: dir.path + "/p0").shardNames(split: "train")
+        #expect(!p0Train.contains("train-00000.h5"))
+        #expect(report.renumbered.count == train.count && report.copied == train.count)
+        #expect(report.rejections.count == 4 && report.written == 36)
+        #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
         #expect(train == (0..<train.count).map { ShardSchema.fileName(split: "train", index: $0) })
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/merged").problems.isEmpty)
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/p1").problems.isEmpty)  // the part is untouched
@@ -313,9 +334,16 @@ struct PartIngestTests {
             for split in ShardSchema.splits {
                 var claimed = Set<Int>()
                 for part in 0..<parts {
-                    let count = plan.records(of: part).filter { assignment[$0.id] == split }.count
+                    let members = plan.records(of: part).filter { assignment[$0.id] == split }
                     let first = plan.firstShardIndex(part: part, split: split)
-                    for index in first..<first + (count + 15) / 16 { #expect(claimed.insert(index).inserted, "\(split) shard \(index)") }
+                    let range = first..<first + (members.count + 15) / 16
+                    for index in range { #expect(claimed.insert(index).inserted, "\(split) shard \(index)") }
+                    // Each planned shard gets up to 16 consecutive records, and only the last is short.
+                    let planned = plan.shardIndices(of: part)
+                    let indices = members.map { planned[$0.id]! }
+                    #expect(indices == indices.sorted() && indices.allSatisfy(range.contains))
+                    let sizes = Dictionary(grouping: indices, by: { $0 }).mapValues(\.count)
+                    #expect(range.dropLast().allSatisfy { sizes[$0] == 16 } && (range.last.map { sizes[$0]! <= 16 } ?? true))
                 }
             }
         }

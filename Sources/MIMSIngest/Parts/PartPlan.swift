@@ -8,8 +8,8 @@ import MIMSShards
 /// Records are taken in single-run order (train, val, test; id order within each) and cut into N
 /// contiguous runs of about equal input bytes: a record belongs to the part whose byte interval
 /// holds the middle of its bytes, so each part's share is within one record of total/N bytes.
-/// Contiguous runs keep the merged set in single-run order and leave each part at most one
-/// short shard per split it touches.
+/// Contiguous runs keep the merged set's records in single-run order (the order mims-train
+/// indexes them in) and leave each part at most one short shard per split it touches.
 public struct PartPlan: Sendable {
     public let parts: Int
     public let recordsPerShard: Int
@@ -87,11 +87,27 @@ public struct PartPlan: Sendable {
     public var totalBytes: Int64 { bytes.reduce(0, +) }
 
     /// The index of the first shard `part` writes for `split`: after every shard the parts
-    /// before it can write for that split (ceil(records / records_per_shard) each), so no two
-    /// parts' shard names collide. Without rejects these are also the merged set's indices.
+    /// before it write for that split (ceil(records / records_per_shard) each), so no two parts'
+    /// shard names collide, and these are also the merged set's indices.
     public func firstShardIndex(part: Int, split: String) -> Int {
         guard let column = ShardSchema.splits.firstIndex(of: split) else { return 0 }
         return (0..<part).reduce(0) { $0 + (counts[$1][column] + recordsPerShard - 1) / recordsPerShard }
+    }
+
+    /// The shard each of `part`'s records goes to, by position: the part's records of a split,
+    /// in order, fill shards of `recordsPerShard` from ``firstShardIndex(part:split:)`` on, and a
+    /// rejected record leaves its shard one short instead of pulling the next one in. So a part
+    /// writes exactly its planned shards (unless every record of one is rejected), and a killed
+    /// part resumes into the same ones.
+    public func shardIndices(of part: Int) -> [String: Int] {
+        var indices: [String: Int] = [:]
+        var seen: [String: Int] = [:]
+        for position in range(of: part) {
+            let split = splits[position], count = seen[split, default: 0]
+            indices[order[position].id] = firstShardIndex(part: part, split: split) + count / recordsPerShard
+            seen[split] = count + 1
+        }
+        return indices
     }
 
     /// What `part.json` says of `part`.

@@ -26,7 +26,8 @@ public enum ShardSetMerger {
         /// Shards hard-linked from their part, and shards copied (another file system, or renumbered).
         public var linked: Int
         public var copied: Int
-        /// Shards that moved into a gap of the numbering that a part's rejects left: "DIR/OLD -> NEW".
+        /// Shards moved down into a gap of the numbering (a planned shard whose every record was
+        /// rejected): "DIR/OLD -> NEW".
         public var renumbered: [String]
         public var warnings: Int
         public var shortVolumes: Int
@@ -296,21 +297,17 @@ public enum ShardSetMerger {
         var renumbered: [String] = []
         var names: [String] = []
         for split in ShardSchema.splits {
-            let members = all.filter { $0.split == split }
-            // Parts' shard indices are disjoint by construction (``PartPlan/firstShardIndex``); a
-            // part whose rejects cost it a shard leaves a gap, which the last shards fill.
-            var seen = Set<Int>()
-            let keep = members.map { $0.index < members.count && seen.insert($0.index).inserted }
-            var free = (0..<members.count).filter { !seen.contains($0) }.makeIterator()
-            for (shard, kept) in zip(members, keep) {
+            // In part order, then shard order: the records in single-run order. The parts' planned
+            // indices already number them so (``PartPlan/shardIndices(of:)``), unless a part had
+            // every record of a shard rejected; the shards after such a gap move down into it, so
+            // that the order stays the single run's.
+            let members = all.filter { $0.split == split }.sorted { ($0.part, $0.index) < ($1.part, $1.index) }
+            for (index, shard) in members.enumerated() {
                 let source = parts[shard.part].set.path(of: shard.name)
-                let name: String
-                if kept {
-                    name = shard.name
+                let name = ShardSchema.fileName(split: split, index: index)
+                if shard.index == index {
                     if try FileDurability.linkOrCopy(source, to: set.path(of: name)) { linked += 1 } else { copied += 1 }
                 } else {
-                    let index = free.next()!
-                    name = ShardSchema.fileName(split: split, index: index)
                     try ShardRenumbering.copy(source, split: split, index: index, into: partial)
                     copied += 1
                     renumbered.append("\(source) -> \(name)")

@@ -176,12 +176,14 @@ public final class IngestRunner {
         warnings += state.warnings
         var written = state.writtenIDs.count
         let total = matched
+        let plannedShard = part.flatMap { part in plan?.shardIndices(of: part.index) }
         let verifier = ShardSetVerifier.Background()
         for splitName in ShardSchema.splits {
             let pending = records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
             if pending.isEmpty { continue }
+            // A part's records go to their planned shards (``PartPlan/shardIndices(of:)``) instead.
             let firstIndex = state.shards.keys.compactMap { ShardSchema.parseFileName($0) }.filter { $0.split == splitName }
-                .map(\.index).max().map { $0 + 1 } ?? part.flatMap { part in plan?.firstShardIndex(part: part.index, split: splitName) } ?? 0
+                .map(\.index).max().map { $0 + 1 } ?? 0
             let created = options.createdUTC ?? UTCTimestamp.now()
             let writer = ShardSetWriter(directory: output, split: splitName, frameShape: frameShape,
                                         recordsPerShard: manifest.shards.recordsPerShard, deflateLevel: manifest.shards.deflateLevel,
@@ -214,7 +216,11 @@ public final class IngestRunner {
                             try journal.append(["event": "short", "id": record.id, "kept": short.kept, "wanted": short.wanted])
                             shortVolumes.append(ShortVolume(id: record.id, kept: short.kept, wanted: short.wanted))
                         }
-                        try writer.append(output.encoded)
+                        if let index = plannedShard?[record.id] {
+                            try writer.append(output.encoded, toShard: index)
+                        } else {
+                            try writer.append(output.encoded)
+                        }
                         written += 1
                     case let .failure(rejection):
                         try journal.append(IngestJournal.rejectEvent(rejection))

@@ -40,7 +40,7 @@ struct MergeCommand: ParsableCommand {
             return
         }
         for line in report.renumbered {
-            reporter.event("renumbered", ["shard": line], text: "  renumbered \(line) (a part's rejects left a gap)")
+            reporter.event("renumbered", ["shard": line], text: "  renumbered \(line) (a part had every record of a shard before it rejected)")
         }
         reporter.event("summary", [
             "parts": report.parts, "files_matched": report.matched, "written": report.written, "rejected": report.rejections.count,
