@@ -26,17 +26,7 @@ struct PartIngestTests {
 
     /// Runs `mims-ingest` to its end with a fixed creation time: exit status and output.
     func ingest(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = productURL("mims-ingest")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(Self.epoch) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProduct("mims-ingest", arguments, environment: Self.epoch)
     }
 
     /// Starts the N parts at once, each with one worker, and waits for all of them.

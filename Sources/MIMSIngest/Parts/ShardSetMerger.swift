@@ -44,13 +44,16 @@ public enum ShardSetMerger {
         return (parent.isEmpty ? "." : parent) + "/." + (path as NSString).lastPathComponent + ".merging"
     }
 
+    /// Merges the part folders `paths` (in any order) into `output`, which must be absent, empty,
+    /// or already hold this merge (then nothing is done and the report says so).
+    /// - Throws: ``MergeError`` naming the parts that do not make one set, or what stopped the merge.
     public static func merge(parts paths: [String], into output: String) throws -> Report {
         let started = Date()
         guard !paths.isEmpty else { throw MergeError.noParts }
         let parts = try checkCoverage(checkTogether(paths.map(load)))
         let unfinished = parts.filter { !$0.journal.done }
         guard unfinished.isEmpty else { throw MergeError.unfinished(parts: unfinished.map(\.name)) }
-        try checkDisjoint(parts)
+        try checkOwnership(parts)
         let shards = try parts.enumerated().map { try readShards(of: $1, position: $0) }
         let key = mergeKey(parts)
         if let report = try alreadyMerged(output, key: key, parts: parts, started: started) { return report }
@@ -140,8 +143,9 @@ public enum ShardSetMerger {
         return (0..<count).map { byIndex[$0]![0] }
     }
 
-    /// Each part's files agree with its part.json, and no record is owned twice.
-    static func checkDisjoint(_ parts: [LoadedPart]) throws {
+    /// Each part's files agree with its part.json (every id it owns written or rejected once, its
+    /// journal and folder listing the same shards), and no record is owned twice.
+    static func checkOwnership(_ parts: [LoadedPart]) throws {
         var owner: [String: String] = [:]
         for part in parts {
             let ids = part.file.ids, owned = Set(ids)
@@ -271,10 +275,11 @@ public enum ShardSetMerger {
     /// Renames the finished folder to the output (an empty folder there is replaced).
     static func publish(_ partial: String, as output: String) throws {
         try FileDurability.sync(partial, directory: true)
-        guard rename(partial, output) == 0 else {
+        let target = (output as NSString).standardizingPath
+        guard rename(partial, target) == 0 else {
             throw MergeError.outputUnusable(path: output, reason: "cannot rename \(partial) to it: \(String(cString: strerror(errno)))")
         }
-        let parent = ((output as NSString).standardizingPath as NSString).deletingLastPathComponent
+        let parent = (target as NSString).deletingLastPathComponent
         try FileDurability.sync(parent.isEmpty ? "." : parent, directory: true)
     }
 

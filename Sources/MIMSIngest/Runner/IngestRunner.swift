@@ -106,27 +106,11 @@ public final class IngestRunner {
         var splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
                                 straddlingPatients: split.straddlingPatients)
         splits.filesMatched = discovery.matched
-        // A part decodes only its share, and records discovery's rejections and warnings only when
-        // it is part 0, so that the merged set holds each of them once.
         let part = options.part
-        let plan = part.map {
-            PartPlan(records: discovery.records, assignment: split.assignment, discoveryRejections: discovery.rejections,
-                     filesMatched: discovery.matched, recordsPerShard: manifest.shards.recordsPerShard, parts: $0.count)
-        }
-        let ownsDiscovery = (part?.index ?? 0) == 0
-        let discoveryRejections = ownsDiscovery ? discovery.rejections : []
-        if !ownsDiscovery { warnings = [] }
-        let records = part.flatMap { part in plan?.records(of: part.index) } ?? discovery.records
-        let matched = part == nil ? discovery.matched : records.count + discoveryRejections.count
-        var partFile: PartFile? = nil
-        var share = ""
-        if let part, let plan {
-            partFile = plan.partFile(part.index, manifest: manifest, toolVersion: options.toolVersion, filesMatched: discovery.matched,
-                                     discoveryRejections: discoveryRejections.count)
-            splits = splits.restricted(to: Set(records.map(\.id)), filesMatched: matched)
-            share = String(format: "; part %@: %d records, %.1f%% of the input bytes", part.description, records.count,
-                           100 * Double(plan.inputBytes(of: part.index)) / Double(max(1, plan.totalBytes)))
-        }
+        let share = IngestShare(discovery: discovery, assignment: split.assignment, manifest: manifest, part: part, toolVersion: options.toolVersion)
+        let records = share.records, discoveryRejections = share.discoveryRejections, matched = share.matched, partFile = share.partFile
+        if !share.ownsDiscovery { warnings = [] }
+        splits = share.splits(of: splits)
         let journal = IngestJournal(path: set.journalPath)
         var state = try resumeState(splits: splits, part: partFile)
         if state.manifestSHA256 == nil {
@@ -147,7 +131,7 @@ public final class IngestRunner {
         reporter.event("start", startFields,
                        text: "\(manifest.dataset): \(discovery.matched) files matched under \(manifest.root), \(discovery.records.count) records"
                            + (discovery.rejections.isEmpty ? "" : ", \(discovery.rejections.count) rejected before decoding")
-                           + share
+                           + (share.description.isEmpty ? "" : "; " + share.description)
                            + (state.shards.isEmpty ? "" : "; resuming after \(state.shards.count) finished shards"))
         for rejection in discoveryRejections {
             reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
@@ -176,7 +160,7 @@ public final class IngestRunner {
         warnings += state.warnings
         var written = state.writtenIDs.count
         let total = matched
-        let plannedShard = part.flatMap { part in plan?.shardIndices(of: part.index) }
+        let plannedShard = share.plannedShard
         let verifier = ShardSetVerifier.Background()
         for splitName in ShardSchema.splits {
             let pending = records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
