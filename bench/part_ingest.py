@@ -11,6 +11,7 @@ and the merge time of the parts. docs/BENCHMARKS.md records the results.
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -41,14 +42,19 @@ def fresh(name):
 
 
 def timed(commands):
-    """Starts the commands at once; seconds until the last one ends."""
+    """Starts the commands at once: seconds until the last one ends, and the cores they kept busy
+    on average (their CPU seconds over that time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     processes = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands]
     for process, command in zip(processes, commands):
         _, err = process.communicate()
         if process.returncode != 0:
             sys.exit(f"{' '.join(command)} failed: {err.decode()}")
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu / seconds
 
 
 def written(folder):
@@ -62,19 +68,19 @@ for round_index in range(args.rounds):
     for run in runs:
         if run == "single":
             out = fresh("single")
-            seconds = timed([[binary, "run", manifest, "--out", out, "--jobs", "2", "--log-format", "json"]])
+            seconds, cores = timed([[binary, "run", manifest, "--out", out, "--jobs", "2", "--log-format", "json"]])
             rate = written(out) / seconds
             single_rates.append(rate)
         else:
             outs = [fresh(f"part-{i}") for i in range(2)]
-            seconds = timed([[binary, "run", manifest, "--out", outs[i], "--part", f"{i}/2", "--jobs", "1", "--log-format", "json"]
-                             for i in range(2)])
+            seconds, cores = timed([[binary, "run", manifest, "--out", outs[i], "--part", f"{i}/2", "--jobs", "1", "--log-format", "json"]
+                                    for i in range(2)])
             merged = fresh("merged")
-            merge_seconds = timed([[binary, "merge", *outs, "--out", merged, "--log-format", "json"]])
+            merge_seconds, _ = timed([[binary, "merge", *outs, "--out", merged, "--log-format", "json"]])
             merges.append(merge_seconds)
             rate = written(merged) / seconds
             part_rates.append(rate)
-        print(f"round {round_index + 1}: {run:6s} {seconds:7.2f} s  {rate:8.1f} records/s"
+        print(f"round {round_index + 1}: {run:6s} {seconds:7.2f} s  {rate:8.1f} records/s  {cores:.2f} cores busy"
               + (f"  (merge {merge_seconds:.2f} s)" if run == "parts" else ""), flush=True)
 
 best_single, best_parts = max(single_rates), max(part_rates)

@@ -191,13 +191,23 @@ struct PartIngestTests {
         try synthesize(.crcMSI, count: 30, recordsPerShard: 4, into: source)
         let manifestText = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
         try ("# another manifest\n" + manifestText).write(toFile: source + "/other.yaml", atomically: true, encoding: .utf8)
-        func part(_ text: String, _ out: String, manifest: String = "manifest.yaml", toolVersion: String = "test") throws -> String {
+        @discardableResult
+        func part(_ text: String?, _ out: String, manifest: String = "manifest.yaml", toolVersion: String = "test", resume: Bool = false) throws -> String {
             _ = try IngestRunner(manifest: ManifestParser.load(path: source + "/" + manifest), output: dir.path + "/" + out,
-                                 options: .init(jobs: 1, toolVersion: toolVersion, part: try IngestPart(parsing: text)),
+                                 options: .init(jobs: 1, resume: resume, toolVersion: toolVersion, part: try text.map(IngestPart.init(parsing:))),
                                  reporter: ProgressReporter(format: .quiet)).run()
             return dir.path + "/" + out
         }
         let p0 = try part("0/3", "p0"), p1 = try part("1/3", "p1"), p2 = try part("2/3", "p2")
+        // --resume only continues the same part.
+        #expect(throws: IngestError.resumeMismatch(path: p0, reason: "it holds part 0/3, not part 1/3")) { try part("1/3", "p0", resume: true) }
+        #expect(throws: IngestError.resumeMismatch(path: p0, reason: "it holds part 0/3 of a split ingest; resume it with --part 0/3")) {
+            try part(nil, "p0", resume: true)
+        }
+        #expect(throws: IngestError.invalidPart(text: "3/3", reason: "I must be at least 0 and below N (parts are numbered 0 to N-1)")) {
+            try IngestPart(parsing: "3/3")
+        }
+        #expect(throws: IngestError.self) { try IngestPart(parsing: "1-4") }
         let out = dir.path + "/out"
         func refusal(_ parts: [String], into output: String? = nil) -> String {
             do {
