@@ -14,7 +14,7 @@ struct MergeCommand: ParsableCommand {
         finished shards into OUT (copying them where links cannot go, e.g. across file systems), and writes one \
         splits.json, rejected.jsonl, warnings.jsonl and journal. No pixel is decoded again; the merged set is \
         checked for structure and record digests (`mims-ingest verify OUT` also re-hashes the pixels). \
-        The set is built in a hidden folder beside OUT and renamed to OUT at the end, so OUT is either absent, \
+        The set is built in a hidden folder beside OUT and renamed to OUT at the end, so OUT is either absent \
         or complete; a killed merge is finished by running the same command again. A non-empty OUT is \
         refused unless it already holds this merge. The part folders are never changed and may be deleted \
         afterwards. See docs/SCALE.md.

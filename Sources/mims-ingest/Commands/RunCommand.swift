@@ -43,7 +43,14 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Ingest only part I of N (0 <= I < N) of the records; merge the N part folders with `mims-ingest merge`.",
                                valueName: "I/N"),
-            transform: { try IngestPart(parsing: $0) })
+            transform: { text in
+                do {
+                    return try IngestPart(parsing: text)
+                } catch let IngestError.invalidPart(_, reason) {
+                    // The parser already names the option and the value.
+                    throw ValidationError(reason)
+                }
+            })
     var part: IngestPart?
 
     func validate() throws {
