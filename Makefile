@@ -8,7 +8,7 @@ DEMO_RUN     ?= demo-run
 # Extra mims-train options for the demo's training run, e.g. make demo DEMO_TRAIN_FLAGS="--precision bf16"
 DEMO_TRAIN_FLAGS ?=
 
-.PHONY: all deps py-deps build debug test demo bench bench-science clean fixtures
+.PHONY: all deps py-deps build debug test demo scale-demo bench bench-science clean fixtures
 
 all: build
 
@@ -64,6 +64,42 @@ demo: build
 	@echo "report: $(DEMO_RUN)/run/report.html"
 	.build/release/mims-train eval --shards $(DEMO_RUN)/shards --checkpoint $(DEMO_RUN)/run/checkpoint.safetensors
 
+## scale-demo: a split ingest on this machine (docs/SCALE.md): synthesize tiles, ingest them as 4
+## parts running at once, merge them, and compare the merged set, through h5py, with a
+## single-process ingest of the same manifest
+SCALE_RUN     ?= scale-run
+SCALE_DATASET ?= crc-msi
+SCALE_COUNT   ?= 600
+SCALE_PARTS   ?= 4
+scale-demo: deps py-deps
+	$(SWIFT) build -c release --product mims-ingest
+	$(SWIFT) build -c release --product mims-split
+	rm -rf $(SCALE_RUN)
+	.build/release/mims-ingest synth --dataset $(SCALE_DATASET) --small --count $(SCALE_COUNT) --seed 3 --out $(SCALE_RUN)/source
+	@# Small shards, so that parts cut through them as they would on a real dataset.
+	sed -i 's/records_per_shard: [0-9]*/records_per_shard: 64/' $(SCALE_RUN)/source/manifest.yaml
+	@mkdir -p $(SCALE_RUN)/logs; echo "$(SCALE_PARTS) parts at once, one worker each:"
+	@start=$$(date +%s.%N); pids=""; last=$$(($(SCALE_PARTS) - 1)); \
+	for i in $$(seq 0 $$last); do \
+	  .build/release/mims-ingest run $(SCALE_RUN)/source/manifest.yaml --out $(SCALE_RUN)/part-$$i --part $$i/$(SCALE_PARTS) \
+	    --jobs 1 --log-format text 2> $(SCALE_RUN)/logs/part-$$i.log & pids="$$pids $$!"; \
+	done; \
+	for pid in $$pids; do wait $$pid || { cat $(SCALE_RUN)/logs/part-*.log; exit 1; }; done; \
+	grep -h "files matched:" $(SCALE_RUN)/logs/part-*.log; \
+	echo "parts: $$(awk "BEGIN { printf \"%.1f\", $$(date +%s.%N) - $$start }") s"
+	.build/release/mims-ingest merge $(SCALE_RUN)/part-* --out $(SCALE_RUN)/merged --log-format text
+	@start=$$(date +%s.%N); \
+	.build/release/mims-ingest run $(SCALE_RUN)/source/manifest.yaml --out $(SCALE_RUN)/single --jobs $(SCALE_PARTS) --log-format text \
+	  2> $(SCALE_RUN)/logs/single.log || { cat $(SCALE_RUN)/logs/single.log; exit 1; }; \
+	grep -h "files matched:" $(SCALE_RUN)/logs/single.log; \
+	echo "single process, $(SCALE_PARTS) workers: $$(awk "BEGIN { printf \"%.1f\", $$(date +%s.%N) - $$start }") s"
+	.build/release/mims-ingest verify $(SCALE_RUN)/merged
+	.build/release/mims-split check $(SCALE_RUN)/merged
+	python3 Tests/Interop/shard_set_records.py $(SCALE_RUN)/merged > $(SCALE_RUN)/merged.json
+	python3 Tests/Interop/shard_set_records.py $(SCALE_RUN)/single > $(SCALE_RUN)/single.json
+	cmp $(SCALE_RUN)/merged.json $(SCALE_RUN)/single.json
+	@echo "merged set = single run: the same records, frames, labels, patients, splits, rejects and warnings (h5py, by id)"
+
 ## bench-science: the paper's comparison in miniature: mims, mi-pre-conv, mims-noresizing and mi-pre
 ## trained with the same data, budget and seeds on synthetic multi-scale Cirrus cubes; AUROCs side by side
 SCIENCE_RUN   ?= science-run
@@ -95,4 +131,4 @@ fixtures: py-deps
 	python3 Tests/Fixtures/make_image_fixtures.py
 
 clean:
-	rm -rf .build .build-test $(DEMO_OUT)
+	rm -rf .build .build-test $(DEMO_OUT) $(SCALE_RUN)

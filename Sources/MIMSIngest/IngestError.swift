@@ -10,6 +10,8 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     case outputNotEmpty(path: String)
     case resumeMismatch(path: String, reason: String)
     case journal(path: String, reason: String)
+    /// `--part` that is not I/N with 0 <= I < N.
+    case invalidPart(text: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
         case let .outputNotEmpty(path): "\(path): output folder is not empty; use --resume to finish an interrupted run, or choose an empty folder"
         case let .resumeMismatch(path, reason): "\(path): cannot resume: \(reason)"
         case let .journal(path, reason): "\(path): unreadable journal: \(reason)"
+        case let .invalidPart(text, reason): "--part \(text): \(reason)"
         }
     }
 }

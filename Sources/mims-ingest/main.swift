@@ -12,7 +12,7 @@ struct MimsIngest: ParsableCommand {
         it with `mims-ingest run demo/manifest.yaml --out demo-shards`.
         """,
         version: ToolVersion.versionText(command: "mims-ingest"),
-        subcommands: [RunCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self])
+        subcommands: [RunCommand.self, MergeCommand.self, SynthCommand.self, InspectCommand.self, VerifyCommand.self])
 }
 
 MemoryTuning.apply()

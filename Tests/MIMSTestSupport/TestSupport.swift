@@ -77,10 +77,11 @@ public func startProduct(_ name: String, _ arguments: [String], environment extr
 
 /// Runs a built product of this package to its end: its exit status and its standard output and
 /// error, interleaved as a terminal would show them.
-public func runProduct(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+public func runProduct(_ name: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = productURL(name)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -148,3 +148,11 @@ struct PatientLevelTests {
         #expect(level.mixedLabels == ["A"] && level.patients.map(\.patient) == ["B", "C"] && level.auroc == 1)
     }
 }
+
+extension PatientLevelTests {
+    /// Every patient of several records has both labels (one eye diseased): no patient level.
+    @Test func noLevelWhenEveryPatientIsMixed() {
+        let mixed = [Self.scored("A", 1, 0.9), Self.scored("A", 0, 0.2), Self.scored("B", 0, 0.4), Self.scored("B", 1, 0.3)]
+        #expect(Trainer.Evaluation(split: "test", iteration: 0, scored: mixed).patients == nil)
+    }
+}

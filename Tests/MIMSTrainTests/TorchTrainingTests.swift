@@ -10,15 +10,18 @@ import Testing
 /// iterations in each engine with the same seed must give the same weights and BatchNorm running
 /// statistics, and mims-train must read the torch checkpoint and evaluate it as torch did.
 ///
-/// The setting is TrainerTests' tiny pipeline at 64 x 64 and learning rate 0.001, seed 2: there the
-/// engines differ by at most 2.6e-6 relative L2 per tensor (measured), and the tolerance 2e-5 leaves
+/// The setting is TrainerTests' tiny pipeline at 64 x 64 and learning rate 0.001, seed 4: there the
+/// engines differ by at most 2.3e-6 relative L2 per tensor (measured), and the tolerance 2e-5 leaves
 /// a margin of about 8, while a head learning rate 1% off in Python moves tensors by about 1e-2.
 /// In other settings five steps are enough for rounding to change a discrete choice (a ReLU sign, a
 /// top-k member) and the runs part by about 1e-2: that happens to torch float32 against float64 as
-/// often as to mims-train (python/README.md), so no tolerance would separate the engines there.
+/// often as to mims-train (python/README.md), so no tolerance would separate the engines there. The
+/// initial checkpoint comes from mims-train, so an engine change that moves it by rounding can make
+/// a seed chaotic (seed 2 did when BatchNorm's statistics moved to double sums): the test requires
+/// torch float32 and float64 to agree within 1e-4 first, and says so when they do not.
 struct TorchTrainingTests {
     static let tolerance = 2e-5
-    static let seed = 2
+    static let seed = 4
 
     static let pipelineText = TrainerTests.pipelineText
         .replacingOccurrences(of: "input_size: [40, 40]", with: "input_size: [64, 64]")
@@ -63,7 +66,7 @@ struct TorchTrainingTests {
                                                   "--init-from", initial, "--iterations", "5", "--seed", String(Self.seed), "--threads", "2"])
         try #require(torch.status == 0, "python -m mims_torch.train failed: \(torch.error)")
         // The same run in float64, printed only: the two float32 engines follow each other far more
-        // closely than either follows float64 (2.6e-6 against 2.9e-3 here), so it is no bound.
+        // closely than either follows float64 in chaotic settings, so it is a check of the setting, not a bound.
         let wide = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch64",
                                                  "--init-from", initial, "--iterations", "5", "--seed", String(Self.seed), "--threads", "2", "--float64"])
         try #require(wide.status == 0, "python -m mims_torch.train --float64 failed: \(wide.error)")
@@ -92,6 +95,7 @@ struct TorchTrainingTests {
             #expect(distance <= Self.tolerance, "\(name): relative L2 \(distance) between the engines after 5 steps")
         }
         print("TorchTrainingTests: engines differ by at most \(worst.0) (\(worst.1)); torch float32 against float64 by \(spread.0) (\(spread.1))")
+        #expect(spread.0 <= 1e-4, "torch float32 and float64 differ by \(spread.0) (\(spread.1)) after 5 steps: this seed is no longer well conditioned, so the engine comparison above says nothing; pick a seed where they agree")
 
         // The train lines of metrics.jsonl: mims-train's keys, the same losses to float32 noise.
         let swiftLines = try Self.metrics(dir.path + "/swift"), torchLines = try Self.metrics(dir.path + "/torch")

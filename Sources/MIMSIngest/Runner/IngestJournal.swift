@@ -18,6 +18,8 @@ public final class IngestJournal {
         public var warnings: [WarningsFile.Warning] = []
         public var shortVolumes: [IngestRunner.ShortVolume] = []
         public var filesMatched: Int?
+        /// Of a merged set: which parts it was merged from (``ShardSetMerger``).
+        public var mergeKey: String?
         public var done = false
 
         public var writtenIDs: Set<String> { Set(shards.values.joined()) }
@@ -41,6 +43,7 @@ public final class IngestJournal {
             case "start":
                 state.manifestSHA256 = object["manifest_sha256"] as? String
                 state.filesMatched = (object["files_matched"] as? NSNumber)?.intValue
+                state.mergeKey = object["merge_key"] as? String
             case "shard":
                 if let file = object["file"] as? String, let ids = object["ids"] as? [String] { state.shards[file] = ids }
             case "reject":
@@ -89,6 +92,13 @@ public final class IngestJournal {
         line.append(UInt8(ascii: "\n"))
         try handle!.write(contentsOf: line)
         try handle!.synchronize()
+    }
+
+    /// The journal line of a rejection.
+    public static func rejectEvent(_ rejection: Rejection) -> [String: Any] {
+        var event: [String: Any] = ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
+        if let label = rejection.label { event["label"] = Int(label) }
+        return event
     }
 
     /// One event as a JSON line: strings, integers and string lists (ids) are all a journal holds.

@@ -9,6 +9,10 @@ import MIMSShards
 /// published atomically and journaled afterwards; `--resume` skips journaled shards and rejects,
 /// adopts shards published but not yet journaled, deletes `.part` files, and carries on in the same
 /// deterministic order, so the result equals an uninterrupted run.
+///
+/// With ``Options/part`` the run is one part of a split ingest: it discovers and splits the whole
+/// dataset as a single run does, then decodes and writes only the part's share (``PartPlan``),
+/// recording what it owns in `part.json`; `mims-ingest merge` (``ShardSetMerger``) joins the parts.
 public final class IngestRunner {
     public struct Options: Sendable {
         public var jobs: Int
@@ -17,23 +21,26 @@ public final class IngestRunner {
         public var toolVersion: String
         /// The shards' `created_utc`; nil for now (or `SOURCE_DATE_EPOCH`).
         public var createdUTC: String?
+        /// Ingest only this part's share of the records (`--part I/N`); nil ingests them all.
+        public var part: IngestPart?
 
         public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, resume: Bool = false, maxRejects: Int = 0,
-                    toolVersion: String, createdUTC: String? = nil) {
+                    toolVersion: String, createdUTC: String? = nil, part: IngestPart? = nil) {
             self.jobs = jobs
             self.resume = resume
             self.maxRejects = maxRejects
             self.toolVersion = toolVersion
             self.createdUTC = createdUTC
+            self.part = part
         }
     }
 
     /// What a run did. Every matched file is written or rejected:
     /// `matched == written + rejections.count`.
     public struct Report: Sendable {
-        /// Files (or slice folders) matched by `source.include`.
+        /// Files (or slice folders) matched by `source.include`; of a part, those it owns.
         public var matched: Int
-        /// Records found: matched files that got a label and an id.
+        /// Records found: matched files that got a label and an id; of a part, those it owns.
         public var discovered: Int
         public var written: Int
         public var rejections: [Rejection]
@@ -47,6 +54,8 @@ public final class IngestRunner {
         /// Requested against realized split sizes, where they differ by more than a few records.
         public var splitDrift: [String]
         public var seconds: Double
+        /// What a part of a split ingest owns; nil for a single run.
+        public var part: PartFile? = nil
     }
 
     public struct ShortVolume: Sendable, Equatable {
@@ -97,50 +106,66 @@ public final class IngestRunner {
         var splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
                                 straddlingPatients: split.straddlingPatients)
         splits.filesMatched = discovery.matched
+        let part = options.part
+        let share = IngestShare(discovery: discovery, assignment: split.assignment, manifest: manifest, part: part, toolVersion: options.toolVersion)
+        let records = share.records, discoveryRejections = share.discoveryRejections, matched = share.matched, partFile = share.partFile
+        if !share.ownsDiscovery { warnings = [] }
+        splits = share.splits(of: splits)
         let journal = IngestJournal(path: set.journalPath)
-        var state = try resumeState(splits: splits)
+        var state = try resumeState(splits: splits, part: partFile)
         if state.manifestSHA256 == nil {
             try AtomicFile.write(Data(manifest.text.utf8), to: set.manifestPath)
             try splits.write(to: set.splitsPath)
-            try journal.append(["event": "start", "manifest_sha256": manifest.sha256, "records": discovery.records.count,
-                                "files_matched": discovery.matched])
+            try partFile?.write(to: set.partPath)
+            var start: [String: Any] = ["event": "start", "manifest_sha256": manifest.sha256, "records": records.count, "files_matched": matched]
+            if let part { start["part"] = part.description }
+            try journal.append(start)
             state.manifestSHA256 = manifest.sha256
         }
-        reporter.event("start", ["matched": discovery.matched, "records": discovery.records.count, "dataset": manifest.dataset,
-                                 "resumed": options.resume && !state.shards.isEmpty],
+        var startFields: [String: Any] = ["matched": discovery.matched, "records": discovery.records.count, "dataset": manifest.dataset,
+                                          "resumed": options.resume && !state.shards.isEmpty]
+        if let part {
+            startFields["part"] = part.description
+            startFields["part_records"] = records.count
+        }
+        reporter.event("start", startFields,
                        text: "\(manifest.dataset): \(discovery.matched) files matched under \(manifest.root), \(discovery.records.count) records"
                            + (discovery.rejections.isEmpty ? "" : ", \(discovery.rejections.count) rejected before decoding")
+                           + (share.description.isEmpty ? "" : "; " + share.description)
                            + (state.shards.isEmpty ? "" : "; resuming after \(state.shards.count) finished shards"))
-        for rejection in discovery.rejections {
+        for rejection in discoveryRejections {
             reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
                            text: "  rejected \(rejection.path): \(rejection.reason)")
         }
+        // Every part settles the frame shape over the whole dataset, so all parts agree on it.
         guard let frameShape = RecordProcessor.frameShape(for: manifest, records: discovery.records) else {
             // No record decodes: every one is a rejection, with its own reason.
             let probe = RecordProcessor(manifest: manifest, frameShape: FrameShape(height: 1, width: 1, channels: manifest.normalize.channels))
-            let failed = Parallel.map(discovery.records.count) { index -> Rejection in
-                if case let .failure(rejection) = probe.process(discovery.records[index]) { return rejection }
-                return Rejection(id: discovery.records[index].id, path: discovery.records[index].path, reason: "decodes, but no frame size could be settled")
+            let failed = Parallel.map(records.count) { index -> Rejection in
+                if case let .failure(rejection) = probe.process(records[index]) { return rejection }
+                return Rejection(id: records[index].id, path: records[index].path, reason: "decodes, but no frame size could be settled")
             }
-            let all = discovery.rejections + failed
+            let all = discoveryRejections + failed
             try RejectedFile.write(all, to: set.rejectedPath)
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(all))
         }
         let processor = RecordProcessor(manifest: manifest, frameShape: frameShape)
         // Only decode-stage rejections of this run's records carry over: a journal written before
         // rejections had a stage lists discovery rejections too, which discovery has just redone.
-        let recordIDs = Set(discovery.records.map(\.id))
+        let recordIDs = Set(records.map(\.id))
         let carried = state.rejections.filter { $0.stage == .decode && recordIDs.contains($0.id) }
         let done = state.writtenIDs.union(carried.map(\.id))
-        var rejections = discovery.rejections + carried
+        var rejections = discoveryRejections + carried
         var shortVolumes = state.shortVolumes
         warnings += state.warnings
         var written = state.writtenIDs.count
-        let total = discovery.matched
+        let total = matched
+        let plannedShard = share.plannedShard
         let verifier = ShardSetVerifier.Background()
         for splitName in ShardSchema.splits {
-            let pending = discovery.records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
+            let pending = records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
             if pending.isEmpty { continue }
+            // A part's records go to their planned shards (``PartPlan/shardIndices(of:)``) instead.
             let firstIndex = state.shards.keys.compactMap { ShardSchema.parseFileName($0) }.filter { $0.split == splitName }
                 .map(\.index).max().map { $0 + 1 } ?? 0
             let created = options.createdUTC ?? UTCTimestamp.now()
@@ -175,10 +200,14 @@ public final class IngestRunner {
                             try journal.append(["event": "short", "id": record.id, "kept": short.kept, "wanted": short.wanted])
                             shortVolumes.append(ShortVolume(id: record.id, kept: short.kept, wanted: short.wanted))
                         }
-                        try writer.append(output.encoded)
+                        if let index = plannedShard?[record.id] {
+                            try writer.append(output.encoded, toShard: index)
+                        } else {
+                            try writer.append(output.encoded)
+                        }
                         written += 1
                     case let .failure(rejection):
-                        try journal.append(rejectEvent(rejection))
+                        try journal.append(IngestJournal.rejectEvent(rejection))
                         rejections.append(rejection)
                         reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
                                        text: "  rejected \(rejection.path): \(rejection.reason)")
@@ -203,19 +232,21 @@ public final class IngestRunner {
         let verification = try ShardSetVerifier.verify(directory: output, known: known)
         splits.setDigest = verification.setDigest
         try splits.write(to: set.splitsPath)
-        if written == 0 {
+        // A part may own no record, or only rejected ones, and still be a sound share of a set.
+        if written == 0 && part == nil {
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(rejections))
         }
         if verification.problems.isEmpty {
-            try journal.append(["event": "done", "written": written, "rejected": rejections.count, "files_matched": discovery.matched])
+            try journal.append(["event": "done", "written": written, "rejected": rejections.count, "files_matched": matched])
         }
-        let drift = SplitDrift.lines(assignment: split.assignment, rejected: Set(rejections.filter { $0.stage == .decode }.map(\.id)),
-                                     labels: Dictionary(uniqueKeysWithValues: discovery.records.map { ($0.id, $0.label) }),
-                                     classes: manifest.classes)
-        return Report(matched: discovery.matched, discovered: discovery.records.count, written: written, rejections: rejections,
+        // Drift is a property of the whole set: a part leaves it to the merge.
+        let drift = part != nil ? [] : SplitDrift.lines(
+            assignment: split.assignment, rejected: Set(rejections.filter { $0.stage == .decode }.map(\.id)),
+            labels: Dictionary(uniqueKeysWithValues: discovery.records.map { ($0.id, $0.label) }), classes: manifest.classes)
+        return Report(matched: matched, discovered: records.count, written: written, rejections: rejections,
                       shards: verification.shards, perSplit: verification.perSplit, problems: verification.problems,
                       warnings: warnings, shortVolumes: shortVolumes.sorted { $0.id < $1.id }, splitDrift: drift,
-                      seconds: Date().timeIntervalSince(started))
+                      seconds: Date().timeIntervalSince(started), part: partFile)
     }
 
     var policyName: String {
@@ -224,12 +255,6 @@ public final class IngestRunner {
         case .official: "official"
         case let .officialMove(fraction): "official, then \(fraction) of test moved to train"
         }
-    }
-
-    func rejectEvent(_ rejection: Rejection) -> [String: Any] {
-        var event: [String: Any] = ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
-        if let label = rejection.label { event["label"] = Int(label) }
-        return event
     }
 
     /// Without --resume the folder must be empty or absent; with it, anything goes. Returns
@@ -254,7 +279,8 @@ public final class IngestRunner {
 
     /// The journal's state, after removing `.part` files and adopting shards that were published
     /// but not journaled (the run was killed between the rename and the journal line).
-    func resumeState(splits: SplitsFile) throws -> IngestJournal.State {
+    /// - Parameter part: what `part.json` must say when this run is a part, nil for a single run.
+    func resumeState(splits: SplitsFile, part: PartFile?) throws -> IngestJournal.State {
         let journalPath = set.journalPath
         var state = try IngestJournal.read(path: journalPath)
         guard options.resume, state.manifestSHA256 != nil else {
@@ -262,6 +288,20 @@ public final class IngestRunner {
         }
         guard state.manifestSHA256 == manifest.sha256 else {
             throw IngestError.resumeMismatch(path: output, reason: "the manifest changed since the interrupted run")
+        }
+        switch (try set.part(), part) {
+        case (nil, nil): break
+        case let (found?, nil):
+            throw IngestError.resumeMismatch(path: output, reason: "it holds part \(found.label) of a split ingest; resume it with --part \(found.label)")
+        case let (nil, wanted?):
+            throw IngestError.resumeMismatch(path: output, reason: "it holds a single-process ingest, not part \(wanted.label)")
+        case let (found?, wanted?):
+            if found.part != wanted.part || found.parts != wanted.parts {
+                throw IngestError.resumeMismatch(path: output, reason: "it holds part \(found.label), not part \(wanted.label)")
+            }
+            if !found.samePart(as: wanted) {
+                throw IngestError.resumeMismatch(path: output, reason: "the source files changed since the interrupted run (part \(found.label) would own other records)")
+            }
         }
         if let existing = try? SplitsFile.read(from: set.splitsPath), !existing.sameAssignment(as: splits) {
             throw IngestError.resumeMismatch(path: output, reason: "the source files changed since the interrupted run (splits differ)")

@@ -23,6 +23,50 @@ public enum FileDurability {
         try sync(parentDirectory(of: final), directory: true)
     }
 
+    /// Gives the finished file `source` a second name, `destination` (which must not exist): a hard
+    /// link, so both names share the bytes and the source stays as it is; where links cannot go
+    /// (another file system, one without hard links), an fsynced copy. Returns whether it linked.
+    /// The caller fsyncs the destination's folder once all its names are made.
+    @discardableResult
+    public static func linkOrCopy(_ source: String, to destination: String) throws -> Bool {
+        if link(source, destination) == 0 { return true }
+        guard [EXDEV, EPERM, EMLINK, ENOTSUP, EOPNOTSUPP].contains(errno) else {
+            throw ShardError.io(path: destination, operation: "link \(source) to it", reason: errnoText())
+        }
+        try copy(source, to: destination)
+        return false
+    }
+
+    /// Copies a file to `destination` through `destination.part`, fsynced and renamed.
+    public static func copy(_ source: String, to destination: String) throws {
+        let input = open(source, O_RDONLY)
+        guard input >= 0 else { throw ShardError.io(path: source, operation: "open for copying", reason: errnoText()) }
+        defer { close(input) }
+        let part = destination + ".part"
+        let output = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard output >= 0 else { throw ShardError.io(path: part, operation: "create", reason: errnoText()) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        do {
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 { throw ShardError.io(path: source, operation: "read", reason: errnoText()) }
+                if count == 0 { break }
+                var written = 0
+                while written < count {
+                    let step = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
+                    if step < 0 { throw ShardError.io(path: part, operation: "write", reason: errnoText()) }
+                    written += step
+                }
+            }
+        } catch {
+            close(output)
+            unlink(part)
+            throw error
+        }
+        close(output)
+        try publish(part, as: destination)
+    }
+
     /// Removes a file if it exists.
     public static func remove(_ path: String) {
         unlink(path)

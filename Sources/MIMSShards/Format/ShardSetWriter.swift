@@ -1,5 +1,6 @@
 /// Writes one split's records into consecutive shards `<split>-00000.h5`, `<split>-00001.h5`, …,
-/// starting a new shard every `recordsPerShard` records.
+/// starting a new shard every `recordsPerShard` records, or into the shards the caller names
+/// (``append(_:toShard:)``).
 public final class ShardSetWriter {
     public let directory: String
     public let split: String
@@ -34,6 +35,16 @@ public final class ShardSetWriter {
         }
         try current!.append(encoded)
         if current!.recordCount >= recordsPerShard { try closeCurrent() }
+    }
+
+    /// Appends to shard `index`, for records whose shard is planned by position rather than by
+    /// how many records were written before them (the parts of a split ingest): a record for
+    /// another shard than the open one finishes the open one first. A shard still closes when it
+    /// holds `recordsPerShard` records.
+    public func append(_ encoded: EncodedRecord, toShard index: Int) throws {
+        if let open = current, open.header.shardIndex != index { try closeCurrent() }
+        if current == nil { nextIndex = index }
+        try append(encoded)
     }
 
     /// Finishes the last shard; returns every shard written.

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A shard folder as one value: the shards, `splits.json`, `rejected.jsonl`, `warnings.jsonl`,
-/// the ingest journal and the manifest copy beside them. Every name of the folder's files is
+/// the ingest journal and the manifest copy beside them, and `part.json` in the folder of one
+/// part of a split ingest. Every name of the folder's files is
 /// spelled here and nowhere else; the ingest runner, the verifier, the split report, the
 /// re-splitter and the training dataset all go through it.
 public struct ShardSet: Sendable {
@@ -10,6 +11,7 @@ public struct ShardSet: Sendable {
     public static let warningsName = "warnings.jsonl"
     public static let journalName = "ingest.journal"
     public static let manifestName = "manifest.yaml"
+    public static let partName = "part.json"
 
     public let directory: String
 
@@ -22,6 +24,7 @@ public struct ShardSet: Sendable {
     public var warningsPath: String { directory + "/" + Self.warningsName }
     public var journalPath: String { directory + "/" + Self.journalName }
     public var manifestPath: String { directory + "/" + Self.manifestName }
+    public var partPath: String { directory + "/" + Self.partName }
 
     public func path(of shard: String) -> String { directory + "/" + shard }
 
@@ -42,6 +45,11 @@ public struct ShardSet: Sendable {
     /// `splits.json`, or nil when the folder has none.
     public func splits() throws -> SplitsFile? {
         FileManager.default.fileExists(atPath: splitsPath) ? try SplitsFile.read(from: splitsPath) : nil
+    }
+
+    /// `part.json`, or nil when the folder is not one part of a split ingest.
+    public func part() throws -> PartFile? {
+        FileManager.default.fileExists(atPath: partPath) ? try PartFile.read(from: partPath) : nil
     }
 
     public func rejections() -> [Rejection] { RejectedFile.read(rejectedPath) }

@@ -29,6 +29,15 @@ public struct SplitsFile: Equatable, Sendable {
             && straddlingPatients == other.straddlingPatients
     }
 
+    /// The share of one part of a split ingest: only `ids` keep their split (and their place
+    /// among the moved); the policy, seed and straddling patients stay those of the whole set.
+    public func restricted(to ids: Set<String>, filesMatched: Int) -> SplitsFile {
+        var share = SplitsFile(policy: policy, seed: seed, assignment: assignment.filter { ids.contains($0.key) },
+                               moved: moved.filter(ids.contains), straddlingPatients: straddlingPatients)
+        share.filesMatched = filesMatched
+        return share
+    }
+
     /// Keys and ids in byte order, one id per line, so the file diffs well between runs.
     public func data() throws -> Data {
         let splits = "{\n    " + assignment.keys.sorted().map { JSONText.string($0) + ": " + JSONText.string(assignment[$0]!) }

@@ -55,7 +55,7 @@ extension Trainer {
         /// counts[true class][predicted class].
         public var confusion: [[Int]]
         public var scored: [Evaluator.Scored]
-        /// Nil when no patient has more than one record (then it would repeat the record level).
+        /// Nil unless some patient has several records of one label (else it would repeat the record level).
         public var patients: PatientLevel?
 
         public init(split: String, iteration: Int, scored: [Evaluator.Scored], patientAggregation: PatientAggregation = .mean) {
@@ -98,7 +98,7 @@ extension Trainer {
         public var mixedLabels: [String]
         public var auroc: Double?
 
-        /// Nil when records have no patient ids or no patient has two records.
+        /// Nil when records have no patient ids or no patient has two records of one label.
         init?(_ scored: [Evaluator.Scored], classes: Int, aggregation: PatientAggregation) {
             var groups: [String: [Evaluator.Scored]] = [:]
             var order: [String] = []
@@ -106,7 +106,9 @@ extension Trainer {
                 if groups[s.patient] == nil { order.append(s.patient) }
                 groups[s.patient, default: []].append(s)
             }
-            guard groups.values.contains(where: { $0.count > 1 }) else { return nil }
+            // Patients whose records disagree on the label have no patient label; without a
+            // consistent patient of several records the level would only repeat the records'.
+            guard groups.values.contains(where: { $0.count > 1 && Set($0.map(\.label)).count == 1 }) else { return nil }
             self.aggregation = aggregation
             patients = []
             mixedLabels = []
