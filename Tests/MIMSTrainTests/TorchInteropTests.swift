@@ -327,12 +327,14 @@ struct TorchInteropTests {
             base + "msconv: {kernels: [[2, 8]]}\ntraining: {slices: [5, 3]}\n",
             base + "msconv: {kernels: [[9, 8]]}\n",
             base + "msconv: {kernels: [[2, 8]]}\ntraining: {eval_split: dev}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {eval_split: test, select: best-val}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {select: newest}\n",
             base + "msconv: {kernels: [[2, 8]]}\nprecision: fp16\n",
             base.replacingOccurrences(of: "depth: 18", with: "depth: 19"),
             base.replacingOccurrences(of: "[64, 64]", with: "[64]"),
         ]
         let good = base + "msconv: {kernels: [[2, 8], [3, 10]], scales: [0.5, 1]}\npooling: {k: 3}\noptimizer: {learning_rate: 1e-3}\n"
-            + "training: {iterations: 12, class_balanced: yes, central_slices: 20}\n"
+            + "training: {iterations: 12, class_balanced: yes, central_slices: 20, select: best-val}\n"
         let script = """
         import json, sys
         from mims_torch import pipeline
@@ -342,7 +344,7 @@ struct TorchInteropTests {
             try:
                 p = pipeline.parse(text, "p.yaml")
                 out.append({"ok": [p.model, p.kernels, p.scales, p.k, p.learning_rate, p.backbone_learning_rate,
-                                   p.iterations, p.eval_every, p.class_balanced, p.central_slices, p.volume_keys]})
+                                   p.iterations, p.eval_every, p.class_balanced, p.central_slices, p.volume_keys, p.select]})
             except pipeline.PipelineError as error:
                 out.append({"error": str(error)})
         print(json.dumps(out))
@@ -369,5 +371,6 @@ struct TorchInteropTests {
         #expect(values[6] as? Int == swift.iterations && values[7] as? Int == swift.evalEvery)
         #expect(values[8] as? Bool == swift.classBalanced && values[9] as? Int == swift.centralSlices)
         #expect(values[10] as? [String] == swift.volumeKeys)
+        #expect(values[11] as? String == "best-val" && swift.selectsBestValidation)
     }
 }

@@ -170,21 +170,27 @@ struct TorchTrainingTests {
     /// Runs `python -m mims_torch.train` once per argument list in one interpreter; each run's
     /// exit status and standard error (standard output is dropped).
     static func torchRuns(_ runs: [[String]]) throws -> [(status: Int, error: String)] {
+        try torchJobs(runs.map { ("train", $0) }).map { ($0.status, $0.error) }
+    }
+
+    /// Runs `python -m mims_torch.<module> arguments` for each job in one interpreter (importing
+    /// torch is most of a short run's time); each job's exit status, standard error and output.
+    static func torchJobs(_ jobs: [(module: String, arguments: [String])]) throws -> [(status: Int, error: String, output: String)] {
         let script = """
-        import contextlib, io, json, sys
-        from mims_torch import train
+        import contextlib, importlib, io, json, sys
         out = []
-        for arguments in json.loads(sys.argv[1]):
-            captured = io.StringIO()
-            with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(io.StringIO()):
-                status = train.main(arguments)
-            out.append([status, captured.getvalue()])
+        for module, arguments in json.loads(sys.argv[1]):
+            captured, printed = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(printed):
+                status = importlib.import_module("mims_torch." + module).main(arguments)
+            out.append([status, captured.getvalue(), printed.getvalue()])
         print(json.dumps(out))
         """
-        let result = try TorchInteropTests.python(["-c", script, String(decoding: try JSONSerialization.data(withJSONObject: runs), as: UTF8.self)])
+        let encoded = try JSONSerialization.data(withJSONObject: jobs.map { [$0.module, $0.arguments] as [Any] })
+        let result = try TorchInteropTests.python(["-c", script, String(decoding: encoded, as: UTF8.self)])
         try #require(result.status == 0, "\(result.error)")
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[Any]], "\(result.output)")
-        return decoded.map { (($0[0] as? Int) ?? -1, ($0[1] as? String) ?? "") }
+        return decoded.map { (($0[0] as? Int) ?? -1, ($0[1] as? String) ?? "", ($0[2] as? String) ?? "") }
     }
 
     /// The line after `error: ` (mims_torch) or `Error: ` (mims-train) in `text`.

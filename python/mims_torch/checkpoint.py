@@ -63,7 +63,7 @@ def signature(dataset: data.ShardDataset, pipeline: Pipeline) -> Dict[str, str]:
     class_names is JSONText.array's form (no spaces), input_size "[h, w]"."""
     names = dataset.class_names()
     return {"dataset": dataset.dataset, "dataset_kind": dataset.kind, "channels": str(dataset.channels),
-            "class_count": str(len(names) if names else 2),
+            "class_count": str(dataset.class_count()),
             "class_names": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
             "input_size": "[" + ", ".join(str(v) for v in pipeline.input_size) + "]"}
 
@@ -153,18 +153,21 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, network: torch.nn.Module
         scaler.update(float(metadata["grad_scale"]))
 
 
-def write(path: str, network: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int, pipeline: Pipeline,
+def write(path: str, network: torch.nn.Module, optimizer, step: int, pipeline: Pipeline,
           iteration: int, seed: int, extra: Dict[str, str], scaler=None) -> None:
     """Checkpoint.write: `<run>/checkpoint.safetensors` and `checkpoint.NNNNNN.state.safetensors`;
     older state files are removed only once the new model is published. An fp16 run's loss scale
-    goes into the state file's metadata (`grad_scale`; mims-train ignores it)."""
+    goes into the state file's metadata (`grad_scale`; mims-train ignores it). Without an optimizer
+    (RUN/best.safetensors) only the model is written, naming no state file."""
     folder, base = os.path.split(path)
     prefix = (base[:-len(".safetensors")] if base.endswith(".safetensors") else base) + "."
-    state_name = f"{prefix}{iteration:06d}.state.safetensors"
-    state_metadata = {"step": str(step), "iteration": str(iteration)}
-    if scaler is not None:
-        state_metadata["grad_scale"] = repr(float(scaler.get_scale()))
-    _publish(optimizer_state(network, optimizer), state_metadata, os.path.join(folder, state_name))
+    state_name = None
+    if optimizer is not None:
+        state_name = f"{prefix}{iteration:06d}.state.safetensors"
+        state_metadata = {"step": str(step), "iteration": str(iteration)}
+        if scaler is not None:
+            state_metadata["grad_scale"] = repr(float(scaler.get_scale()))
+        _publish(optimizer_state(network, optimizer), state_metadata, os.path.join(folder, state_name))
     tensors = {}
     for name, tensor in network.state_dict().items():
         kind = torch.int64 if name.endswith("num_batches_tracked") else torch.float32
@@ -173,8 +176,12 @@ def write(path: str, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
                 "iteration": str(iteration), "seed": str(seed), "precision": pipeline.precision}
     for key, value in extra.items():
         metadata.setdefault(key, value)
-    metadata["state_file"] = state_name
+    if state_name is None:
+        metadata.pop("state_file", None)
+    else:
+        metadata["state_file"] = state_name
     _publish(tensors, metadata, path)
-    for name in os.listdir(folder or "."):
-        if name.startswith(prefix) and name.endswith(".state.safetensors") and name != state_name:
-            os.unlink(os.path.join(folder, name))
+    if state_name is not None:
+        for name in os.listdir(folder or "."):
+            if name.startswith(prefix) and name.endswith(".state.safetensors") and name != state_name:
+                os.unlink(os.path.join(folder, name))

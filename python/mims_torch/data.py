@@ -217,6 +217,12 @@ class ShardDataset(torch.utils.data.Dataset):
             return [str(classes)]
         return [str(c) for c in classes] if isinstance(classes, list) else []
 
+    def class_count(self) -> int:
+        """DatasetSignature.classCount: the manifest's class list decides the classifier's outputs
+        (a split may lack a class); shards without one count up to their largest label (at least 2)."""
+        names = self.class_names()
+        return len(names) if names else max(2, max((r.label for r in self.records), default=1) + 1)
+
 
 def collate_bags(items):
     """A DataLoader batch of bags: the slices stacked [sum S, 3, h, w], the bag sizes, labels and

@@ -241,12 +241,15 @@ class MIMSHead(nn.Module):
 
 
 class Network(nn.Module):
-    """Trunk plus head for one pipeline; `forward(input, bag_sizes)` gives one class-1
-    probability per bag, scored as mims-train's evaluator scores it."""
+    """Trunk plus head for one pipeline, classifying into `classes` classes (the shard set's, at
+    least 2); `forward(input, bag_sizes)` gives each bag's class probabilities, scored as
+    mims-train's evaluator scores it."""
 
-    def __init__(self, pipeline: Pipeline):
+    def __init__(self, pipeline: Pipeline, classes: int = 2):
         super().__init__()
-        self.pipeline = pipeline
+        if classes < 2:
+            raise ValueError("a classifier needs at least two classes")
+        self.pipeline, self.classes = pipeline, classes
         layer = pipeline.feature_layer
         variant = pipeline.model
         self.pyramid = [1.0]
@@ -282,7 +285,7 @@ class Network(nn.Module):
             groups = [Group(3, half, [0]), Group(3, half, [1])]
         else:
             raise ValueError(f"model {variant!r} is not one of {', '.join(pipeline_module.VARIANTS)}")
-        self.head = MIMSHead(inputs, branches, groups, aggregation, k)
+        self.head = MIMSHead(inputs, branches, groups, aggregation, k, classes)
         # Patch classifiers and max-inst classify each slice; the others pool the whole bag.
         self.scoring = "slice-mean" if pipeline.is_patch_classifier else "slice-max" if pipeline.aggregation == "max-inst" else "pooled"
 
@@ -303,31 +306,40 @@ class Network(nn.Module):
         return [1] * sum(bag_sizes) if self.scoring != "pooled" else list(bag_sizes)
 
     def logits(self, x: torch.Tensor, bag_sizes: List[int]) -> torch.Tensor:
-        """[head bags, 2]; the head bags are the slices for the slice-scoring variants."""
+        """[head bags, classes]; the head bags are the slices for the slice-scoring variants."""
         return self.head(self.primary_maps(x), self.head_bag_sizes(bag_sizes))
 
     @staticmethod
+    def probabilities(logits: torch.Tensor) -> torch.Tensor:
+        """Softmax of each row in float64, rounded to float32, as Scoring.probabilities does."""
+        return torch.softmax(logits.double(), 1).float()
+
+    @staticmethod
     def class_one_probabilities(logits: torch.Tensor) -> torch.Tensor:
-        """Softmax in float64, rounded to float32, as Scoring.classOneProbabilities does."""
-        return torch.softmax(logits.double(), 1)[:, 1].float()
+        """Scoring.classOneProbabilities: column 1 of ``probabilities``."""
+        return Network.probabilities(logits)[:, 1]
 
     def forward(self, x: torch.Tensor, bag_sizes: List[int]) -> torch.Tensor:
-        """One score per bag (float64): the class-1 probability, or the mean / the largest of the
-        bag's slice probabilities for the patch classifiers / max-inst."""
-        probabilities = self.class_one_probabilities(self.logits(x, bag_sizes)).double()
+        """[bags, classes] (float64): each bag's class probabilities as BagScoring.bagProbabilities
+        makes them: the pooled bag's softmax; the mean of its slices' probability vectors (patch
+        classifiers); for max-inst the vector of the slice with the largest class-1 probability
+        (the first on ties)."""
+        rows = self.probabilities(self.logits(x, bag_sizes))
         if self.scoring == "pooled":
-            return probabilities
-        parts = torch.split(probabilities, list(bag_sizes))
+            return rows.double()
+        parts = torch.split(rows, list(bag_sizes))
         if self.scoring == "slice-mean":
-            return torch.stack([p.sum() / p.numel() for p in parts])
-        return torch.stack([p.max() for p in parts])
+            return torch.stack([p.double().sum(0) / p.shape[0] for p in parts])
+        # torch.argmax returns the first of equal values, as Swift's loop keeps the first.
+        return torch.stack([p[int(torch.argmax(p[:, 1]))].double() for p in parts])
 
 
-def build(pipeline: Pipeline, backbone_weights: Optional[str] = None) -> Network:
-    """The network for `pipeline`, in eval mode (running BatchNorm statistics), weights at
+def build(pipeline: Pipeline, backbone_weights: Optional[str] = None, classes: int = 2) -> Network:
+    """The network for `pipeline` with `classes` outputs (the shard set's class count,
+    `ShardDataset.class_count()`), in eval mode (running BatchNorm statistics), weights at
     PyTorch's defaults, the trunk's from `backbone_weights` when given (the ImageNet safetensors
     file mims-train reads, docs/WEIGHTS.md): load a checkpoint into it to score, or train it."""
-    network = Network(pipeline)
+    network = Network(pipeline, classes)
     if backbone_weights is not None:
         network.load_backbone(backbone_weights)
     return network.eval()
@@ -392,10 +404,24 @@ def checked_tensors(tensors: Dict[str, torch.Tensor], network: nn.Module, path: 
     return {name: tensors[name].to(expected[name].dtype) for name in expected}
 
 
+def class_count(metadata: Dict[str, str], path: str) -> int:
+    """DatasetSignature(metadata:).classCount: the recorded `class_count`, 2 for checkpoints
+    written before it was recorded."""
+    text = metadata.get("class_count", "2")
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 2:
+        raise CheckpointError(f"{path}: class_count '{text}' in its metadata is not a number of classes (2 or more)")
+    return count
+
+
 def load_checkpoint(path: str) -> Loaded:
     """Reads a mims-train checkpoint (safetensors, `format=mims-checkpoint` in its metadata, the
     pipeline's text under `pipeline`) into the network its pipeline describes, checking every
-    tensor's name and shape as Checkpoint.restore does."""
+    tensor's name and shape as Checkpoint.restore does; the classifier has the checkpoint's
+    `class_count` outputs (2 when it records none)."""
     stored = read_checkpoint(path)
     metadata = stored.metadata
     text = metadata.get("pipeline")
@@ -404,6 +430,6 @@ def load_checkpoint(path: str) -> Loaded:
     pipeline = pipeline_module.parse(text, path + " (embedded pipeline)")
     if metadata.get("precision") in ("fp32", "bf16", "fp16"):
         pipeline.precision = metadata["precision"]
-    network = build(pipeline)
+    network = build(pipeline, classes=class_count(metadata, path))
     network.load_state_dict(checked_tensors(stored.tensors, network, path), strict=True)
     return Loaded(network, pipeline, metadata)

@@ -202,10 +202,17 @@ class Pipeline:
     eval_every: int
     checkpoint_every: int
     eval_split: str
+    # training.select: "last" (the default) or "best-val" (the test split is scored with the
+    # weights of the best periodic val evaluation, kept in RUN/best.safetensors).
+    select: str
     precision: str
     # The volume-only training keys the file sets (slices, central_slices).
     volume_keys: List[str]
     text: str
+
+    @property
+    def selects_best_validation(self) -> bool:
+        return self.select == "best-val"
 
     @property
     def is_patch_classifier(self) -> bool:
@@ -342,7 +349,7 @@ def parse(text: str, file: str) -> Pipeline:
 
     training = top.optional("training")
     if training is not None:
-        training.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split"])
+        training.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select"])
     iterations = value(training, "iterations", _Field.integer, 1000)
     batch = value(training, "batch", _Field.integer, 1)
     slices = [12, 18]
@@ -365,6 +372,14 @@ def parse(text: str, file: str) -> Pipeline:
         precision = precision_field.string()
         if precision not in ("fp32", "bf16"):
             raise precision_field.error("fp32 or bf16")
+    select = "last"
+    select_field = training.optional("select") if training is not None else None
+    if select_field is not None:
+        select = select_field.string()
+        if select == "best-val" and eval_split != "val":
+            raise select_field.error("best-val with eval_split: val (the checkpoint is chosen on val, then tested on test)")
+        if select not in ("last", "best-val"):
+            raise select_field.error("last or best-val")
     return Pipeline(
         name=name, model=model, depth=depth, feature_layer=feature_layer, weights=weights, input_size=input_size,
         kernels=kernels, scales=scales, aggregation=aggregation, k=k, optimizer=kind, learning_rate=learning_rate,
@@ -373,7 +388,7 @@ def parse(text: str, file: str) -> Pipeline:
         class_balanced=value(training, "class_balanced", _Field.bool, False),
         eval_every=value(training, "eval_every", _Field.integer, max(1, iterations // 5)),
         checkpoint_every=value(training, "checkpoint_every", _Field.integer, max(1, iterations // 5)),
-        eval_split=eval_split, precision=precision, volume_keys=volume_keys, text=text)
+        eval_split=eval_split, select=select, precision=precision, volume_keys=volume_keys, text=text)
 
 
 def _float32_text(value: float) -> str:
@@ -397,7 +412,7 @@ def settings(p: Pipeline) -> List[tuple]:
         ("training.slices", f"[{p.slices[0]}, {p.slices[1]}]"),
         ("training.central_slices", str(p.central_slices)), ("training.class_balanced", "true" if p.class_balanced else "false"),
         ("training.eval_every", str(p.eval_every)), ("training.checkpoint_every", str(p.checkpoint_every)),
-        ("training.eval_split", p.eval_split), ("precision", p.precision),
+        ("training.eval_split", p.eval_split), ("training.select", p.select), ("precision", p.precision),
     ]
 
 

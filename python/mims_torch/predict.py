@@ -1,6 +1,7 @@
 """`python -m mims_torch.predict --shards DIR --checkpoint F --out scores.csv [--split test]`:
-the CSV `mims-train predict` writes (id, patient, label, score), for the same checkpoint and
-split, in the same record order and number format, computed in PyTorch."""
+the CSV `mims-train predict` writes (id, patient, label, score, and with more than two classes one
+`p_<class>` column per class), for the same checkpoint and split, in the same record order and
+number format, computed in PyTorch."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import json
 import os
 import sys
 import tempfile
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 
-from . import data, model, pipeline as pipeline_module
+from . import data, metrics, model, pipeline as pipeline_module
 
 
 def _csv(field: str) -> str:
@@ -31,8 +32,7 @@ def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.Shard
         print(f"note: {checkpoint} records no dataset kind, channels or classes (written by an older mims-train); not checked against {shards}",
               file=sys.stderr)
         return
-    names = dataset.class_names()
-    count = len(names) if names else 2
+    names, count = dataset.class_names(), dataset.class_count()
     try:
         trained_names = json.loads(meta.get("class_names", "[]"))
     except ValueError:
@@ -54,8 +54,10 @@ def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.Shard
         print(f"{checkpoint}: trained on {trained}, used on {dataset.dataset} (both {dataset.kind}, same channels and classes)", file=sys.stderr)
 
 
-def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, bags_per_batch: int = 4) -> List[Tuple[data.Record, float]]:
-    """Every record of `split` with its score, in record order."""
+def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, bags_per_batch: int = 4
+          ) -> Tuple[List[Tuple[data.Record, List[float]]], List[str]]:
+    """Every record of `split` with its class probabilities, in record order, and the class names
+    of the shard set (CheckpointOptions.score: [] when its manifest copy names none)."""
     loaded = model.load_checkpoint(checkpoint)
     if loaded.pipeline.precision in ("bf16", "fp16"):
         print(f"note: {checkpoint} was trained with {loaded.pipeline.precision} convolutions; mims_torch scores it in fp32, so scores "
@@ -65,19 +67,33 @@ def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, b
     loader = torch.utils.data.DataLoader(dataset, batch_size=bags_per_batch, shuffle=False, num_workers=workers,
                                          collate_fn=data.collate_bags, persistent_workers=False)
     network = loaded.network.eval()
-    results: List[Tuple[data.Record, float]] = []
+    results: List[Tuple[data.Record, List[float]]] = []
     with torch.inference_mode():
         for inputs, sizes, _, indices in loader:
-            for index, value in zip(indices, network(inputs, sizes).tolist()):
-                results.append((dataset.records[index], value))
+            for index, values in zip(indices, network(inputs, sizes).tolist()):
+                results.append((dataset.records[index], values))
     dataset.close()
-    return results
+    return results, dataset.class_names()
 
 
-def write_scores(results: List[Tuple[data.Record, float]], path: str) -> None:
-    """Written beside the target and renamed, so a failed run leaves no half file."""
-    text = "id,patient,label,score\n" + "".join(
-        f"{_csv(record.id)},{_csv(record.patient)},{record.label},{value:.6f}\n" for record, value in results)
+def names(class_names: Sequence[str], classes: int) -> List[str]:
+    """RunOutputs.names: the shard set's class names when it names all `classes`, else class0, class1, ..."""
+    return list(class_names) if len(class_names) == classes else [f"class{c}" for c in range(classes)]
+
+
+def write_scores(results: List[Tuple[data.Record, List[float]]], path: str, class_names: Sequence[str] = ()) -> None:
+    """RunOutputs.writeScores: `id,patient,label,score`, and with more than two classes one
+    `p_<class>` column per class after it (`score` then being the most probable class's
+    probability). Written beside the target and renamed, so a failed run leaves no half file."""
+    classes = len(results[0][1]) if results else 2
+    columns = "".join(",p_" + _csv(n) for n in names(class_names, classes)) if classes > 2 else ""
+    lines = []
+    for record, values in results:
+        line = f"{_csv(record.id)},{_csv(record.patient)},{record.label},{metrics.score(values):.6f}"
+        if classes > 2:
+            line += "".join(f",{v:.6f}" for v in values)
+        lines.append(line + "\n")
+    text = f"id,patient,label,score{columns}\n" + "".join(lines)
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
     try:
@@ -96,7 +112,8 @@ def write_scores(results: List[Tuple[data.Record, float]], path: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mims_torch.predict",
-                                     description="Write one row per record: id, patient, label, score (as mims-train predict).")
+                                     description="Write one row per record: id, patient, label, score, and p_<class> per class "
+                                                 "with more than two classes (as mims-train predict).")
     parser.add_argument("--shards", required=True, help="Folder of shards.")
     parser.add_argument("--checkpoint", required=True, help="A checkpoint written by mims-train (RUN/checkpoint.safetensors).")
     parser.add_argument("--out", required=True, help="CSV file to write.")
@@ -111,8 +128,8 @@ def main(argv=None) -> int:
     if args.workers < 0:
         parser.error("--workers must be at least 0")
     try:
-        results = score(args.shards, args.checkpoint, args.split, args.workers)
-        write_scores(results, args.out)
+        results, class_names = score(args.shards, args.checkpoint, args.split, args.workers)
+        write_scores(results, args.out, class_names)
     except (model.CheckpointError, data.ShardError, pipeline_module.PipelineError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

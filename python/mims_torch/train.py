@@ -2,9 +2,11 @@
 docs/MODEL.md in PyTorch on the bags mims-train would draw for the same seed (mims_torch.schedule),
 with the same update (torch.optim.SGD / Adam, which `Sources/MIMSTensor/Optimizer.swift` mirrors:
 L2 weight decay added to the gradient, momentum without dampening or Nesterov, the trunk at
-`backbone_learning_rate`, the head at `learning_rate`) and the same loss (`BagScoring.swift`), and
-writes RUN/checkpoint.safetensors, RUN/metrics.jsonl and RUN/run.json as mims-train does, so that
-`mims-train eval`, `predict`, `heatmap`, `report`, `--init-from` and `--resume` read the result.
+`backbone_learning_rate`, the head at `learning_rate`) and the same loss (`BagScoring.swift`, softmax
+cross-entropy over the shard set's C classes), and writes RUN/checkpoint.safetensors,
+RUN/metrics.jsonl and RUN/run.json as mims-train does, so that `mims-train eval`, `predict`,
+`heatmap`, `report`, `--init-from` and `--resume` read the result. `training.select: best-val`
+keeps the best val evaluation's weights in RUN/best.safetensors and scores the test split with them.
 
 Under `torchrun --nproc_per_node N` the processes share each iteration's bags (mims_torch.distributed,
 docs/GPU.md): the global batch, the loss and the BatchNorm statistics are one process's."""
@@ -25,7 +27,7 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-from . import __version__, checkpoint, data, distributed, model, pipeline as pipeline_module, predict, weights
+from . import __version__, checkpoint, data, distributed, metrics, model, pipeline as pipeline_module, predict, weights
 from .schedule import TrainingSchedule
 
 
@@ -98,9 +100,10 @@ def autocast(device: torch.device, precision: str):
 
 
 def loss(network: model.Network, logits: torch.Tensor, sizes: List[int], labels: List[int], total: Optional[int] = None) -> torch.Tensor:
-    """BagScoring.loss: mean softmax cross-entropy over the bags (over the slices, each with its
-    volume's label, for the patch classifiers); max-inst: mean binary cross-entropy of each bag's
-    largest class-1 probability (MaxInstanceLoss.swift, p clamped to [1e-7, 1 - 1e-7]).
+    """BagScoring.loss: mean softmax cross-entropy over the C classes and the bags (over the
+    slices, each with its volume's label, for the patch classifiers); max-inst (two classes only):
+    mean binary cross-entropy of each bag's largest class-1 probability (MaxInstanceLoss.swift,
+    p clamped to [1e-7, 1 - 1e-7]).
 
     `total` is the number of terms the mean is over (the global batch's bags, or slices for the
     patch classifiers): a rank holding part of the batch divides its sum by the whole count."""
@@ -123,29 +126,6 @@ def loss(network: model.Network, logits: torch.Tensor, sizes: List[int], labels:
         terms.append(-torch.log(p) if label == 1 else -torch.log(1 - p))
         start += size
     return (torch.stack(terms).sum() / (len(sizes) if total is None else total)).float()
-
-
-def auroc(scores: List[float], labels: List[int]) -> Optional[float]:
-    """Metrics.auroc: Mann-Whitney with ties as one half, NaN scores ranked lowest; None for one class."""
-    values = [float("-inf") if s != s else s for s in scores]
-    positives = sum(1 for l in labels if l == 1)
-    negatives = len(labels) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    rank_sum, i = 0.0, 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        mid = (i + j) / 2 + 1
-        rank_sum += sum(mid for k in range(i, j + 1) if labels[order[k]] == 1)
-        i = j + 1
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
-
-
-def accuracy(scores: List[float], labels: List[int]) -> float:
-    return sum(1 for s, l in zip(scores, labels) if (1 if s >= 0.5 else 0) == l) / len(scores) if scores else 0.0
 
 
 class MetricsLog:
@@ -186,6 +166,32 @@ class MetricsLog:
 
     def close(self) -> None:
         self.handle.close()
+
+
+def best_evaluation(path: str, split: str, through: int):
+    """Trainer.bestEvaluation: (iteration, AUROC) of the first eval line of `split` with the
+    highest AUROC in a metrics file, among the lines a resume at iteration `through` keeps; None
+    when there is none."""
+    best = None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+    except OSError:
+        return None
+    for line in lines:
+        try:
+            fields = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(fields, dict) or fields.get("type") != "eval" or fields.get("split") != split:
+            continue
+        iteration, value = fields.get("iteration"), fields.get("auroc")
+        if (not isinstance(iteration, int) or isinstance(iteration, bool) or iteration > through
+                or not isinstance(value, (int, float)) or isinstance(value, bool) or value != value):
+            continue
+        if value > (best[1] if best is not None else -1):
+            best = (iteration, float(value))
+    return best
 
 
 def _as_is(item):
@@ -239,8 +245,9 @@ class StopRequest:
 
 class Scorer:
     """Scores every record of an evaluation split in evaluation mode (running BatchNorm
-    statistics). Under DDP each rank scores the records DistributedSampler gives it and the
-    scores are gathered, so every rank returns all records in record order."""
+    statistics): (record, class probabilities) in record order. Under DDP each rank scores the
+    records DistributedSampler gives it and the probabilities are gathered, so every rank returns
+    all records."""
 
     def __init__(self, dataset: data.ShardDataset, bags_per_batch: int, workers: int, context: distributed.Context):
         self.dataset, self.context = dataset, context
@@ -315,13 +322,22 @@ class Run:
         self.train = data.ShardDataset(args.shards, "train", pipeline)
         train = self.train
         if pipeline.is_patch_classifier and train.kind != "volume3d":
-            raise TrainingError(f"{args.pipeline}: model {pipeline.model} needs volume3d shards; {args.shards} holds {train.kind}")
+            raise TrainingError(f"{pipeline.name}: model {pipeline.model} needs volume3d shards; {args.shards} holds {train.kind}")
         self.labels = [r.label for r in train.records]
+        # Trainer.swift's checks and words: two classes present, every label one of the shard
+        # set's C classes (the classifier's outputs), max-inst only with two.
         if len(set(self.labels)) < 2:
-            raise TrainingError(f"{args.shards}: the train split holds only label {self.labels[0] if self.labels else 0}; training needs both classes")
-        bad = next((l for l in self.labels if l not in (0, 1)), None)
+            raise TrainingError(f"{args.shards}: every train record has label {self.labels[0] if self.labels else 0}; AUROC needs at least two classes")
+        self.classes = classes = train.class_count()
+        bad = next((l for l in self.labels if not 0 <= l < classes), None)
         if bad is not None:
-            raise TrainingError(f"{args.shards}: label {bad} found; the classifier has two classes (0 and 1)")
+            raise TrainingError(f"{args.shards}: label {bad} found in the train split: unlabelled records cannot be trained on" if bad < 0
+                                else f"{args.shards}: label {bad} found; the shard set names {classes} classes (0 to {classes - 1})")
+        if classes > 2 and pipeline.aggregation == "max-inst":
+            raise TrainingError(f"{pipeline.name}: aggregation max-inst scores the class-1 probability and needs two classes; {args.shards} has {classes}")
+        if pipeline.selects_best_validation and not data.shard_names(args.shards, "val"):
+            raise TrainingError(f"{pipeline.name}: training.select: best-val needs a val split; {args.shards} has none "
+                                "(re-split with mims-split make --val F)")
         if pipeline.batch < context.world:
             raise TrainingError(f"{args.pipeline}: training.batch is {pipeline.batch} bag(s) per iteration, fewer than the {context.world} "
                                 "processes: ranks share an iteration's bags (docs/GPU.md), so each needs at least one; "
@@ -346,7 +362,7 @@ class Run:
         if self.recorded is not None:
             check_resume(self.recorded, pipeline, shard_set, args.shards, args.out, args.seed)
         torch.manual_seed(args.seed)
-        network = model.Network(pipeline)
+        network = model.Network(pipeline, classes)
         self.start, self.state = 0, None
         if resuming:
             loaded = model.read_checkpoint(self.path)
@@ -373,6 +389,12 @@ class Run:
                 identity["init_from"] = args.init_from
                 identity["init_from_sha256"] = checkpoint.sha256_file(args.init_from)
         self.identity, self.network = identity, network
+        # select: best-val; after a resume, the best val evaluation so far is recovered from the
+        # run's metrics.jsonl (read here, before any rank rewrites the file).
+        self.best_path = os.path.join(args.out, "best.safetensors")
+        self.best_state = None
+        self.best = (best_evaluation(os.path.join(args.out, "metrics.jsonl"), "val", self.start)
+                     if pipeline.selects_best_validation and self.start > 0 else None)
 
     def _read_record(self) -> Optional[Dict[str, str]]:
         path = os.path.join(self.args.out, "run.json")
@@ -427,7 +449,7 @@ class Run:
                                              pin_memory=context.device.type == "cuda",
                                              worker_init_fn=_worker_ignores_stops if args.workers > 0 else None)
         scorer = Scorer(self.evaluation, max(1, pipeline.batch), args.workers, context) if self.evaluation is not None else None
-        metrics = MetricsLog(os.path.join(args.out, "metrics.jsonl"), start) if leader else None
+        log = MetricsLog(os.path.join(args.out, "metrics.jsonl"), start) if leader else None
         if start > 0 and leader:
             print(f"resuming {args.out} at iteration {start}", file=sys.stderr)
         last, written = None, start if start > 0 else None
@@ -458,31 +480,78 @@ class Run:
             global_loss = float(distributed.combine(value, context).item()) / context.world
             done = iteration + 1
             if leader:
-                metrics.write({"type": "train", "iteration": done, "loss": global_loss, "seconds": time.monotonic() - started,
-                               "slices": int(batch["slices"])})
+                log.write({"type": "train", "iteration": done, "loss": global_loss, "seconds": time.monotonic() - started,
+                           "slices": int(batch["slices"])})
                 print(f"iteration {done}/{iterations} loss {global_loss:.4f}", file=sys.stderr)
             if scorer is not None and (done % pipeline.eval_every == 0 or done == iterations):
-                results = scorer(network, pipeline.precision)
-                s, l = [v for _, v in results], [r.label for r, _ in results]
-                last = (self.evaluation.split, auroc(s, l), results)
+                last = self._evaluate(scorer, network)
+                _, result, results = last
                 if leader:
-                    metrics.write({"type": "eval", "iteration": done, "split": self.evaluation.split,
-                                   "auroc": float("nan") if last[1] is None else last[1], "accuracy": accuracy(s, l), "records": len(results)})
+                    log.write({"type": "eval", "iteration": done, "split": self.evaluation.split,
+                               "auroc": float("nan") if result.auroc is None else result.auroc, "accuracy": result.accuracy,
+                               "records": len(results)})
+                self._keep_if_best(network, done, result)
             if leader and (done % pipeline.checkpoint_every == 0 or done == iterations):
                 checkpoint.write(self.path, network, optimizer, done, pipeline, done, args.seed, self.identity, scaler)
                 written = done
         if start >= iterations and scorer is not None:
-            results = scorer(network, pipeline.precision)
-            last = (self.evaluation.split, auroc([v for _, v in results], [r.label for r, _ in results]), results)
+            last = self._evaluate(scorer, network)
+        # select: best-val scores the test split with the best val evaluation's weights (the last
+        # ones when no val evaluation had an AUROC), as Experiment.run does.
+        selected = self._select_best(network) if pipeline.selects_best_validation else None
+        test = None
+        if pipeline.selects_best_validation and data.shard_names(args.shards, "test"):
+            dataset = data.ShardDataset(args.shards, "test", pipeline)
+            test = self._evaluate(Scorer(dataset, max(1, pipeline.batch), args.workers, context), network)
+            dataset.close()
         if not leader:
             return 0
-        metrics.close()
-        if last is not None:
-            split, value, results = last
-            predict.write_scores(results, os.path.join(args.out, f"scores-{split}.csv"))
-            print(f"{split} AUROC: " + ("n/a (one class only)" if value is None else f"{value:.3f}"))
+        log.close()
+        names = self.train.class_names()
+        for evaluation in (last, test):
+            if evaluation is not None:
+                split, result, results = evaluation
+                predict.write_scores(results, os.path.join(args.out, f"scores-{split}.csv"), names)
+                if evaluation is test and selected is not None:
+                    print(f"selected iteration {selected[0]} (best val {result.auroc_name} {selected[1]:.3f}) -> {self.best_path}")
+                print(f"{split} {result.auroc_name}: {metrics.format_auroc(result.auroc)}")
         print(f"{self.path}: iteration {max(start, iterations)}")
         return 0
+
+    def _evaluate(self, scorer: "Scorer", network: model.Network):
+        """(split, metrics.Evaluation, [(record, class probabilities)]) of the scorer's split."""
+        results = scorer(network, self.pipeline.precision)
+        return scorer.dataset.split, metrics.evaluate([p for _, p in results], [r.label for r, _ in results]), results
+
+    def _keep_if_best(self, network: model.Network, iteration: int, result: metrics.Evaluation) -> None:
+        """Trainer.evaluate's best-val rule: a strictly better val AUROC than the best so far (the
+        first of equal ones stays, so a replay after resume keeps it) writes RUN/best.safetensors
+        (no optimizer state; `selected` and `val_auroc` in its metadata). Every rank keeps the
+        weights too, for scoring the test split with them at the end."""
+        if not (self.pipeline.selects_best_validation and self.evaluation.split == "val" and result.auroc is not None):
+            return
+        if result.auroc <= (self.best[1] if self.best is not None else -1):
+            return
+        self.best = (iteration, result.auroc)
+        self.best_state = {name: tensor.detach().to("cpu", copy=True) for name, tensor in network.state_dict().items()}
+        if self.context.leader:
+            extra = dict(self.identity, selected="best-val", val_auroc=f"{result.auroc:.6f}")
+            checkpoint.write(self.best_path, network, None, iteration, self.pipeline, iteration, self.args.seed, extra)
+
+    def _select_best(self, network: model.Network):
+        """Trainer.selectBestWeights: the best val evaluation's weights into `network` (kept since
+        it was made, or after a resume read from RUN/best.safetensors); (iteration, AUROC), or None
+        when no val evaluation had an AUROC or its file is gone (the last weights stay)."""
+        if self.best is None:
+            return None
+        state = self.best_state
+        if state is None:
+            if not os.path.exists(self.best_path):
+                return None
+            stored = model.read_checkpoint(self.best_path)
+            state = model.checked_tensors(stored.tensors, network, self.best_path)
+        network.load_state_dict(state, strict=True)
+        return self.best
 
     def _stopped(self, number: int, iteration: int, written: Optional[int], network, optimizer, scaler) -> int:
         """Trainer.stop: saves the iterations done since the last checkpoint (resume is exact from
