@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Score a trained run folder's checkpoint on a split and write its report (report.html, report.md, plots, gallery).",
         discussion: """
-        Reads RUN/checkpoint.safetensors, RUN/metrics.jsonl (loss and AUROC curves) and RUN/run.json (provenance, and \
+        Reads RUN/checkpoint.safetensors (RUN/best.safetensors when a training.select: best-val run left one), RUN/metrics.jsonl (loss and AUROC curves) and RUN/run.json (provenance, and \
         the shards folder when --shards is not given); writes RUN/scores-<split>.csv, RUN/eval-<split>.json and the \
         report, as a mims-train run does after training.
         """)
@@ -26,7 +26,11 @@ struct ReportCommand: ParsableCommand {
         guard let shards = shards ?? record?.fields["shards"] else {
             throw ValidationError("\(runFolder): no run.json naming the shards folder; give --shards DIR")
         }
-        let model = try CheckpointOptions.load(checkpoint: runFolder + "/checkpoint.safetensors", shards: shards, split: split, engine: engine)
+        // A `select: best-val` run is judged by its selected weights, as training scored it.
+        let best = runFolder + "/best.safetensors"
+        let selected = FileManager.default.fileExists(atPath: best)
+        let model = try CheckpointOptions.load(checkpoint: selected ? best : runFolder + "/checkpoint.safetensors", shards: shards, split: split, engine: engine)
+        if selected { print("scoring the selected weights: \(best) (iteration \(model.loaded.iteration), training.select: best-val)") }
         let scored = try Evaluator(network: model.network, store: model.store).score(model.dataset, sampler: model.pipeline.sampler)
         let evaluation = try RunOutputs.write(Trainer.Evaluation(split: split, iteration: model.loaded.iteration, scored: scored),
                                              classNames: DatasetSignature(model.dataset, pipeline: model.pipeline).classNames, run: runFolder)
