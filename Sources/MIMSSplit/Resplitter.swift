@@ -115,10 +115,13 @@ public enum Resplitter {
 /// of several labels counts under the smallest. The one rule `mims-split make --folds` and
 /// `mims-train cv` share, so a fold means the same records in both.
 public enum KFoldAssignment {
+    /// The patient a record is grouped under: its patient id, or itself when it has none.
+    public static func patientKey(id: String, patient: String) -> String { patient.isEmpty ? "record:" + id : patient }
+
     /// Record id -> fold (0 ..< folds). A record without a patient id is a patient of its own.
     public static func folds(_ records: [(id: String, patient: String, label: Int)], folds: Int, seed: UInt64) -> [String: Int] {
         precondition(folds >= 2, "at least two folds")
-        func patient(_ r: (id: String, patient: String, label: Int)) -> String { r.patient.isEmpty ? "record:" + r.id : r.patient }
+        func patient(_ r: (id: String, patient: String, label: Int)) -> String { patientKey(id: r.id, patient: r.patient) }
         var labelOfPatient: [String: Int] = [:]
         for record in records { labelOfPatient[patient(record)] = min(labelOfPatient[patient(record)] ?? record.label, record.label) }
         var strata: [Int: [String]] = [:]

@@ -46,7 +46,7 @@ public struct CrossValidation {
         let all = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "all") { _ in true }
         let records = all.records.map { (id: $0.info.id, patient: $0.info.patient, label: Int($0.info.label)) }
         var patientsPerLabel: [Int: Set<String>] = [:]
-        for r in records { patientsPerLabel[r.label, default: []].insert(r.patient.isEmpty ? "record:" + r.id : r.patient) }
+        for r in records { patientsPerLabel[r.label, default: []].insert(KFoldAssignment.patientKey(id: r.id, patient: r.patient)) }
         if let (label, patients) = patientsPerLabel.min(by: { $0.value.count < $1.value.count }), patients.count < folds {
             throw TrainingError.crossValidation(folder: options.shards, reason: "label \(label) has \(patients.count) patient(s), fewer than the \(folds) folds asked for")
         }
