@@ -77,7 +77,7 @@ public enum Resplitter {
             let writer = ShardSetWriter(directory: output, split: split, frameShape: first.frameShape, recordsPerShard: perShard,
                                         deflateLevel: first.hasDeflate ? 4 : nil) { index in
                 ShardHeader(dataset: first.header.dataset, kind: first.header.kind, split: split, shardIndex: index, createdUTC: created,
-                            toolVersion: toolVersion, manifestSHA256: first.header.manifestSHA256)
+                            toolVersion: toolVersion, manifestSHA256: first.header.manifestSHA256, frameRecipe: first.header.frameRecipe)
             }
             do {
                 for record in members {

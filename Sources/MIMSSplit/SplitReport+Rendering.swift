@@ -1,5 +1,6 @@
 import Foundation
 import MIMSCore
+import MIMSShards
 
 extension SplitReport {
     /// Every number, for scripts (schema in docs/SPLITS.md).
@@ -131,7 +132,9 @@ extension SplitReport {
         for duplicate in duplicates where duplicate.acrossSplits {
             problems.append("duplicate image across splits: \(duplicate.ids.joined(separator: ", "))")
         }
-        for split in splits where split.classCounts.filter({ $0.value > 0 }).count < 2 {
+        // An unlabelled set (labels: none) is data to score: one "class" is what it is.
+        for split in splits where split.classCounts.filter({ $0.value > 0 }).count < 2
+            && split.classCounts.keys.contains(where: { $0 != Int(ShardSchema.unlabelled) }) {
             problems.append("split \(split.name) has a single class (\(split.classCounts.keys.map { className($0) }.joined()))")
         }
         problems += inconsistencies

@@ -62,7 +62,7 @@ public struct SplitReport: Sendable {
     public var shortVolumes: [String] = []
 
     public func className(_ label: Int) -> String {
-        label >= 0 && label < classNames.count ? classNames[label] : "class \(label)"
+        label == Int(ShardSchema.unlabelled) ? "unlabelled" : label >= 0 && label < classNames.count ? classNames[label] : "class \(label)"
     }
 
     /// Builds the report for `directory`. `hashFiles: false` skips the SHA-256 of each shard file

@@ -172,6 +172,9 @@ struct Labeler {
         case let .prefix(map):
             folderPatterns = []
             table = Dictionary(map.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        case .none:
+            folderPatterns = []
+            table = [:]
         case let .csv(file, key, label, _, map):
             folderPatterns = []
             let rows = try CSVTable.read(path: file)
@@ -191,6 +194,8 @@ struct Labeler {
         let name = (relative as NSString).lastPathComponent
         let className: String?
         switch source {
+        case .none:
+            return .success(ShardSchema.unlabelled)
         case .folder:
             className = relative.split(separator: "/").dropLast().reversed().lazy.compactMap { component -> String? in
                 let text = String(component)

@@ -67,6 +67,9 @@ public enum LabelSource: Equatable, Sendable {
     case csv(file: String, key: String, label: String, match: CSVMatch, map: [KeyValue])
     /// The file name's leading non-digit characters (PALM's `P0001.jpg`), looked up in `map`.
     case prefix(map: [KeyValue])
+    /// `labels: none`: data to score, not to train on. Every record gets label -1 and goes to the
+    /// test split.
+    case none
 }
 
 public enum CSVMatch: String, Sendable, CaseIterable {
@@ -90,6 +93,8 @@ public enum SplitPolicy: Equatable, Sendable {
     /// The official split, then round(fraction x test size) test images moved into train (the
     /// CRC-MSI protocol of the paper).
     case officialMove(fraction: Double)
+    /// `labels: none`: every record in test.
+    case unlabelled
 }
 
 /// Which B-scans of a volume to keep.
@@ -120,4 +125,21 @@ public struct ShardOptions: Equatable, Sendable {
     public var recordsPerShard: Int
     /// Deflate level 1-9, or nil for no compression.
     public var deflateLevel: Int?
+}
+
+extension Manifest {
+    /// The policy `splits.json` records for a `labels: none` set.
+    public static let unlabelledPolicyName = "none (labels: none, every record in test)"
+
+    /// Whether the records carry no labels (`labels: none`).
+    public var isUnlabelled: Bool { labels == .none }
+
+    /// How this manifest turns a source file into frames, as recorded in every shard.
+    public var frameRecipe: FrameRecipe {
+        var central: Int? = nil
+        if case let .central(count) = normalize.slices { central = count }
+        return FrameRecipe(kind: kind, reader: reader.rawValue, size: normalize.size.map { [$0.height, $0.width] },
+                           channels: normalize.channels, centralSlices: central, intensity: normalize.intensity.rawValue,
+                           minFrames: normalize.minFrames)
+    }
 }

@@ -58,35 +58,15 @@ public enum ManifestParser {
         }
 
         let labelsField = try top.required("labels")
-        try labelsField.allow(["from", "classes", "map", "file", "key", "label", "match"])
-        let classes = try labelsField.required("classes").strings()
-        guard classes.count >= 2, Set(classes).count == classes.count else {
-            throw try labelsField.required("classes").error("at least two distinct class names")
-        }
-        let from = try labelsField.required("from").string()
-        let map = try labelsField.optional("map")?.pairs() ?? []
+        let classes: [String]
         let labels: LabelSource
-        switch from {
-        case "folder", "prefix":
-            guard !map.isEmpty else { throw labelsField.missing("map", expected: "a mapping from \(from == "folder" ? "folder-name patterns" : "file-name prefixes") to classes") }
-            for pair in map where !classes.contains(pair.value) {
-                throw try labelsField.required("map").error("class names from labels.classes (\(classes.joined(separator: ", "))), not '\(pair.value)'")
+        if labelsField.node.scalar != nil {
+            guard try labelsField.string() == "none" else {
+                throw labelsField.error("none (unlabelled data to score), or {classes: [...], from: folder | csv | prefix, ...}")
             }
-            if from == "folder" {
-                for pair in map { try checkRegex(pair.key, field: try labelsField.required("map")) }
-                labels = .folder(map: map)
-            } else {
-                labels = .prefix(map: map)
-            }
-        case "csv":
-            var csvFile = try labelsField.required("file").string()
-            if !csvFile.hasPrefix("/") { csvFile = root + "/" + csvFile }
-            let matchText = try labelsField.optional("match")?.string() ?? "stem"
-            guard let match = CSVMatch(rawValue: matchText) else { throw try labelsField.required("match").error("one of stem, name, path") }
-            labels = .csv(file: csvFile, key: try labelsField.required("key").string(), label: try labelsField.required("label").string(),
-                          match: match, map: map)
-        default:
-            throw try labelsField.required("from").error("one of folder, csv, prefix")
+            (classes, labels) = ([], .none)
+        } else {
+            (classes, labels) = try parseLabels(labelsField, root: root)
         }
 
         var patientPattern: String? = nil
@@ -117,25 +97,17 @@ public enum ManifestParser {
             official = OfficialSplit(component: component, map: splitMap)
         }
 
-        let splitField = try top.required("split")
-        try splitField.allow(["policy", "train", "val", "test", "seed", "move_fraction"])
-        let seed = try splitField.optional("seed")?.unsigned() ?? 0
-        let policyText = try splitField.required("policy").string()
-        let split: SplitPolicy
-        switch policyText {
-        case "ratio":
-            let train = try splitField.required("train").fraction()
-            let val = try splitField.optional("val")?.fraction() ?? 0
-            let test = try splitField.required("test").fraction()
-            guard abs(train + val + test - 1) < 1e-9 else {
-                throw try splitField.required("test").error("train + val + test = 1 (they add up to \(train + val + test))")
+        var split: SplitPolicy = .unlabelled
+        var seed: UInt64 = 0
+        if labels == .none {
+            if let splitField = try top.optional("split") {
+                throw splitField.error("no split section: with labels: none every record goes to the test split (remove split:)")
             }
-            split = .ratio(train: train, val: val, test: test)
-        case "official", "official-move":
-            guard official != nil else { throw top.missing("official_split", expected: "an official_split section for split policy '\(policyText)'") }
-            split = policyText == "official" ? .official : .officialMove(fraction: try splitField.required("move_fraction").fraction())
-        default:
-            throw try splitField.required("policy").error("one of ratio, official, official-move")
+            if let field = try top.optional("official_split") {
+                throw field.error("no official_split section: with labels: none every record goes to the test split")
+            }
+        } else {
+            (split, seed) = try parseSplit(try top.required("split"), top: top, official: official)
         }
 
         let normalizeField = try top.required("normalize")
@@ -193,6 +165,65 @@ public enum ManifestParser {
                         shards: shards, sha256: SHA256.hex(of: Array(text.utf8)), text: text)
         manifest.patientFromHeader = patientFromHeader
         return manifest
+    }
+
+    /// A `labels:` mapping: the class list and where each record's class comes from.
+    static func parseLabels(_ labelsField: Field, root: String) throws -> ([String], LabelSource) {
+        try labelsField.allow(["from", "classes", "map", "file", "key", "label", "match"])
+        let classes = try labelsField.required("classes").strings()
+        guard classes.count >= 2, Set(classes).count == classes.count else {
+            throw try labelsField.required("classes").error("at least two distinct class names")
+        }
+        let from = try labelsField.required("from").string()
+        let map = try labelsField.optional("map")?.pairs() ?? []
+        let labels: LabelSource
+        switch from {
+        case "folder", "prefix":
+            guard !map.isEmpty else { throw labelsField.missing("map", expected: "a mapping from \(from == "folder" ? "folder-name patterns" : "file-name prefixes") to classes") }
+            for pair in map where !classes.contains(pair.value) {
+                throw try labelsField.required("map").error("class names from labels.classes (\(classes.joined(separator: ", "))), not '\(pair.value)'")
+            }
+            if from == "folder" {
+                for pair in map { try checkRegex(pair.key, field: try labelsField.required("map")) }
+                labels = .folder(map: map)
+            } else {
+                labels = .prefix(map: map)
+            }
+        case "csv":
+            var csvFile = try labelsField.required("file").string()
+            if !csvFile.hasPrefix("/") { csvFile = root + "/" + csvFile }
+            let matchText = try labelsField.optional("match")?.string() ?? "stem"
+            guard let match = CSVMatch(rawValue: matchText) else { throw try labelsField.required("match").error("one of stem, name, path") }
+            labels = .csv(file: csvFile, key: try labelsField.required("key").string(), label: try labelsField.required("label").string(),
+                          match: match, map: map)
+        default:
+            throw try labelsField.required("from").error("one of folder, csv, prefix")
+        }
+        return (classes, labels)
+    }
+
+    /// A `split:` section: the policy and its seed.
+    static func parseSplit(_ splitField: Field, top: Field, official: OfficialSplit?) throws -> (SplitPolicy, UInt64) {
+        try splitField.allow(["policy", "train", "val", "test", "seed", "move_fraction"])
+        let seed = try splitField.optional("seed")?.unsigned() ?? 0
+        let policyText = try splitField.required("policy").string()
+        let split: SplitPolicy
+        switch policyText {
+        case "ratio":
+            let train = try splitField.required("train").fraction()
+            let val = try splitField.optional("val")?.fraction() ?? 0
+            let test = try splitField.required("test").fraction()
+            guard abs(train + val + test - 1) < 1e-9 else {
+                throw try splitField.required("test").error("train + val + test = 1 (they add up to \(train + val + test))")
+            }
+            split = .ratio(train: train, val: val, test: test)
+        case "official", "official-move":
+            guard official != nil else { throw top.missing("official_split", expected: "an official_split section for split policy '\(policyText)'") }
+            split = policyText == "official" ? .official : .officialMove(fraction: try splitField.required("move_fraction").fraction())
+        default:
+            throw try splitField.required("policy").error("one of ratio, official, official-move")
+        }
+        return (split, seed)
     }
 
     /// `${NAME}` is replaced by the environment variable; an unset one is an error.

@@ -173,7 +173,7 @@ public final class IngestRunner {
                                         recordsPerShard: manifest.shards.recordsPerShard, deflateLevel: manifest.shards.deflateLevel,
                                         firstIndex: firstIndex) { [manifest, options] index in
                 ShardHeader(dataset: manifest.dataset, kind: manifest.kind, split: splitName, shardIndex: index, createdUTC: created,
-                            toolVersion: options.toolVersion, manifestSHA256: manifest.sha256)
+                            toolVersion: options.toolVersion, manifestSHA256: manifest.sha256, frameRecipe: manifest.frameRecipe)
             }
             writer.onShardFinished = { [reporter] summary in
                 let name = (summary.path as NSString).lastPathComponent
@@ -240,7 +240,7 @@ public final class IngestRunner {
             try journal.append(["event": "done", "written": written, "rejected": rejections.count, "files_matched": matched])
         }
         // Drift is a property of the whole set: a part leaves it to the merge.
-        let drift = part != nil ? [] : SplitDrift.lines(
+        let drift = part != nil || manifest.isUnlabelled ? [] : SplitDrift.lines(
             assignment: split.assignment, rejected: Set(rejections.filter { $0.stage == .decode }.map(\.id)),
             labels: Dictionary(uniqueKeysWithValues: discovery.records.map { ($0.id, $0.label) }), classes: manifest.classes)
         return Report(matched: matched, discovered: records.count, written: written, rejections: rejections,
@@ -254,6 +254,7 @@ public final class IngestRunner {
         case let .ratio(train, val, test): "ratio train \(train) val \(val) test \(test), stratified by label, grouped by patient"
         case .official: "official"
         case let .officialMove(fraction): "official, then \(fraction) of test moved to train"
+        case .unlabelled: Manifest.unlabelledPolicyName
         }
     }
 

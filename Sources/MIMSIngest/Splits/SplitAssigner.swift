@@ -19,6 +19,8 @@ public enum SplitAssigner {
                                moved: [], straddlingPatients: [])
         case .official:
             return SplitResult(assignment: official(records), moved: [], straddlingPatients: [])
+        case .unlabelled:
+            return SplitResult(assignment: Dictionary(uniqueKeysWithValues: records.map { ($0.id, "test") }), moved: [], straddlingPatients: [])
         case let .officialMove(fraction):
             var assignment = official(records)
             let testIDs: [String] = records.filter { assignment[$0.id] == "test" }.map(\.id)

@@ -19,7 +19,7 @@ public enum SplitDrift {
         for label in requested.keys.sorted() {
             let asked = requested[label]!, got = realized[label] ?? [:]
             let askedTotal = asked.values.reduce(0, +), gotTotal = got.values.reduce(0, +)
-            let name = Int(label) < classes.count ? classes[Int(label)] : "class \(label)"
+            let name = label >= 0 && Int(label) < classes.count ? classes[Int(label)] : "class \(label)"
             for split in ["train", "val", "test"] where asked[split] != nil {
                 let share = Double(asked[split]!) / Double(askedTotal)
                 let expected = share * Double(gotTotal)

@@ -57,7 +57,8 @@ public final class ShardReader {
         header = ShardHeader(
             dataset: try root.stringAttribute("dataset"), kind: kind, split: try root.stringAttribute("split"),
             shardIndex: Int(try root.int64Attribute("shard_index")), createdUTC: try root.stringAttribute("created_utc"),
-            toolVersion: try root.stringAttribute("tool_version"), manifestSHA256: try root.stringAttribute("manifest_sha256"))
+            toolVersion: try root.stringAttribute("tool_version"), manifestSHA256: try root.stringAttribute("manifest_sha256"),
+            frameRecipe: root.hasAttribute(ShardSchema.frameRecipe) ? FrameRecipe(json: try root.stringAttribute(ShardSchema.frameRecipe)) : nil)
         frames = try root.dataset(ShardSchema.frames)
         let shape = try frames.shape()
         guard shape.count == 4 else {

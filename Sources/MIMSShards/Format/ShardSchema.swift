@@ -10,6 +10,10 @@ public enum ShardSchema {
     public static let recordFrameStart = "record_frame_start"
     public static let recordFrameCount = "record_frame_count"
     public static let label = "label"
+    /// The label of a record without one (`labels: none` sets: data to score, not to train on).
+    public static let unlabelled: Int32 = -1
+    /// The root attribute holding the ``FrameRecipe`` as JSON.
+    public static let frameRecipe = "frame_recipe"
     public static let id = "id"
     public static let patient = "patient"
     public static let source = "source"
@@ -77,9 +81,12 @@ public struct ShardHeader: Equatable, Sendable {
     public var toolVersion: String
     /// SHA-256 of the manifest the shard was made from (64 hex characters, or empty).
     public var manifestSHA256: String
+    /// How the frames were made from the source files; nil in shards written before it was
+    /// recorded (root attribute `frame_recipe`, optional in both format versions).
+    public var frameRecipe: FrameRecipe?
 
     public init(dataset: String, kind: DatasetKind, split: String, shardIndex: Int,
-                createdUTC: String = UTCTimestamp.now(), toolVersion: String, manifestSHA256: String) {
+                createdUTC: String = UTCTimestamp.now(), toolVersion: String, manifestSHA256: String, frameRecipe: FrameRecipe? = nil) {
         self.dataset = dataset
         self.kind = kind
         self.split = split
@@ -87,5 +94,6 @@ public struct ShardHeader: Equatable, Sendable {
         self.createdUTC = createdUTC
         self.toolVersion = toolVersion
         self.manifestSHA256 = manifestSHA256
+        self.frameRecipe = frameRecipe
     }
 }

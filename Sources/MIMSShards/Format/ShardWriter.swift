@@ -215,6 +215,7 @@ public final class ShardWriter {
         try root.setAttribute("created_utc", header.createdUTC)
         try root.setAttribute("tool_version", header.toolVersion)
         try root.setAttribute("manifest_sha256", header.manifestSHA256)
+        if let recipe = header.frameRecipe { try root.setAttribute(ShardSchema.frameRecipe, recipe.json) }
     }
 
     /// Stops writing and deletes the `.part` file.
