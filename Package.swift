@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-train", dependencies: [
-            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore", "MIMSTensor", "MIMSModels", "MIMSTrain",
+            "MIMSCommandSupport", "MIMSBLAS", "MIMSShards", "MIMSCore", "MIMSTensor", "MIMSModels", "MIMSTrain", "MIMSIngest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mims-bench", dependencies: [

@@ -16,6 +16,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case pipelineFile(path: String, reason: String)
     /// `--shards` names nothing, a file, or an unreadable folder.
     case shardsFolder(path: String, reason: String)
+    /// Unlabelled shards (`labels: none`) given to a command that needs labels.
+    case unlabelled(folder: String, command: String)
     /// `backbone.weights: imagenet` without a weights file and without `--random-init`.
     case noBackboneWeights(pipeline: String, depth: Int)
 
@@ -23,6 +25,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .noShards(folder, split): "\(folder): no \(split)-*.h5 shards (make them with mims-ingest run or mims-split make)"
         case let .inconsistentShards(path, reason): "\(path): \(reason)"
+        case let .unlabelled(folder, command): "\(folder): the records are unlabelled (the manifest said labels: none), so there is nothing to \(command); score them with mims-train predict --split all, or ingest them with labels"
         case let .singleClass(folder, split, label): "\(folder): every \(split) record has label \(label); AUROC needs at least two classes"
         case let .wrongKind(pipeline, reason): "\(pipeline): \(reason)"
         case let .checkpoint(path, reason): "\(path): \(reason)"

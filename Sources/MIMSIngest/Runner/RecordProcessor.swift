@@ -23,7 +23,7 @@ public struct RecordProcessor: Sendable {
             return FrameShape(height: size.height, width: size.width, channels: manifest.normalize.channels)
         }
         for record in records {
-            if let frames = try? decodeFrames(record, manifest: manifest) {
+            if let frames = try? decodeFrames(path: record.path, kind: manifest.kind, reader: manifest.reader, normalize: manifest.normalize) {
                 return FrameShape(height: frames.frames[0].height, width: frames.frames[0].width, channels: manifest.normalize.channels)
             }
         }
@@ -45,7 +45,7 @@ public struct RecordProcessor: Sendable {
 
     public func process(_ record: SourceRecord) -> Result<Output, Rejection> {
         do {
-            let decoded = try Self.decodeFrames(record, manifest: manifest)
+            let decoded = try Self.decodeFrames(path: record.path, kind: manifest.kind, reader: manifest.reader, normalize: manifest.normalize)
             // The file must be the one discovery saw, unchanged, through the whole read: a file
             // rewritten or truncated meanwhile may have been decoded from a mix of versions.
             if let seen = record.identity {
@@ -65,17 +65,7 @@ public struct RecordProcessor: Sendable {
             if let minimum = manifest.normalize.minFrames, decoded.originalShape[0] < minimum {
                 throw IngestRejection("has \(decoded.originalShape[0]) frames, fewer than normalize.min_frames \(minimum)")
             }
-            var pixels = [UInt8]()
-            pixels.reserveCapacity(decoded.frames.count * frameShape.byteCount)
-            for (index, var frame) in decoded.frames.enumerated() {
-                if frame.width != frameShape.width || frame.height != frameShape.height {
-                    guard manifest.normalize.size != nil else {
-                        throw IngestRejection("frame \(index) is \(frame.height)x\(frame.width) (HxW), expected \(frameShape.height)x\(frameShape.width) like the first record; set normalize.size to resize")
-                    }
-                    frame = try BilinearResize.resize(frame, height: frameShape.height, width: frameShape.width)
-                }
-                pixels += try frame.converted(toChannels: frameShape.channels).pixels
-            }
+            let pixels = try Self.normalizedPixels(decoded.frames, frameShape: frameShape, resizes: manifest.normalize.size != nil)
             let shardRecord = ShardRecord(
                 id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
                 label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
@@ -98,30 +88,47 @@ public struct RecordProcessor: Sendable {
         var originalShape: [Int]
     }
 
-    /// The record's frames as decoded (native size), after slice selection.
-    static func decodeFrames(_ record: SourceRecord, manifest: Manifest) throws -> DecodedFrames {
-        switch manifest.kind {
+    /// The frames at `frameShape` (resized when `resizes`, else they must have its size), with
+    /// its channel count, concatenated.
+    static func normalizedPixels(_ frames: [Frame], frameShape: FrameShape, resizes: Bool) throws -> [UInt8] {
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(frames.count * frameShape.byteCount)
+        for (index, var frame) in frames.enumerated() {
+            if frame.width != frameShape.width || frame.height != frameShape.height {
+                guard resizes else {
+                    throw IngestRejection("frame \(index) is \(frame.height)x\(frame.width) (HxW), expected \(frameShape.height)x\(frameShape.width) like the first record; set normalize.size to resize")
+                }
+                frame = try BilinearResize.resize(frame, height: frameShape.height, width: frameShape.width)
+            }
+            pixels += try frame.converted(toChannels: frameShape.channels).pixels
+        }
+        return pixels
+    }
+
+    /// The frames of the file (or folder) at `path` as decoded (native size), after slice selection.
+    static func decodeFrames(path: String, kind: DatasetKind, reader: ReaderChoice, normalize: Normalization) throws -> DecodedFrames {
+        switch kind {
         case .image2d:
-            let bytes = try FileBytes.read(record.path)
-            let expected: ImageFormat? = switch manifest.reader {
+            let bytes = try FileBytes.read(path)
+            let expected: ImageFormat? = switch reader {
             case .png: .png
             case .jpeg: .jpeg
             case .tiff: .tiff
             case .auto: nil
-            default: throw IngestRejection("reader \(manifest.reader.rawValue) does not read 2D images")
+            default: throw IngestRejection("reader \(reader.rawValue) does not read 2D images")
             }
             if let expected, let found = ImageFormat.sniff(bytes), found != expected {
                 throw IngestRejection("content is \(found.rawValue), not the manifest's reader \(expected.rawValue)")
             }
-            let image = try ImageDecoder.decode(bytes, file: record.path)
+            let image = try ImageDecoder.decode(bytes, file: path)
             let warnings = image.pageCount > 1
                 ? ["the TIFF holds \(image.pageCount) pages; the first is ingested (a stack of B-scans belongs in a volume3d dataset)"] : []
             return DecodedFrames(frames: [image.to8Bit()], warnings: warnings, sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
                                  originalShape: [1, image.height, image.width])
         case .volume3d:
-            let volume = try readVolume(record, manifest: manifest)
+            let volume = try readVolume(path: path, reader: reader, intensity: normalize.intensity)
             let keep: Range<Int>
-            switch manifest.normalize.slices {
+            switch normalize.slices {
             case .all: keep = 0..<volume.frameCount
             case let .central(count):
                 let n = min(count, volume.frameCount)
@@ -129,22 +136,22 @@ public struct RecordProcessor: Sendable {
                 keep = start..<start + n
             }
             let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
-            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings, sourceSHA256: try hashSource(record.path),
+            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings, sourceSHA256: try hashSource(path),
                                  laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
                                  originalShape: [volume.frameCount, volume.height, volume.width])
         }
     }
 
-    static func readVolume(_ record: SourceRecord, manifest: Manifest) throws -> OCTVolume {
-        guard manifest.reader.readsVolumes else {
-            throw IngestRejection("reader \(manifest.reader.rawValue) does not read volumes")
+    static func readVolume(path: String, reader: ReaderChoice, intensity: IntensityTransform) throws -> OCTVolume {
+        guard reader.readsVolumes else {
+            throw IngestRejection("reader \(reader.rawValue) does not read volumes")
         }
-        let wanted = manifest.reader.volumeFormat
+        let wanted = reader.volumeFormat
         if let wanted, OCTReader.reader(for: wanted).recognizedByContent,
-           let detected = OCTReader.detect(path: record.path), detected != wanted {
+           let detected = OCTReader.detect(path: path), detected != wanted {
             throw IngestRejection("content is \(detected.rawValue), not the manifest's reader \(wanted.rawValue)")
         }
-        let volumes = try OCTReader.read(path: record.path, as: wanted, transform: manifest.normalize.intensity)
+        let volumes = try OCTReader.read(path: path, as: wanted, transform: intensity)
         guard volumes.count == 1 else {
             throw IngestRejection("holds \(volumes.count) volumes; export one volume per file")
         }

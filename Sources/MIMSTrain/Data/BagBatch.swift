@@ -31,11 +31,7 @@ public struct BatchAssembler: Sendable {
             // Read the span covering the chosen slices in one call, then keep the chosen ones.
             let first = choice.slices.first!, span = choice.slices.last! - first + 1
             let bytes = try dataset.frames(ofRecord: choice.record, first: first, count: span)
-            let frameBytes = dataset.frameShape.byteCount
-            var picked = [UInt8]()
-            picked.reserveCapacity(choice.slices.count * frameBytes)
-            for s in choice.slices { picked += bytes[(s - first) * frameBytes..<(s - first + 1) * frameBytes] }
-            parts.append(InputTransform.apply(picked, count: choice.slices.count, shape: dataset.frameShape, size: inputSize))
+            parts.append(Self.bag(bytes, firstFrame: first, slices: choice.slices, shape: dataset.frameShape, inputSize: inputSize))
             sizes.append(choice.slices.count)
             labels.append(Int(dataset.records[choice.record].info.label))
             slices += choice.slices
@@ -43,5 +39,15 @@ public struct BatchAssembler: Sendable {
         let total = sizes.reduce(0, +)
         let input = Tensor(shape: [total, 3, inputSize[0], inputSize[1]], values: parts.flatMap(\.values))
         return BagBatch(input: input, bagSizes: sizes, labels: labels, records: choices.map(\.record), slices: slices)
+    }
+
+    /// The model input of one bag: `slices` (ascending frame indices) picked from `frames`, which
+    /// holds consecutive frames of `shape` starting at frame `firstFrame`, then transformed.
+    public static func bag(_ frames: [UInt8], firstFrame: Int, slices: [Int], shape: FrameShape, inputSize: [Int]) -> Tensor {
+        let frameBytes = shape.byteCount
+        var picked = [UInt8]()
+        picked.reserveCapacity(slices.count * frameBytes)
+        for s in slices { picked += frames[(s - firstFrame) * frameBytes..<(s - firstFrame + 1) * frameBytes] }
+        return InputTransform.apply(picked, count: slices.count, shape: shape, size: inputSize)
     }
 }

@@ -14,16 +14,22 @@ public struct DatasetSignature: Equatable, Sendable {
     public var channels: Int
     /// Empty when the shard folder has no manifest copy with labels.classes.
     public var classNames: [String]
+    /// 0 for unlabelled shards (`labels: none`), which can be scored by any model of their kind.
     public var classCount: Int
     public var inputSize: [Int]
+    /// How the frames were made from source files (nil where the shards did not record it), so
+    /// that `predict --files` makes new files into the same frames.
+    public var frameRecipe: FrameRecipe?
 
-    public init(dataset: String, kind: String, channels: Int, classNames: [String], classCount: Int, inputSize: [Int]) {
+    public init(dataset: String, kind: String, channels: Int, classNames: [String], classCount: Int, inputSize: [Int],
+                frameRecipe: FrameRecipe? = nil) {
         self.dataset = dataset
         self.kind = kind
         self.channels = channels
         self.classNames = classNames
         self.classCount = classCount
         self.inputSize = inputSize
+        self.frameRecipe = frameRecipe
     }
 
     /// The signature of `dataset` as seen through `pipeline` (whose input size the model uses).
@@ -31,9 +37,9 @@ public struct DatasetSignature: Equatable, Sendable {
         let names = Self.classNames(folder: dataset.folder)
         // The manifest's class list decides the classifier's outputs (a split may lack a class);
         // shards without one count up to their largest label.
+        let count = dataset.isUnlabelled ? 0 : names.isEmpty ? max(2, (dataset.labels.max() ?? 1) + 1) : names.count
         self.init(dataset: dataset.dataset, kind: dataset.kind.rawValue, channels: dataset.frameShape.channels,
-                  classNames: names, classCount: names.isEmpty ? max(2, (dataset.labels.max() ?? 1) + 1) : names.count,
-                  inputSize: pipeline.inputSize)
+                  classNames: names, classCount: count, inputSize: pipeline.inputSize, frameRecipe: dataset.frameRecipe)
     }
 
     /// Read from checkpoint metadata; nil for checkpoints written before it was recorded.
@@ -42,12 +48,15 @@ public struct DatasetSignature: Equatable, Sendable {
         let names = metadata["class_names"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] } ?? []
         let size = metadata["input_size"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [Int] } ?? []
         self.init(dataset: metadata["dataset"] ?? "", kind: kind, channels: channels, classNames: names,
-                  classCount: metadata["class_count"].flatMap { Int($0) } ?? 2, inputSize: size)
+                  classCount: metadata["class_count"].flatMap { Int($0) } ?? 2, inputSize: size,
+                  frameRecipe: metadata["frame_recipe"].flatMap(FrameRecipe.init(json:)))
     }
 
     public var metadata: [String: String] {
-        ["dataset": dataset, "dataset_kind": kind, "channels": String(channels), "class_count": String(classCount),
-         "class_names": JSONText.array(classNames), "input_size": "[\(inputSize.map(String.init).joined(separator: ", "))]"]
+        var fields = ["dataset": dataset, "dataset_kind": kind, "channels": String(channels), "class_count": String(classCount),
+                      "class_names": JSONText.array(classNames), "input_size": "[\(inputSize.map(String.init).joined(separator: ", "))]"]
+        if let frameRecipe { fields["frame_recipe"] = frameRecipe.json }
+        return fields
     }
 
     /// Why a model with this signature cannot be used on data with signature `shards`, or nil
@@ -58,6 +67,8 @@ public struct DatasetSignature: Equatable, Sendable {
         if channels != shards.channels {
             return "checkpoint was trained on \(channels)-channel frames, these shards have \(shards.channels)-channel frames"
         }
+        // Unlabelled shards have no classes to disagree with.
+        if shards.classCount == 0 { return nil }
         if classCount != shards.classCount { return "checkpoint was trained on \(classCount) classes, these shards have \(shards.classCount)" }
         if !classNames.isEmpty, !shards.classNames.isEmpty, classNames != shards.classNames {
             return "checkpoint was trained on classes \(classNames.joined(separator: ", ")), these shards have \(shards.classNames.joined(separator: ", "))"

@@ -14,6 +14,9 @@ public final class ShardDataset: @unchecked Sendable {
     public let kind: DatasetKind
     public let dataset: String
     public let frameShape: FrameShape
+    /// How ingest made the frames from the source files; nil for shards written before it was
+    /// recorded.
+    public let frameRecipe: FrameRecipe?
     public let records: [Record]
     private let readers: [ShardReader]
     private let lock = NSLock()
@@ -39,6 +42,7 @@ public final class ShardDataset: @unchecked Sendable {
         kind = first.header.kind
         dataset = first.header.dataset
         frameShape = first.frameShape
+        frameRecipe = first.header.frameRecipe
         records = readers.enumerated().flatMap { shard, reader in
             reader.records.enumerated().filter { keep($0.element) }.map { Record(shard: shard, index: $0.offset, info: $0.element) }
         }
@@ -69,4 +73,14 @@ public final class ShardDataset: @unchecked Sendable {
     }
 
     public var labels: [Int] { records.map { Int($0.info.label) } }
+
+    /// Whether every record is unlabelled (a `labels: none` set: data to score, not to train on).
+    public var isUnlabelled: Bool { records.allSatisfy { $0.info.label == ShardSchema.unlabelled } }
+
+    /// Whether `folder` is an unlabelled shard set: a test split and nothing but unlabelled records.
+    public static func isUnlabelledSet(_ folder: String) -> Bool {
+        let set = ShardSet(directory: folder)
+        guard ((try? set.shardNames(split: "train")) ?? []).isEmpty, ((try? set.shardNames(split: "val")) ?? []).isEmpty else { return false }
+        return (try? ShardDataset(folder: folder, split: "test"))?.isUnlabelled ?? false
+    }
 }

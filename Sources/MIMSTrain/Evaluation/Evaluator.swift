@@ -1,3 +1,4 @@
+import MIMSShards
 import MIMSTensor
 
 /// Scores every record of a split with the model in evaluation mode (running BatchNorm
@@ -53,6 +54,14 @@ public struct Evaluator {
             }
         }
         return scored
+    }
+
+    /// The class probabilities of one record held in memory (`predict --files`): `frameCount`
+    /// frames of `shape`, its bag chosen by `sampler` as for a record of a shard.
+    public func probabilities(frames: [UInt8], frameCount: Int, shape: FrameShape, sampler: SliceSampler) -> [Double] {
+        let slices = sampler.evaluation(frames: frameCount)
+        let input = BatchAssembler.bag(frames, firstFrame: 0, slices: slices, shape: shape, inputSize: network.pipeline.inputSize)
+        return probabilities(BagBatch(input: input, bagSizes: [slices.count], labels: [Int(ShardSchema.unlabelled)], records: [0], slices: slices))[0]
     }
 
     /// The class probabilities of every bag of `batch`.

@@ -27,12 +27,14 @@ public enum RunOutputs {
     }
 
     /// `id,patient,label,score`, and with more than two classes one `p_<class>` column per class.
+    /// An unlabelled record's label (and a file's patient, for `predict --files`) is empty.
     public static func writeScores(_ scored: [Evaluator.Scored], classNames: [String], to path: String) throws {
         let classes = scored.first?.probabilities.count ?? 2
         let columns = classes > 2 ? names(classNames, classes: classes).map { ",p_" + csv($0) }.joined() : ""
         var text = "id,patient,label,score\(columns)\n"
         for s in scored {
-            text += "\(csv(s.id)),\(csv(s.patient)),\(s.label),\(String(format: "%.6f", s.score))"
+            let label = s.label == Int(ShardSchema.unlabelled) ? "" : String(s.label)
+            text += "\(csv(s.id)),\(csv(s.patient)),\(label),\(String(format: "%.6f", s.score))"
             if classes > 2 { text += s.probabilities.map { "," + String(format: "%.6f", $0) }.joined() }
             text += "\n"
         }

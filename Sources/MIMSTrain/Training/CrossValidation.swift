@@ -44,6 +44,7 @@ public struct CrossValidation {
     /// Record id -> fold for the whole shard set; refuses more folds than some class has patients.
     public func assignment() throws -> [String: Int] {
         let all = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "all") { _ in true }
+        if all.isUnlabelled { throw TrainingError.unlabelled(folder: options.shards, command: "cross-validate on") }
         let records = all.records.map { (id: $0.info.id, patient: $0.info.patient, label: Int($0.info.label)) }
         var patientsPerLabel: [Int: Set<String>] = [:]
         for r in records { patientsPerLabel[r.label, default: []].insert(KFoldAssignment.patientKey(id: r.id, patient: r.patient)) }

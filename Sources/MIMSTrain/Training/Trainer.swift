@@ -78,7 +78,11 @@ public final class Trainer {
         if let fold = options.fold {
             train = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "train") { fold.train.contains($0.id) }
         } else {
-            train = try ShardDataset(folder: options.shards, split: "train")
+            do {
+                train = try ShardDataset(folder: options.shards, split: "train")
+            } catch TrainingError.noShards where ShardDataset.isUnlabelledSet(options.shards) {
+                throw TrainingError.unlabelled(folder: options.shards, command: "train on")
+            }
         }
         signature = DatasetSignature(train, pipeline: pipeline)
         network = Network(pipeline, classes: signature.classCount)

@@ -1,13 +1,38 @@
 import ArgumentParser
 import Foundation
+import MIMSShards
 import MIMSTensor
 import MIMSTrain
+
+/// A checkpoint's model, with the pipeline stored in it and what it was trained on.
+struct LoadedModel {
+    var network: Network
+    var store: ParameterStore
+    var pipeline: Pipeline
+    var loaded: Checkpoint.Loaded
+    /// Nil for checkpoints written before the training data's signature was recorded.
+    var trainedOn: DatasetSignature?
+
+    static func load(checkpoint: String, engine: EngineOptions) throws -> LoadedModel {
+        let loaded = try Checkpoint.read(checkpoint)
+        guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
+        var pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
+        // The precision the model was trained in (a --precision override is not in the text).
+        if let recorded = loaded.metadata["precision"].flatMap(Precision.init(rawValue:)) { pipeline.precision = recorded }
+        try engine.apply(to: &pipeline)
+        let trainedOn = DatasetSignature(metadata: loaded.metadata)
+        let network = Network(pipeline, classes: trainedOn?.classCount ?? 2)
+        let store = ParameterStore()
+        try Checkpoint.restore(loaded, path: checkpoint, network: network, into: store)
+        return LoadedModel(network: network, store: store, pipeline: pipeline, loaded: loaded, trainedOn: trainedOn)
+    }
+}
 
 /// Loads a checkpoint with the pipeline stored in it.
 struct CheckpointOptions: ParsableArguments {
     @Option(help: "Folder of shards.") var shards: String
     @Option(help: "A checkpoint written by mims-train (RUN/checkpoint.safetensors).") var checkpoint: String
-    @Option(help: "Which split to score.") var split = "test"
+    @Option(help: "Which split to score: train, val, test, or all (every split, e.g. of an unlabelled set).") var split = "test"
     @OptionGroup var engine: EngineOptions
 
     /// The model, its pipeline and the split, after checking that the checkpoint was trained on
@@ -17,30 +42,34 @@ struct CheckpointOptions: ParsableArguments {
         return (model.network, model.store, model.pipeline, model.dataset)
     }
 
-    /// A checkpoint's model, ready to score `split` of `shards`, and the checkpoint as read.
+    /// A checkpoint's model, ready to score `split` (or `all`) of `shards`, and the checkpoint as read.
     static func load(checkpoint: String, shards: String, split: String, engine: EngineOptions) throws
         -> (network: Network, store: ParameterStore, pipeline: Pipeline, dataset: ShardDataset, loaded: Checkpoint.Loaded) {
-        let loaded = try Checkpoint.read(checkpoint)
-        guard let text = loaded.metadata["pipeline"] else { throw TrainingError.checkpoint(path: checkpoint, reason: "no pipeline in its metadata") }
-        var pipeline = try Pipeline.parse(text, file: checkpoint + " (embedded pipeline)")
-        // The precision the model was trained in (a --precision override is not in the text).
-        if let recorded = loaded.metadata["precision"].flatMap(Precision.init(rawValue:)) { pipeline.precision = recorded }
-        try engine.apply(to: &pipeline)
-        let dataset = try ShardDataset(folder: shards, split: split)
-        if let note = try Checkpoint.checkCompatible(loaded, path: checkpoint, with: DatasetSignature(dataset, pipeline: pipeline), shards: shards) {
+        let model = try LoadedModel.load(checkpoint: checkpoint, engine: engine)
+        let dataset = split == "all"
+            ? try ShardDataset(folder: shards, splits: ShardSchema.splits, name: "all") { _ in true }
+            : try ShardDataset(folder: shards, split: split)
+        if let note = try Checkpoint.checkCompatible(model.loaded, path: checkpoint, with: DatasetSignature(dataset, pipeline: model.pipeline), shards: shards) {
             FileHandle.standardError.write(Data((note + "\n").utf8))
         }
-        let network = Network(pipeline, classes: DatasetSignature(metadata: loaded.metadata)?.classCount ?? 2)
-        let store = ParameterStore()
-        try Checkpoint.restore(loaded, path: checkpoint, network: network, into: store)
-        return (network, store, pipeline, dataset, loaded)
+        return (model.network, model.store, model.pipeline, dataset, model.loaded)
     }
 
-    func score() throws -> (Pipeline, [Evaluator.Scored], [String]) {
-        let (network, store, pipeline, dataset) = try load()
-        let sampler = pipeline.sampler
-        let names = DatasetSignature(dataset, pipeline: pipeline).classNames
-        return (pipeline, try Evaluator(network: network, store: store).score(dataset, sampler: sampler), names)
+    /// Every record of the split scored, and the class names: the shards', else (unlabelled
+    /// shards name none) the checkpoint's. `command` names what needs labels, if anything does.
+    func score(needingLabelsFor command: String? = nil) throws -> (Pipeline, [Evaluator.Scored], [String]) {
+        try Self.score(checkpoint: checkpoint, shards: shards, split: split, engine: engine, needingLabelsFor: command)
+    }
+
+    static func score(checkpoint: String, shards: String, split: String, engine: EngineOptions,
+                      needingLabelsFor command: String? = nil) throws -> (Pipeline, [Evaluator.Scored], [String]) {
+        let model = try load(checkpoint: checkpoint, shards: shards, split: split, engine: engine)
+        if let command, model.dataset.isUnlabelled { throw TrainingError.unlabelled(folder: shards, command: command) }
+        let sampler = model.pipeline.sampler
+        var names = DatasetSignature(model.dataset, pipeline: model.pipeline).classNames
+        if names.isEmpty { names = DatasetSignature(metadata: model.loaded.metadata)?.classNames ?? [] }
+        let scored = try Evaluator(network: model.network, store: model.store).score(model.dataset, sampler: sampler)
+        return (model.pipeline, scored, names)
     }
 }
 
@@ -65,7 +94,7 @@ struct EvalCommand: ParsableCommand {
         guard let aggregation = PatientAggregation(patientScore) else {
             throw ValidationError("--patient-score must be mean, max or top:F with 0 < F <= 1, not \(patientScore)")
         }
-        let (pipeline, scored, classNames) = try options.score()
+        let (pipeline, scored, classNames) = try options.score(needingLabelsFor: "evaluate against")
         let evaluation = Trainer.Evaluation(split: options.split, iteration: 0, scored: scored, patientAggregation: aggregation)
         if let roc { try RunReport.rocPlot([(pipeline.name, evaluation)], to: roc) }
         func number(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "null" }
@@ -99,20 +128,5 @@ struct EvalCommand: ParsableCommand {
             }
             print("\(options.split) \(evaluation.aurocName): \(Experiment.format(evaluation.auroc))")
         }
-    }
-}
-
-struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "predict",
-        abstract: "Write one row per record: id, patient, label, score (and p_<class> per class with more than two classes).")
-
-    @OptionGroup var options: CheckpointOptions
-    @Option(help: "CSV file to write.") var out: String
-
-    func run() throws {
-        let (_, scored, classNames) = try options.score()
-        try RunOutputs.writeScores(scored, classNames: classNames, to: out)
-        print("\(out): \(scored.count) records")
     }
 }
