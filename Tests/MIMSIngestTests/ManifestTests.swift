@@ -1,6 +1,7 @@
 import Foundation
 import MIMSTestSupport
 import MIMSOCT
+import MIMSShards
 import Testing
 @testable import MIMSIngest
 
@@ -73,6 +74,42 @@ struct ManifestTests {
             try ManifestParser.parse(noSplit, file: "m.yaml", environment: ["DATA": "/d"])
         }
         #expect(throws: ManifestError.self) { try ManifestParser.parse("dataset: [unclosed", file: "m.yaml") }
+    }
+
+    /// `labels: none`: no classes, every record in test, and a split section is refused by line.
+    @Test func unlabelledManifests() throws {
+        let labelled = Self.valid.components(separatedBy: "\n")
+        func replacingLabels(with replacement: [String], keepSplit: Bool) -> String {
+            var out: [String] = [], skipping = false
+            for line in labelled {
+                if line.hasPrefix("labels:") || (!keepSplit && line.hasPrefix("split:")) {
+                    skipping = true
+                    if line.hasPrefix("labels:") { out += replacement }
+                    continue
+                }
+                if skipping && line.hasPrefix("  ") { continue }
+                skipping = false
+                out.append(line)
+            }
+            return out.joined(separator: "\n")
+        }
+        let manifest = try ManifestParser.parse(replacingLabels(with: ["labels: none"], keepSplit: false), file: "m.yaml", environment: ["DATA": "/d"])
+        #expect(manifest.labels == .none && manifest.classes.isEmpty && manifest.split == .unlabelled && manifest.isUnlabelled)
+        #expect(manifest.frameRecipe == FrameRecipe(kind: .image2d, reader: "auto", size: [300, 450], channels: 3, centralSlices: nil,
+                                                    intensity: "fourth-root", minFrames: nil))
+        #expect(FrameRecipe(json: manifest.frameRecipe.json) == manifest.frameRecipe)
+        do {
+            _ = try ManifestParser.parse(replacingLabels(with: ["labels: none"], keepSplit: true), file: "m.yaml", environment: ["DATA": "/d"])
+            Issue.record("labels: none with a split section was accepted")
+        } catch let error as ManifestError {
+            #expect("\(error)".hasPrefix("m.yaml:") && "\(error)".contains("'split': no split section: with labels: none"), "\(error)")
+        }
+        do {
+            _ = try ManifestParser.parse(replacingLabels(with: ["labels: nothing"], keepSplit: false), file: "m.yaml", environment: ["DATA": "/d"])
+            Issue.record("labels: nothing was accepted")
+        } catch let error as ManifestError {
+            #expect("\(error)".contains("'labels': none (unlabelled data to score)"), "\(error)")
+        }
     }
 
     /// The manifests shipped in manifests/ parse (with their environment variables set).
