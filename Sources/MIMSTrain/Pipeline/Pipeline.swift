@@ -64,6 +64,9 @@ public struct Pipeline: Equatable, Sendable {
     /// evaluation on the val split that reached the best AUROC (`RUN/best.safetensors`), not the
     /// last ones; `last` (the default) keeps the last.
     public var selectsBestValidation = false
+    /// `training.patience: N` (with `select: best-val`): training stops once N val evaluations in a
+    /// row have not improved on the best; nil trains every iteration.
+    public var patience: Int?
     /// The volume-only training keys the file sets (`slices`, `central_slices`): on 2D shards
     /// they have no effect, and the run says so.
     public var volumeKeys: [String] = []
@@ -172,7 +175,7 @@ public struct Pipeline: Equatable, Sendable {
         let weightDecay = Float(try optimizerField?.optional("weight_decay")?.number() ?? 0)
 
         let training = try top.optional("training")
-        try training?.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select"])
+        try training?.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select", "patience"])
         let iterations = try training?.optional("iterations")?.integer() ?? 1000
         let batch = try training?.optional("batch")?.integer() ?? 1
         var slices = 12...18
@@ -212,6 +215,12 @@ public struct Pipeline: Equatable, Sendable {
                 pipeline.selectsBestValidation = true
             default: throw field.error("last or best-val")
             }
+        }
+        if let field = try training?.optional("patience") {
+            guard pipeline.selectsBestValidation else { throw field.error("nothing without select: best-val (patience counts val evaluations that do not beat the best)") }
+            let patience = try field.integer()
+            guard patience >= 1 else { throw field.error("a positive number of evaluations") }
+            pipeline.patience = patience
         }
         return pipeline
     }

@@ -22,16 +22,32 @@ public struct CrossValidation {
     public var folds: Int
     /// Seed of the fold assignment (independent of the training seed).
     public var foldSeed: UInt64
+    /// Training seeds: every fold is trained once per seed (`RUN/fold-K/seed-S`), and each seed's
+    /// out-of-fold predictions pool into `RUN/seed-S`; nil trains each fold once with `options.seed`.
+    public var seeds: [UInt64]?
     public var writesReport = true
     public var say: (String) -> Void = { print($0) }
 
     public static let foldsFile = "folds.json"
 
     public struct Result {
+        /// The folds' test evaluations (of the first seed, with several).
         public var folds: [Trainer.Evaluation]
+        /// The pooled out-of-fold evaluation (of the first seed, with several).
         public var pooled: Trainer.Evaluation
+        /// Mean and sd of the folds' AUROCs (first seed), or with several seeds of the seeds' pooled AUROCs.
         public var mean: Double?
         public var sd: Double?
+        /// Per seed, its pooled out-of-fold evaluation (one entry without `seeds`).
+        public var pooledPerSeed: [(seed: UInt64, pooled: Trainer.Evaluation)] = []
+    }
+
+    /// Mean and sample standard deviation (nil for fewer than two values).
+    static func meanAndSD(_ values: [Double]) -> (mean: Double?, sd: Double?) {
+        guard !values.isEmpty else { return (nil, nil) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : nil
+        return (mean, sd)
     }
 
     public init(pipeline: Pipeline, options: Trainer.Options, folds: Int, foldSeed: UInt64) {
@@ -67,7 +83,10 @@ public struct CrossValidation {
         try FileDurability.makeDirectory(options.run)
         try AtomicFile.write(Data(text.utf8), to: foldsPath)
 
-        var evaluations: [Trainer.Evaluation] = [], reportRuns: [RunReport.Run] = []
+        let seedList = seeds ?? [options.seed]
+        // evaluations[s][k]: seed s's test evaluation of fold k.
+        var evaluations: [[Trainer.Evaluation]] = Array(repeating: [], count: seedList.count)
+        var reportRuns: [RunReport.Run] = []
         var first: Trainer?
         for index in 0..<folds {
             var options = self.options
@@ -75,37 +94,60 @@ public struct CrossValidation {
             options.resume = self.options.resume && FileManager.default.fileExists(atPath: options.run)
             options.fold = FoldSelection(index: index, train: Set(assignment.filter { $0.value != index }.keys),
                                          test: Set(assignment.filter { $0.value == index }.keys))
-            var experiment = Experiment(pipeline: pipeline, options: options)
+            var experiment = Experiment(pipeline: pipeline, options: options, seeds: seeds)
             experiment.writesReport = false
             experiment.say = say
             say("fold \(index + 1) of \(folds): \(options.fold!.train.count) records to train on, \(options.fold!.test.count) held out")
-            let seedResult = try experiment.run().first
-            guard let result = seedResult?.evaluation else {
-                throw TrainingError.crossValidation(folder: options.run, reason: "fold \(index) produced no test evaluation")
+            let results = try experiment.run()
+            for (s, seedResult) in results.enumerated() {
+                guard let result = seedResult.evaluation else {
+                    throw TrainingError.crossValidation(folder: options.run, reason: "fold \(index) (seed \(seedResult.seed)) produced no test evaluation")
+                }
+                evaluations[s].append(result)
+                if seeds == nil { reportRuns.append(RunReport.Run(name: "fold \(index)", folder: options.run, test: result)) }
             }
-            evaluations.append(result)
-            reportRuns.append(RunReport.Run(name: "fold \(index)", folder: options.run, test: result))
-            if first == nil { first = seedResult?.trainer }
+            if first == nil { first = results.first?.trainer }
         }
-        let pooled = Trainer.Evaluation(split: "oof", iteration: evaluations.map(\.iteration).max() ?? 0, scored: evaluations.flatMap(\.scored))
-        try RunOutputs.write(pooled, classNames: first?.signature.classNames ?? [], run: options.run)
-        let values = evaluations.compactMap(\.auroc)
-        let mean = values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
-        let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean!) * ($1 - mean!) } / Double(values.count - 1)).squareRoot() : nil
+        let classNames = first?.signature.classNames ?? []
+        var pooledPerSeed: [(seed: UInt64, pooled: Trainer.Evaluation)] = []
+        for (s, seed) in seedList.enumerated() {
+            let pooled = Trainer.Evaluation(split: "oof", iteration: evaluations[s].map(\.iteration).max() ?? 0, scored: evaluations[s].flatMap(\.scored))
+            let folder = seeds == nil ? options.run : options.run + "/seed-\(seed)"
+            try FileDurability.makeDirectory(folder)
+            try RunOutputs.write(pooled, classNames: classNames, run: folder)
+            pooledPerSeed.append((seed, pooled))
+            if seeds != nil { reportRuns.append(RunReport.Run(name: "seed \(seed), pooled out-of-fold", folder: folder, test: pooled)) }
+        }
+        let pooled = pooledPerSeed[0].pooled
+        let (mean, sd) = seeds == nil ? Self.meanAndSD(evaluations[0].compactMap(\.auroc)) : Self.meanAndSD(pooledPerSeed.compactMap(\.pooled.auroc))
         if writesReport, let first {
             var report = RunReport(folder: options.run, pipeline: pipeline, shards: options.shards,
-                                   runs: reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled)],
+                                   runs: seeds == nil ? reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled)] : reportRuns,
                                    network: first.network, store: first.store)
             report.heatmaps = false
             report.provenance = (try? RunRecord.read(folder: first.options.run))?.fields ?? [:]
             say("report: \(try report.write())")
         }
-        for (index, evaluation) in evaluations.enumerated() {
-            say("fold \(index): test \(evaluation.aurocName) \(Experiment.format(evaluation.auroc)) (\(evaluation.scored.count) records)")
+        func sdText(_ sd: Double?) -> String { sd.map { String(format: "%.3f", $0) } ?? "n/a" }
+        if seeds == nil {
+            for (index, evaluation) in evaluations[0].enumerated() {
+                say("fold \(index): test \(evaluation.aurocName) \(Experiment.format(evaluation.auroc)) (\(evaluation.scored.count) records)")
+            }
+            if let mean { say("mean ± sd over \(evaluations[0].count) folds: \(Experiment.format(mean)) ± \(sdText(sd))") }
+            if let patients = pooled.patients { say("patient-level out-of-fold \(pooled.aurocName): \(Experiment.format(patients.auroc))") }
+            say("out-of-fold \(pooled.aurocName) (pooled, \(pooled.scored.count) records): \(Experiment.format(pooled.auroc))")
+        } else {
+            for (seed, pooled) in pooledPerSeed {
+                let folds = evaluations[seedList.firstIndex(of: seed)!].compactMap(\.auroc)
+                let (foldMean, foldSD) = Self.meanAndSD(folds)
+                say("seed \(seed): out-of-fold \(pooled.aurocName) (pooled) \(Experiment.format(pooled.auroc)); folds \(Experiment.format(foldMean)) ± \(sdText(foldSD))")
+            }
+            let patientValues = pooledPerSeed.compactMap { $0.pooled.patients?.auroc }
+            if let patientMean = Self.meanAndSD(patientValues).mean {
+                say("patient-level out-of-fold \(pooled.aurocName) (mean over \(patientValues.count) seeds): \(Experiment.format(patientMean))")
+            }
+            say("out-of-fold \(pooled.aurocName) (pooled, \(pooled.scored.count) records, mean ± sd over \(seedList.count) seeds): \(Experiment.format(mean)) ± \(sdText(sd))")
         }
-        if let mean { say("mean ± sd over \(values.count) folds: \(Experiment.format(mean)) ± \(sd.map { String(format: "%.3f", $0) } ?? "n/a")") }
-        if let patients = pooled.patients { say("patient-level out-of-fold \(pooled.aurocName): \(Experiment.format(patients.auroc))") }
-        say("out-of-fold \(pooled.aurocName) (pooled, \(pooled.scored.count) records): \(Experiment.format(pooled.auroc))")
-        return Result(folds: evaluations, pooled: pooled, mean: mean, sd: sd)
+        return Result(folds: evaluations[0], pooled: pooled, mean: mean, sd: sd, pooledPerSeed: pooledPerSeed)
     }
 }

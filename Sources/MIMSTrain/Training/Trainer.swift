@@ -63,6 +63,10 @@ public final class Trainer {
     public var bestPath: String { options.run + "/best.safetensors" }
     /// The best val evaluation so far (`select: best-val`): its iteration and AUROC.
     public private(set) var best: (iteration: Int, auroc: Double)?
+    /// Val evaluations since the best one (`training.patience` counts them).
+    var evaluationsSinceBest = 0
+    /// The iteration training stopped at because `training.patience` ran out; nil otherwise.
+    public private(set) var stoppedEarly: Int?
 
     /// Checks everything a run needs before any training starts: shards of the right kind for the
     /// model, at least two classes present and every label one of the shard set's classes,
@@ -132,18 +136,27 @@ public final class Trainer {
         try prepareParameters()
     }
 
-    /// The first eval line of `split` with the highest AUROC in a metrics file.
-    static func bestEvaluation(metrics path: String, split: String) -> (iteration: Int, auroc: Double)? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    /// The first eval line of `split` with the highest AUROC in a metrics file, and how many
+    /// evaluations of `split` came after it without beating it (what `patience` counts).
+    static func bestEvaluation(metrics path: String, split: String) -> (best: (iteration: Int, auroc: Double)?, since: Int) {
+        guard let data = FileManager.default.contents(atPath: path) else { return (nil, 0) }
         var best: (iteration: Int, auroc: Double)?
+        var since = 0
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["type"] as? String == "eval",
-                  object["split"] as? String == split, let iteration = object["iteration"] as? Int,
-                  let auroc = object["auroc"] as? Double, !auroc.isNaN else { continue }
-            if auroc > best?.auroc ?? -1 { best = (iteration, auroc) }
+                  object["split"] as? String == split, let iteration = object["iteration"] as? Int else { continue }
+            if let auroc = object["auroc"] as? Double, !auroc.isNaN, auroc > best?.auroc ?? -1 {
+                best = (iteration, auroc)
+                since = 0
+            } else {
+                since += 1
+            }
         }
-        return best
+        return (best, since)
     }
+
+    /// Whether `training.patience` val evaluations in a row have not improved on the best.
+    var patienceRunOut: Bool { pipeline.patience.map { evaluationsSinceBest >= $0 } ?? false }
 
     /// Loads the best val evaluation's weights (`select: best-val`) for the test scores and the
     /// report; false when no val evaluation had an AUROC (the last weights stay).
@@ -235,9 +248,13 @@ public final class Trainer {
                                         sampler: pipeline.sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
         let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
         let metrics = try MetricsLog(path: options.run + "/metrics.jsonl", keepingThrough: startIteration)
-        if pipeline.selectsBestValidation { best = Self.bestEvaluation(metrics: options.run + "/metrics.jsonl", split: "val") }
+        if pipeline.selectsBestValidation {
+            (best, evaluationsSinceBest) = Self.bestEvaluation(metrics: options.run + "/metrics.jsonl", split: "val")
+        }
         var lastEvaluation: Evaluation?
-        guard startIteration < iterations else { return try evaluate(at: startIteration, metrics: metrics) }
+        // A resumed run that had stopped early stays stopped: the same metrics give the same decision.
+        if patienceRunOut { stoppedEarly = startIteration }
+        guard startIteration < iterations, stoppedEarly == nil else { return try evaluate(at: startIteration, metrics: metrics) }
         let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
         defer { loader.stop() }
         let progress = ProgressLine(total: iterations, plain: options.plainProgress || isatty(2) == 0)
@@ -257,6 +274,15 @@ public final class Trainer {
             let done = iteration + 1
             if done % pipeline.evalEvery == 0 || done == iterations {
                 lastEvaluation = try evaluate(at: done, metrics: metrics)
+            }
+            if patienceRunOut && done < iterations {
+                progress.finish()
+                try writeCheckpoint(iteration: done)
+                stoppedEarly = done
+                metrics.write(["type": "stop", "iteration": done, "reason": "patience"])
+                log(String(format: "stopping early at iteration %d of %d: val AUROC has not improved on %.3f (iteration %d) for %d evaluations (training.patience)",
+                           done, iterations, best?.auroc ?? .nan, best?.iteration ?? 0, evaluationsSinceBest))
+                break
             }
             if done % pipeline.checkpointEvery == 0 || done == iterations {
                 try writeCheckpoint(iteration: done)
@@ -302,7 +328,9 @@ public final class Trainer {
         metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
                        "accuracy": result.accuracy, "records": scored.count])
         // Strictly better only: the first of equal AUROCs stays, so a replay after resume keeps it.
-        if pipeline.selectsBestValidation, evaluation.split == "val", let auroc = result.auroc, auroc > best?.auroc ?? -1 {
+        let improves = result.auroc.map { $0 > best?.auroc ?? -1 } ?? false
+        if pipeline.selectsBestValidation, evaluation.split == "val" { evaluationsSinceBest = improves ? 0 : evaluationsSinceBest + 1 }
+        if pipeline.selectsBestValidation, evaluation.split == "val", let auroc = result.auroc, improves {
             best = (iteration, auroc)
             try Checkpoint.write(store: store, optimizer: nil, pipeline: pipeline, iteration: iteration, seed: options.seed,
                                  metadata: provenance.merging(["selected": "best-val", "val_auroc": String(format: "%.6f", auroc)]) { a, _ in a },

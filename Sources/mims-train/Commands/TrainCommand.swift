@@ -36,13 +36,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let seedList = try seeds.map { text in
-            try text.split(separator: ",").map { part -> UInt64 in
-                guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
-                return value
-            }
-        }
-        try common.runExperiment(seed: seed, seeds: seedList, iterations: iterations, backboneWeights: backboneWeights,
+        try common.runExperiment(seed: seed, seeds: try RunOptions.seedList(seeds), iterations: iterations, backboneWeights: backboneWeights,
                                  initFrom: initFrom, randomInit: randomInit, report: !noReport)
     }
 }
@@ -61,6 +55,16 @@ struct RunOptions: ParsableArguments {
 
     /// Arguments the process was started with, for run.json and the resume hint.
     var commandLine: [String] { CommandLine.arguments }
+
+    /// `--seeds 1,2,3` as a list; nil without the option.
+    static func seedList(_ text: String?) throws -> [UInt64]? {
+        try text.map { text in
+            try text.split(separator: ",").map { part -> UInt64 in
+                guard let value = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a seed") }
+                return value
+            }
+        }
+    }
 
     func runExperiment(seed: UInt64, seeds: [UInt64]?, iterations: Int?, backboneWeights: String?, initFrom: String?,
                        randomInit: Bool, report: Bool) throws {
@@ -158,13 +162,15 @@ struct CrossValidationCommand: ParsableCommand {
         records {id: fold}; RUN/fold-K is an ordinary run trained on the other folds and tested on fold \
         K; RUN/scores-oof.csv and RUN/eval-oof.json hold the pooled out-of-fold predictions; the last \
         line is the pooled out-of-fold AUROC, after each fold's and their mean ± sd. --resume continues \
-        the folds of a stopped cross-validation (the folds must come out the same).
+        the folds of a stopped cross-validation (the folds must come out the same). --seeds trains every \
+        fold once per seed and pools each seed on its own (RUN/seed-S), then gives their mean ± sd.
         """)
 
     @OptionGroup var common: RunOptions
     @Option(help: "Number of folds (at least 2, at most the patients of the rarest class).") var folds: Int
     @Option(help: "Iterations per fold (default: the pipeline's).") var iterations: Int?
     @Option(help: "Seed of initialization, sampling and order (every fold).") var seed: UInt64 = 1
+    @Option(help: "Comma-separated seeds: every fold trained once per seed (RUN/fold-K/seed-S), each seed's pooled out-of-fold results in RUN/seed-S, then their mean ± sd.") var seeds: String?
     @Option(help: "Seed of the fold assignment.") var foldSeed: UInt64 = 1
     @Option(help: "ImageNet weights for the trunk (docs/WEIGHTS.md).") var backboneWeights: String?
     @Flag(help: "Train from random weights although the pipeline says weights: imagenet.") var randomInit = false
@@ -182,6 +188,7 @@ struct CrossValidationCommand: ParsableCommand {
                                                                     initFrom: nil, randomInit: randomInit, stop: stop),
                                      folds: folds, foldSeed: foldSeed)
             cv.writesReport = !noReport
+            cv.seeds = try RunOptions.seedList(seeds)
             cv.say = say
             try cv.run()
         }
