@@ -101,6 +101,37 @@ struct CrossValidationSeedsTests {
         let last = try #require(cv.output.split(separator: "\n").last.map(String.init))
         #expect(last == "out-of-fold AUROC (pooled, \(folds.count) records, mean ± sd over 2 seeds): " + String(format: "%.3f ± %.3f", mean, sd), "\(cv.output)")
     }
+
+    /// `cv --val-fold`: fold K's run tests on fold K, picks its checkpoint on fold (K + 1) mod 3,
+    /// and trains on the remaining fold; `select: best-val` works inside folds only so.
+    @Test func valFoldSelectsInsideEachFold() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
+        let dir = try TemporaryDirectory()
+        let shards = try TrainerTests.shards(dir)
+        let pipeline = TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
+            .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 1")
+        try pipeline.write(toFile: dir.path + "/best.yaml", atomically: true, encoding: .utf8)
+        let refused = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/refused",
+                                                    "--folds", "3", "--iterations", "2", "--plain", "--no-report"])
+        #expect(refused.status != 0 && refused.output.contains("cv --val-fold"), "\(refused.output)")
+        let cv = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/cv",
+                                               "--folds", "3", "--val-fold", "--iterations", "3", "--plain", "--no-report"])
+        try #require(cv.status == 0, "cv: \(cv.output)")
+        let folds = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/cv/folds.json"))) as? [String: Int])
+        for fold in 0..<3 {
+            let size = { (k: Int) in folds.values.filter { $0 == k }.count }
+            let val = (fold + 1) % 3, train = (fold + 2) % 3
+            #expect(cv.output.contains("fold \(fold + 1) of 3: \(size(train)) records to train on, \(size(val)) for val (fold \(val)), \(size(fold)) held out"), "\(cv.output)")
+            let tested = try CrossValidationTests.rows(dir.path + "/cv/fold-\(fold)/scores-test.csv")
+            #expect(Set(tested.keys) == Set(folds.filter { $0.value == fold }.keys))
+            let metrics = try String(contentsOfFile: dir.path + "/cv/fold-\(fold)/metrics.jsonl", encoding: .utf8)
+            #expect(metrics.contains("\"split\": \"val\"") && !metrics.contains("\"split\": \"test\""), "periodic evaluations on val: \(metrics)")
+            #expect(FileManager.default.fileExists(atPath: dir.path + "/cv/fold-\(fold)/best.safetensors"))
+        }
+        let two = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/two",
+                                                "--folds", "2", "--val-fold", "--plain", "--no-report"])
+        #expect(two.status != 0 && two.output.contains("--val-fold needs at least 3 folds"), "\(two.output)")
+    }
 }
 
 /// `training.select: best-val` (issue 17): the test split is scored with the weights of the best

@@ -8,6 +8,8 @@ public struct FoldSelection: Sendable, Equatable {
     public var index: Int
     public var train: Set<String>
     public var test: Set<String>
+    /// Records the fold's run evaluates on as its val split (`cv --val-fold`); empty without one.
+    public var val: Set<String> = []
 }
 
 /// K-fold cross-validation over every record of a shard set (all its splits pooled): folds grouped
@@ -25,6 +27,9 @@ public struct CrossValidation {
     /// Training seeds: every fold is trained once per seed (`RUN/fold-K/seed-S`), and each seed's
     /// out-of-fold predictions pool into `RUN/seed-S`; nil trains each fold once with `options.seed`.
     public var seeds: [UInt64]?
+    /// Fold I's run also holds out fold (I + 1) mod K as its val split (for `select: best-val`
+    /// and `patience`), training on the other K - 2 folds.
+    public var valFold = false
     public var writesReport = true
     public var say: (String) -> Void = { print($0) }
 
@@ -73,6 +78,9 @@ public struct CrossValidation {
     @discardableResult
     public func run() throws -> Result {
         guard folds >= 2 else { throw TrainingError.crossValidation(folder: options.run, reason: "--folds must be at least 2") }
+        guard !valFold || folds >= 3 else {
+            throw TrainingError.crossValidation(folder: options.run, reason: "--val-fold needs at least 3 folds (one to test, one for val, the rest to train on)")
+        }
         try Trainer.checkRunFolder(options.run, resume: options.resume)
         let assignment = try assignment()
         let foldsPath = options.run + "/" + Self.foldsFile
@@ -92,12 +100,15 @@ public struct CrossValidation {
             var options = self.options
             options.run = self.options.run + "/fold-\(index)"
             options.resume = self.options.resume && FileManager.default.fileExists(atPath: options.run)
-            options.fold = FoldSelection(index: index, train: Set(assignment.filter { $0.value != index }.keys),
-                                         test: Set(assignment.filter { $0.value == index }.keys))
+            let valIndex = valFold ? (index + 1) % folds : nil
+            options.fold = FoldSelection(index: index, train: Set(assignment.filter { $0.value != index && $0.value != valIndex }.keys),
+                                         test: Set(assignment.filter { $0.value == index }.keys),
+                                         val: Set(assignment.filter { $0.value == valIndex }.keys))
             var experiment = Experiment(pipeline: pipeline, options: options, seeds: seeds)
             experiment.writesReport = false
             experiment.say = say
-            say("fold \(index + 1) of \(folds): \(options.fold!.train.count) records to train on, \(options.fold!.test.count) held out")
+            let valNote = valIndex.map { ", \(options.fold!.val.count) for val (fold \($0))" } ?? ""
+            say("fold \(index + 1) of \(folds): \(options.fold!.train.count) records to train on\(valNote), \(options.fold!.test.count) held out")
             let results = try experiment.run()
             for (s, seedResult) in results.enumerated() {
                 guard let result = seedResult.evaluation else {

@@ -46,6 +46,8 @@ public final class Trainer {
     public private(set) var optimizer: Optimizer
     let train: ShardDataset
     let evaluation: ShardDataset?
+    /// A cross-validation fold's held-out records (its test split); nil outside folds.
+    let heldOut: ShardDataset?
     var startIteration = 0
     /// Iteration of the checkpoint on disk, nil before the first.
     var checkpointIteration: Int?
@@ -109,17 +111,24 @@ public final class Trainer {
             let problems = try SplitReport.build(directory: options.shards, hashFiles: false).problems
             if !problems.isEmpty { throw TrainingError.splitProblems(folder: options.shards, problems: problems) }
         }
-        if pipeline.selectsBestValidation && (options.fold != nil || ((try? ShardSet(directory: options.shards).shardNames(split: "val")) ?? []).isEmpty) {
+        let hasVal = options.fold.map { !$0.val.isEmpty } ?? !((try? ShardSet(directory: options.shards).shardNames(split: "val")) ?? []).isEmpty
+        if pipeline.selectsBestValidation && !hasVal {
             throw TrainingError.wrongKind(pipeline: pipeline.name, reason: options.fold != nil
-                ? "training.select: best-val does not apply to cross-validation folds (they have no val split)"
+                ? "training.select: best-val needs a val split inside each fold (mims-train cv --val-fold)"
                 : "training.select: best-val needs a val split; \(options.shards) has none (re-split with mims-split make --val F)")
         }
         if let fold = options.fold {
-            // The held-out fold is the test split, for the periodic evaluations as at the end.
-            evaluation = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "test") { fold.test.contains($0.id) }
+            // The held-out fold is the test split; the periodic evaluations use it too unless the
+            // fold has a val share and the pipeline evaluates on val.
+            let test = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "test") { fold.test.contains($0.id) }
+            heldOut = test
+            evaluation = !fold.val.isEmpty && pipeline.evalSplit == "val"
+                ? try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "val") { fold.val.contains($0.id) } : test
         } else if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
+            heldOut = nil
             evaluation = asked
         } else {
+            heldOut = nil
             evaluation = try? ShardDataset(folder: options.shards, split: "test")
             notes.append("note: the shards have no \(pipeline.evalSplit) split (training.eval_split); evaluating on "
                          + (evaluation == nil ? "nothing during training" : "test during training"))
@@ -169,7 +178,16 @@ public final class Trainer {
     /// The records the run calls `split`: the shard set's split, or in a fold its held-out
     /// records as "test"; nil when there are none.
     public func dataset(split: String) -> ShardDataset? {
-        if options.fold != nil { return split == "test" ? evaluation : split == "train" ? train : nil }
+        if let fold = options.fold {
+            switch split {
+            case "test": return heldOut
+            case "train": return train
+            case "val" where !fold.val.isEmpty:
+                return evaluation?.split == "val" ? evaluation
+                    : try? ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "val") { fold.val.contains($0.id) }
+            default: return nil
+            }
+        }
         if split == evaluation?.split { return evaluation }
         return try? ShardDataset(folder: options.shards, split: split)
     }

@@ -172,6 +172,7 @@ struct CrossValidationCommand: ParsableCommand {
     @Option(help: "Seed of initialization, sampling and order (every fold).") var seed: UInt64 = 1
     @Option(help: "Comma-separated seeds: every fold trained once per seed (RUN/fold-K/seed-S), each seed's pooled out-of-fold results in RUN/seed-S, then their mean ± sd.") var seeds: String?
     @Option(help: "Seed of the fold assignment.") var foldSeed: UInt64 = 1
+    @Flag(help: "Also hold out fold (K + 1) mod folds of fold K's run as its val split (for training.select: best-val and patience).") var valFold = false
     @Option(help: "ImageNet weights for the trunk (docs/WEIGHTS.md).") var backboneWeights: String?
     @Flag(help: "Train from random weights although the pipeline says weights: imagenet.") var randomInit = false
     @Flag(help: "Skip RUN/report.html.") var noReport = false
@@ -189,6 +190,7 @@ struct CrossValidationCommand: ParsableCommand {
                                      folds: folds, foldSeed: foldSeed)
             cv.writesReport = !noReport
             cv.seeds = try RunOptions.seedList(seeds)
+            cv.valFold = valFold
             cv.say = say
             try cv.run()
         }
