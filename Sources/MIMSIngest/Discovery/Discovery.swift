@@ -222,36 +222,10 @@ struct Labeler {
 enum CSVTable {
     static func read(path: String) throws -> (header: [String], rows: [[String]]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw IngestError.labelFile(path: path, reason: "cannot read the file") }
-        var rows = parse(String(decoding: data, as: UTF8.self))
+        var rows = CSVText.rows(String(decoding: data, as: UTF8.self))
         guard !rows.isEmpty else { throw IngestError.labelFile(path: path, reason: "the file is empty") }
         let header = rows.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         return (header, rows.filter { !($0.count == 1 && $0[0].isEmpty) }.map { $0.map { $0.trimmingCharacters(in: .whitespaces) } })
     }
 
-    static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = [], row: [String] = [], field = ""
-        var quoted = false, iterator = text.makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-                    } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                row.append(field); field = ""
-            } else if c == "\n" || c == "\r\n" || c == "\r" {
-                row.append(field); field = ""
-                rows.append(row); row = []
-            } else {
-                field.append(c)
-            }
-        }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-        return rows
-    }
 }

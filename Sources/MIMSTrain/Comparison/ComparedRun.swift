@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 
 /// One training run as `mims-train compare` reads it from its folder: the method (the pipeline's
 /// `name`) and dataset from `run.json`, its test AUROC from `eval-test.json`, and on demand its
@@ -52,14 +53,14 @@ public struct ComparedRun: Sendable {
     public func scores() throws -> [String: (label: Int, score: Double)] {
         let path = folder + "/scores-test.csv"
         guard let data = FileManager.default.contents(atPath: path) else { throw ComparisonError.notARun(path: folder, reason: "no scores-test.csv") }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-        guard let header = lines.first.map({ Self.fields(String($0)) }), let id = header.firstIndex(of: "id"),
+        let lines = CSVText.rows(String(decoding: data, as: UTF8.self)).filter { $0 != [""] }
+        guard let header = lines.first, let id = header.firstIndex(of: "id"),
               let label = header.firstIndex(of: "label"), let score = header.firstIndex(of: "score") else {
             throw ComparisonError.notARun(path: path, reason: "no id, label and score columns")
         }
         var result: [String: (label: Int, score: Double)] = [:]
         for (number, line) in lines.dropFirst().enumerated() {
-            let f = Self.fields(String(line))
+            let f = line
             guard f.count == header.count, let l = Int(f[label]), let s = Double(f[score]) else {
                 throw ComparisonError.notARun(path: path, reason: "line \(number + 2) is not id,patient,label,score")
             }
@@ -68,29 +69,6 @@ public struct ComparedRun: Sendable {
         return result
     }
 
-    /// The fields of one CSV line as RunOutputs writes them (quoted when holding a comma or quote).
-    static func fields(_ line: String) -> [String] {
-        var fields: [String] = [], current = "", quoted = false
-        var characters = line.makeIterator()
-        while let c = characters.next() {
-            if quoted {
-                if c == "\"" {
-                    if let next = characters.next() {
-                        if next == "\"" { current.append("\"") } else { quoted = false; if next == "," { fields.append(current); current = "" } else { current.append(next) } }
-                    } else { quoted = false }
-                } else { current.append(c) }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(c)
-            }
-        }
-        fields.append(current)
-        return fields
-    }
 }
 
 /// Why runs cannot be compared.

@@ -69,7 +69,5 @@ public enum RunOutputs {
         try AtomicFile.write(Data((JSONText.object(members, multiline: true) + "\n").utf8), to: path)
     }
 
-    static func csv(_ field: String) -> String {
-        field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-    }
+    static func csv(_ field: String) -> String { CSVText.field(field) }
 }
