@@ -27,7 +27,7 @@ public struct TopconWriter {
     public var axialResolutionMicrons = 2.6
     public var model = "3D OCT-2000"
     /// Chunks written after the known ones (readers skip and list them).
-    public var extraChunks: [(name: String, data: [UInt8])] = [("@ALIGN_INFO", [UInt8](repeating: 7, count: 30))]
+    public var extraChunks: [(name: String, data: [UInt8])] = [("@REPORT_INFO", [UInt8](repeating: 7, count: 30))]
     /// OCT-Converter stops at a zero name length and fails at a bare end of file.
     public var terminator = true
 
