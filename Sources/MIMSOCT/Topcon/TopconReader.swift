@@ -146,49 +146,89 @@ public enum TopconReader {
             cursor += 4 + size
         }
         if cursor < end { warnings.append("@IMG_JPEG holds \(end - cursor) bytes after its \(frames) B-scans; ignored") }
-        var pixels: [UInt8] = []
-        var low = Int.max, high = Int.min
-        for (index, stream) in codestreams.enumerated() {
-            let what = "\(reader.file): B-scan \(index) at offset \(stream.offset)"
-            let decoded: (image: DecodedImage, precision: Int)
-            do {
-                decoded = try JPEG2000Decoder.decode(UnsafeRawBufferPointer(rebasing: reader.bytes[stream.offset..<stream.offset + stream.size]), file: what,
-                                                     limits: DecodeLimits(maxPixels: 1 << 28, maxOutputBytes: (1 << 14) * (1 << 14) * 2))
-            } catch let error as ImageError {
-                throw OCTError.invalidField(file: reader.file, field: "JPEG 2000 B-scan \(index)", offset: stream.offset, value: "\(stream.size) bytes",
-                                            reason: "\(error)".replacingPrefix(what + ": ", with: ""))
-            }
-            let image = decoded.image
-            guard image.channels == 1 else {
-                throw OCTError.invalidField(file: reader.file, field: "JPEG 2000 B-scan \(index)", offset: stream.offset, value: "\(image.channels) components",
-                                            reason: "a B-scan is gray (1 component)")
-            }
-            if index == 0 {
-                if image.width != width || image.height != height {
-                    warnings.append("@IMG_JPEG declares \(width)x\(height) B-scans, its codestreams hold \(image.width)x\(image.height); the codestreams' size is used")
-                    width = image.width
-                    height = image.height
+        // B-scan 0 fixes the size (headers have been seen to disagree with their codestreams); the
+        // rest decode over the cores into their own slices of one buffer.
+        let first = try decodeFrame(reader, index: 0, stream: codestreams[0])
+        if first.width != width || first.height != height {
+            warnings.append("@IMG_JPEG declares \(width)x\(height) B-scans, its codestreams hold \(first.width)x\(first.height); the codestreams' size is used")
+            (width, height) = (first.width, first.height)
+        }
+        let frameSize = width * height
+        guard frameSize * frames <= 1 << 31 else {
+            throw OCTError.invalidField(file: reader.file, field: "@IMG_JPEG size", offset: at + 9, value: "\(width)x\(height)x\(frames)", reason: "larger than 2 GiB")
+        }
+        var pixels = [UInt8](repeating: 0, count: frameSize * frames)
+        let base = SharedPointer(raw: reader.bytes.baseAddress!)
+        let (file, total, size) = (reader.file, reader.count, (width: width, height: height))
+        let streams = codestreams
+        let parts = pixels.withUnsafeMutableBytes { out -> [Result<ClosedRange<Int>, OCTError>] in
+            let target = SharedPointer(raw: out.baseAddress!)
+            return ParallelFrames.map(count: frames, bytesPerFrame: 4 * frameSize) { range in
+                let reader = ByteReader(bytes: UnsafeRawBufferPointer(start: base.address, count: total), file: file)
+                var low = Int.max, high = Int.min
+                for index in range {
+                    do {
+                        let frame = index == 0 ? first : try decodeFrame(reader, index: index, stream: streams[index])
+                        guard frame.width == size.width, frame.height == size.height else {
+                            throw OCTError.inconsistent(file: file, reason: "B-scan \(index) at offset \(streams[index].offset) is \(frame.width)x\(frame.height), B-scan 0 is \(size.width)x\(size.height)")
+                        }
+                        low = min(low, frame.low)
+                        high = max(high, frame.high)
+                        frame.pixels.withUnsafeBytes { (target.address + index * frameSize).copyMemory(from: $0.baseAddress!, byteCount: frameSize) }
+                    } catch let error as OCTError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(.unreadable(file: file, reason: "B-scan \(index): \(error)"))
+                    }
                 }
-                guard width * height * frames <= 1 << 31 else {
-                    throw OCTError.invalidField(file: reader.file, field: "@IMG_JPEG size", offset: at + 9, value: "\(width)x\(height)x\(frames)", reason: "larger than 2 GiB")
-                }
-                pixels.reserveCapacity(width * height * frames)
-            } else if image.width != width || image.height != height {
-                throw OCTError.inconsistent(file: reader.file, reason: "B-scan \(index) at offset \(stream.offset) is \(image.width)x\(image.height), B-scan 0 is \(width)x\(height)")
-            }
-            switch image.samples {
-            case let .uint8(samples):
-                for v in samples { low = min(low, Int(v)); high = max(high, Int(v)) }
-                pixels += samples
-            case let .uint16(samples):
-                let maximum = (1 << decoded.precision) - 1
-                for v in samples {
-                    low = min(low, Int(v)); high = max(high, Int(v))
-                    pixels.append(UInt8((Int(v) * 255 + maximum / 2) / maximum))
-                }
+                return .success(low...high)
             }
         }
+        var low = Int.max, high = Int.min
+        for part in parts {
+            let range = try part.get()
+            low = min(low, range.lowerBound)
+            high = max(high, range.upperBound)
+        }
         return BScans(width: width, height: height, frames: frames, pixels: pixels, range: Double(low)...Double(high))
+    }
+
+    /// One decoded JPEG 2000 B-scan as uint8 rows, and its raw value range.
+    struct DecodedFrame {
+        var width: Int, height: Int
+        var pixels: [UInt8]
+        var low: Int, high: Int
+    }
+
+    static func decodeFrame(_ reader: ByteReader, index: Int, stream: (offset: Int, size: Int)) throws -> DecodedFrame {
+        let what = "\(reader.file): B-scan \(index) at offset \(stream.offset)"
+        let decoded: (image: DecodedImage, precision: Int)
+        do {
+            decoded = try JPEG2000Decoder.decode(UnsafeRawBufferPointer(rebasing: reader.bytes[stream.offset..<stream.offset + stream.size]), file: what,
+                                                 limits: DecodeLimits(maxPixels: 1 << 28, maxOutputBytes: (1 << 14) * (1 << 14) * 2))
+        } catch let error as ImageError {
+            throw OCTError.invalidField(file: reader.file, field: "JPEG 2000 B-scan \(index)", offset: stream.offset, value: "\(stream.size) bytes",
+                                        reason: "\(error)".replacingPrefix(what + ": ", with: ""))
+        }
+        let image = decoded.image
+        guard image.channels == 1 else {
+            throw OCTError.invalidField(file: reader.file, field: "JPEG 2000 B-scan \(index)", offset: stream.offset, value: "\(image.channels) components",
+                                        reason: "a B-scan is gray (1 component)")
+        }
+        var low = Int.max, high = Int.min
+        let pixels: [UInt8]
+        switch image.samples {
+        case let .uint8(samples):
+            for v in samples { low = min(low, Int(v)); high = max(high, Int(v)) }
+            pixels = samples
+        case let .uint16(samples):
+            let maximum = (1 << decoded.precision) - 1
+            pixels = samples.map { v in
+                low = min(low, Int(v)); high = max(high, Int(v))
+                return UInt8((min(Int(v), maximum) * 255 + maximum / 2) / maximum)
+            }
+        }
+        return DecodedFrame(width: image.width, height: image.height, pixels: pixels, low: low, high: high)
     }
 
     /// `@PATIENT_INFO_02`: the id in its first 32 bytes. `@PATIENT_INFO_03` is encrypted.
