@@ -29,8 +29,10 @@ let package = Package(
                        providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate",
                        providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2",
+                       providers: [.apt(["libopenjp2-7-dev"])]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
-        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate"]),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate", "COpenJPEG"]),
 
         .target(name: "MIMSCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),

@@ -7,6 +7,7 @@ public enum OCTFormat: String, Sendable, CaseIterable, Codable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+    case topcon = "topcon"
 }
 
 /// Which eye.
@@ -49,6 +50,8 @@ public struct OCTMetadata: Equatable, Sendable {
     public var visitID: String?
     /// Vendor scan pattern, e.g. "Macular Cube 512x128", "volume (3)", "circle (2)".
     public var scanPattern: String?
+    /// The instrument, e.g. "Topcon 3D OCT-2000", when the file records it.
+    public var device: String?
     /// Acquisition time, ISO 8601 UTC, when the file records it.
     public var acquired: String?
     /// Smallest and largest source value (before conversion to uint8), invalid markers excluded.

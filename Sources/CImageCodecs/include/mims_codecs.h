@@ -1,4 +1,4 @@
-// Thin C wrappers over libjpeg, libpng and libtiff.
+// Thin C wrappers over libjpeg, libpng, libtiff and OpenJPEG.
 //
 // libjpeg and libpng report fatal errors by longjmp, which must never cross a Swift frame, and libtiff
 // reports through varargs handlers that Swift cannot write. Every function here catches those inside C
@@ -66,6 +66,17 @@ int mims_png_decode(const uint8_t *data, size_t size, mims_decode_limits limits,
 int mims_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
                     uint32_t bit_depth, int compression_level, uint8_t **out, size_t *out_size,
                     char *message, size_t message_capacity);
+
+/// Decodes a JPEG 2000 codestream (J2K) or JP2 file with OpenJPEG in strict mode (truncated data is an
+/// error): 1 or 3 unsigned components of 1-16 bits, not subsampled. Up to 8 bits give 8-bit samples,
+/// more give 16-bit samples holding the values as coded; `precision` receives the coded bit count.
+int mims_j2k_decode(const uint8_t *data, size_t size, mims_decode_limits limits, mims_image *out,
+                    uint32_t *precision, char *message, size_t message_capacity);
+
+/// Encodes 8- or 16-bit gray or RGB as a lossless (reversible 5/3) JPEG 2000 codestream into a
+/// malloc'd buffer.
+int mims_j2k_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
+                    uint8_t **out, size_t *out_size, char *message, size_t message_capacity);
 
 /// An open TIFF over a memory buffer that must outlive it.
 typedef struct mims_tiff mims_tiff;

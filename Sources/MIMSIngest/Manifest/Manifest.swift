@@ -43,6 +43,8 @@ public enum ReaderChoice: String, Sendable, CaseIterable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+    /// Topcon `.fds` and `.fda`.
+    case topcon
 
     /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
     public var volumeFormat: OCTFormat? {

@@ -27,6 +27,8 @@ public struct SpectralisVolHeader: Equatable, Sendable {
     public var vid: Int
     public var visitID: String
     public var visitDate: Double     // days since 1899-12-30
+    /// The version field when it is not `HSF-OCT-...` (the file was accepted because its sizes fit).
+    public var unusualVersion: String?
 
     /// Bytes of one B-scan's float data.
     public var bscanDataSize: Int { sizeX * sizeZ * 4 }
@@ -46,13 +48,26 @@ public struct SpectralisVolHeader: Equatable, Sendable {
     static func parse(_ reader: ByteReader, headerOnly: Bool = false) throws -> SpectralisVolHeader {
         let file = reader.file
         guard reader.count > 0 else { throw OCTError.empty(file: file) }
-        guard reader.hasPrefix(Array("HSF-OCT-".utf8)) else {
-            throw OCTError.badMagic(file: file, offset: 0, expected: "\"HSF-OCT-\"", found: reader.preview(0, 8))
+        let standard = reader.hasPrefix(Array("HSF-OCT-".utf8))
+        // Some converters write another version string over a valid header. Such a file is read
+        // when the field is text and (below) every size fits the file; anything else is not a .vol.
+        guard standard || versionFieldIsText(reader) else {
+            throw OCTError.badMagic(file: file, offset: 0, expected: "\"HSF-OCT-\" (or a text version field)", found: reader.preview(0, 8))
         }
         try reader.require(0, size, "the .vol file header")
-        let versionText = try reader.string(8, 4, "version")
-        guard let version = Int(versionText) else {
-            throw OCTError.invalidField(file: file, field: "version", offset: 8, value: "\"\(versionText)\"", reason: "expected digits after HSF-OCT-")
+        let version: Int
+        var unusualVersion: String? = nil
+        if standard {
+            let versionText = try reader.string(8, 4, "version")
+            guard let number = Int(versionText) else {
+                throw OCTError.invalidField(file: file, field: "version", offset: 8, value: "\"\(versionText)\"", reason: "expected digits after HSF-OCT-")
+            }
+            version = number
+        } else {
+            let text = try reader.string(0, 12, "version")
+            unusualVersion = text
+            // Trailing digits ("XYZ-OCT-103") give the layout; without them, the newest (103).
+            version = Int(String(text.reversed().prefix { $0.isNumber }.reversed())).map { min($0, 103) } ?? 103
         }
         func count(_ offset: Int, _ field: String, max limit: Int) throws -> Int {
             let value = Int(try reader.u32(offset, field))
@@ -72,7 +87,7 @@ public struct SpectralisVolHeader: Equatable, Sendable {
             scanPosition: try reader.string(84, 4, "ScanPosition"), examTime: try reader.u64(88, "ExamTime"),
             scanPattern: Int(try reader.i32(96, "ScanPattern")), bscanHeaderSize: try count(100, "BScanHdrSize", max: 1 << 24),
             id: try reader.string(104, 16, "ID"), referenceID: try reader.string(120, 16, "ReferenceID"),
-            pid: 0, patientID: "", dateOfBirth: 0, vid: 0, visitID: "", visitDate: 0)
+            pid: 0, patientID: "", dateOfBirth: 0, vid: 0, visitID: "", visitDate: 0, unusualVersion: unusualVersion)
         if version >= 101 {
             header.pid = Int(try reader.u32(136, "PID"))
             header.patientID = try reader.string(140, 21, "PatientID")
@@ -91,11 +106,38 @@ public struct SpectralisVolHeader: Equatable, Sendable {
         if headerOnly { return header }
         // All sizes above are bounded, so this cannot overflow; checked before any allocation.
         let expected = header.expectedFileSize
+        if !standard && !(expected <= reader.count && reader.count - expected <= allowedTrailing(fileSize: reader.count)) {
+            throw OCTError.badMagic(file: file, offset: 0, expected: "\"HSF-OCT-\", or a header whose sizes describe the file (\(expected) bytes described, \(reader.count) in the file)",
+                                    found: reader.preview(0, 12))
+        }
         guard expected <= reader.count else {
             throw OCTError.truncated(file: file, offset: header.firstBScanOffset, needed: expected - header.firstBScanOffset,
                                      available: max(0, reader.count - header.firstBScanOffset),
                                      what: "\(header.numBScans) B-scans of \(header.sizeX)x\(header.sizeZ) with \(header.bscanHeaderSize)-byte headers")
         }
         return header
+    }
+
+    /// Bytes after the last B-scan the reader accepts (with a warning): real exports carry some.
+    static func allowedTrailing(fileSize: Int) -> Int { max(4096, fileSize / 100) }
+
+    /// Twelve bytes of printable ASCII, NUL-padded, starting with at least four characters.
+    static func versionFieldIsText(_ reader: ByteReader) -> Bool {
+        guard reader.count >= 12 else { return false }
+        let field = (0..<12).map { reader.bytes[$0] }
+        let text = field.prefix { $0 != 0 }
+        return text.count >= 4 && text.allSatisfy { (32...126).contains($0) } && field.dropFirst(text.count).allSatisfy { $0 == 0 }
+    }
+
+    /// Whether a file without the `HSF-OCT-` signature is a `.vol` nonetheless: named `.vol`, a text
+    /// version field, and a header whose sizes describe the file's length (see ``parse``).
+    static func recognizesUnsigned(path: String, name: String, size: Int) -> Bool {
+        guard name.lowercased().hasSuffix(".vol"), size >= Self.size,
+              let prefix = try? LoadedFile(path: path, prefix: Self.size) else { return false }
+        let reader = ByteReader(bytes: prefix.bytes, file: path)
+        guard !reader.hasPrefix(Array("HSF-OCT-".utf8)), versionFieldIsText(reader),
+              let header = try? parse(reader, headerOnly: true) else { return false }
+        let expected = header.expectedFileSize
+        return expected <= size && size - expected <= allowedTrailing(fileSize: size)
     }
 }

@@ -3,6 +3,7 @@ extension SpectralisVolReader: OCTFormatReader {
 
     public static func recognizes(_ candidate: OCTCandidate) -> Bool {
         candidate.head.starts(with: Array("HSF-OCT-".utf8))
+            || (!candidate.isFolder && SpectralisVolHeader.recognizesUnsigned(path: candidate.path, name: candidate.name, size: candidate.size))
     }
 
     public static func readVolumes(path: String, transform: IntensityTransform) throws -> [OCTVolume] {

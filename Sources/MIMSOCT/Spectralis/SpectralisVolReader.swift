@@ -31,7 +31,7 @@ public enum SpectralisVolReader {
         // more mean the header's sizes are not the file's: reading would stretch a fraction of
         // the data into wrong B-scans, so that is an error, not a warning.
         let unread = bytes.count - header.expectedFileSize
-        if unread > max(4096, bytes.count / 100) {
+        if unread > SpectralisVolHeader.allowedTrailing(fileSize: bytes.count) {
             throw OCTError.inconsistent(file: file, reason: "the header (SizeX \(header.sizeX), SizeZ \(header.sizeZ), NumBScans \(header.numBScans), BScanHdrSize \(header.bscanHeaderSize)) describes \(header.expectedFileSize) bytes, but the file holds \(bytes.count): \(unread) bytes (\(100 * unread / bytes.count)%) would go unread")
         }
         var metadata = OCTMetadata(format: .spectralisVol)
@@ -40,6 +40,9 @@ public enum SpectralisVolReader {
         metadata.patientID = header.patientID.isEmpty ? nil : header.patientID
         metadata.visitID = header.visitID.isEmpty ? nil : header.visitID
         metadata.scanPattern = header.scanPatternName
+        if let version = header.unusualVersion {
+            metadata.warnings.append("the version field is \"\(version)\", not HSF-OCT-10x; read as version \(header.version) because the header's sizes describe the file")
+        }
         metadata.acquired = WindowsFileTime.iso8601(ticks: header.examTime)
         if header.sizeXSlo > 0 && header.sizeYSlo > 0 {
             let slo = UnsafeRawBufferPointer(rebasing: bytes[SpectralisVolHeader.size..<header.firstBScanOffset])
@@ -51,7 +54,10 @@ public enum SpectralisVolReader {
         // Headers first (cheap, and every one is validated before any pixel is converted).
         for index in 0..<frames {
             let start = header.firstBScanOffset + index * stride
-            guard reader.hasPrefix(Array("HSF-BS-".utf8), at: start) else {
+            // A file with an unusual version string may carry unusual B-scan versions too; its B-scan
+            // headers must then at least repeat the file header's BScanHdrSize.
+            guard reader.hasPrefix(Array("HSF-BS-".utf8), at: start)
+                || (header.unusualVersion != nil && (try? reader.u32(start + 12, "BScanHdrSize")) == UInt32(header.bscanHeaderSize)) else {
                 throw OCTError.badMagic(file: file, offset: start, expected: "\"HSF-BS-\" (B-scan \(index) header)", found: reader.preview(start, 8))
             }
             metadata.bscans.append(BScanGeometry(startX: try reader.f64(start + 16, "StartX"), startY: try reader.f64(start + 24, "StartY"),
