@@ -7,6 +7,7 @@ public enum OCTFormat: String, Sendable, CaseIterable, Codable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+    case heyexXML = "heyex-xml"
 }
 
 /// Which eye.
@@ -51,6 +52,8 @@ public struct OCTMetadata: Equatable, Sendable {
     public var scanPattern: String?
     /// Acquisition time, ISO 8601 UTC, when the file records it.
     public var acquired: String?
+    /// The acquiring device (manufacturer and model), when the file records it.
+    public var device: String?
     /// Smallest and largest source value (before conversion to uint8), invalid markers excluded.
     public var valueRange: ClosedRange<Double>?
     /// The scanning-laser / infrared fundus image, when the file has one.
@@ -60,6 +63,8 @@ public struct OCTMetadata: Equatable, Sendable {
     /// Layer segmentation lines per B-scan: `layers[frame][line]` holds one depth per A-scan
     /// (NaN where missing).
     public var layers: [[[Float]]]
+    /// The layer lines' names (`layers[frame][i]` is `layerNames[i]`), when the format names them.
+    public var layerNames: [String] = []
     /// Things the reader accepted but a user should know (cut chunks, trailing bytes).
     public var warnings: [String]
 
