@@ -222,6 +222,10 @@ public struct SyntheticDatasetWriter: Sendable {
             writer.patientID = String(format: "H%04d", index / 2)
             writer.laterality = side == "OD" ? "R" : "L"
             writer.seriesID = 1000 + index
+            // Visits, devices and scan densities differ, so record metadata is worth checking per record.
+            writer.studyDate = (2021, 1 + index % 12, 1 + index % 28)
+            writer.model = index % 3 == 0 ? "Spectralis OCT2" : "Spectralis"
+            writer.distance = 0.06 + 0.01 * Double(index % 5)
             writer.layers = (0..<frames).map { (f: Int) -> [(name: String, depths: [Float])] in
                 let ilm: [Float] = (0..<x).map { (a: Int) -> Float in Float(z / 5 + (a + f) % 7) }
                 let bm: [Float] = (0..<x).map { (a: Int) -> Float in Float(3 * z / 4 - (a + f) % 5) }

@@ -30,6 +30,8 @@ public struct HeyexXMLExport: Sendable {
         public var layers: [(name: String, depths: [Float])]
         /// Line of the `<Image>` tag, for messages.
         public var line: Int
+        /// Line of its ExamURL.
+        public var urlLine: Int = 0
     }
 
     public var file: String
@@ -162,7 +164,7 @@ public struct HeyexXMLExport: Sendable {
         let name = String(url.text.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last ?? "")
         guard !name.isEmpty, name != ".", name != ".." else { throw fail(url, "ExamURL '\(url.text.prefix(80))' names no file") }
         let context = element.child("OphthalmicAcquisitionContext")
-        var image = Image(kind: kind(of: element), fileName: name, layers: [], line: element.line)
+        var image = Image(kind: kind(of: element), fileName: name, layers: [], line: element.line, urlLine: url.line)
         if let context {
             image.width = try side("Width", in: context)
             image.height = try side("Height", in: context)

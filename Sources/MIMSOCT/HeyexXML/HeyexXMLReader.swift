@@ -191,7 +191,7 @@ public enum HeyexXMLReader {
             if names.contains(image.fileName) { return folder + "/" + image.fileName }
             let matches = names.filter { $0.lowercased() == image.fileName.lowercased() }
             if matches.count == 1 { return folder + "/" + matches[0] }
-            throw OCTError.markup(file: description.file, line: image.line, element: "ExamURL",
+            throw OCTError.markup(file: description.file, line: image.urlLine, element: "ExamURL",
                                   reason: matches.isEmpty ? "names \(image.fileName), which is not in the export folder \(folder)"
                                       : "names \(image.fileName), which matches \(matches.count) files ignoring case")
         }
