@@ -35,10 +35,10 @@ struct HeyexIngestTests {
         #expect(parsed.reader == .heyexXML && parsed.patientFromHeader)
         #expect(parsed.filter?.accepted == ["laterality": ["OD"], "device": ["Heidelberg Engineering Spectralis", "Heidelberg Engineering Spectralis OCT2"]])
         let cases: [(String, String, String)] = [
-            ("  laterality: OD", "  lateraliti: OD", "m.yaml:15: 'filter.lateraliti': not a known key here; known keys: laterality, scan_pattern, device, format"),
-            ("  laterality: OD", "  laterality: OU", "m.yaml:15: 'filter.laterality': expected OD or OS, not 'OU'"),
-            ("  laterality: OD", "  format: vol", "m.yaml:15: 'filter.format': expected one of"),
-            ("kind: volume3d", "kind: image2d", "m.yaml:14: 'filter': expected nothing: filter: selects OCT volumes"),
+            ("  laterality: OD", "  lateraliti: OD", "m.yaml:13: 'filter.lateraliti': not a known key here; known keys: laterality, scan_pattern, device, format"),
+            ("  laterality: OD", "  laterality: OU", "m.yaml:13: 'filter.laterality': OD or OS, not 'OU'"),
+            ("  laterality: OD", "  format: vol", "m.yaml:13: 'filter.format': one of cirrus-img, spectralis-vol"),
+            ("kind: volume3d", "kind: image2d", "m.yaml:12: 'filter': nothing: filter: selects OCT volumes"),
         ]
         for (from, to, message) in cases {
             let text = Self.manifest.replacingOccurrences(of: from, with: to)
