@@ -52,6 +52,18 @@ struct HeyexIngestTests {
         }
     }
 
+    /// The shipped example, manifests/heyex-xml.yaml, run on a synthetic export tree.
+    @Test func shippedManifestRuns() throws {
+        let dir = try TemporaryDirectory()
+        let synth = try runProduct("mims-ingest", ["synth", "--dataset", "heyex-xml", "--small", "--count", "8", "--out", dir.path + "/exports"])
+        #expect(synth.status == 0, "\(synth.output)")
+        let result = try runProduct("mims-ingest", ["run", repositoryRoot + "/manifests/heyex-xml.yaml", "--out", dir.path + "/shards", "--log-format", "text"],
+                                    environment: ["HEYEX_ROOT": dir.path + "/exports"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("8 files matched: 4 written"), "\(result.output)")
+        #expect(result.output.contains("4 filtered out by filter:"), "\(result.output)")
+    }
+
     @Test func ingestsFilteredExportsWithTheirMetadata() throws {
         let dir = try TemporaryDirectory()
         let source = dir.path + "/source", out = dir.path + "/shards"
