@@ -27,7 +27,7 @@ deps:
 	  fi; \
 	fi
 
-## py-deps: Python packages the interop tests use: independent readers (h5py, Pillow) and, for
+## py-deps: Python packages the interop tests use: independent readers (h5py, Pillow, eyepy for Heyex XML) and, for
 ## python/mims_torch and its test against mims-train, torch, safetensors and PyYAML
 py-deps:
 	@python3 -c "import h5py, numpy, PIL, tifffile, torch, safetensors, yaml, eyepy" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
