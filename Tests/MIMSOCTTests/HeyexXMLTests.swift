@@ -201,7 +201,7 @@ struct HeyexXMLTests {
         }
         // Not well-formed: libxml2's message with the line it stopped at.
         let lines = good.split(separator: "\n", omittingEmptySubsequences: false)
-        try expectError(lines.prefix(12).joined(separator: "\n") + "\n<Broken attr=>\n", { $0.contains("not well-formed") && $0.contains("Broken line 13") })
+        try expectError(lines.prefix(12).joined(separator: "\n") + "\n<Broken attr=>\n", { $0.hasPrefix("\(xml):13: <document>: not well-formed XML:") && !$0.contains("Premature end") })
         // Entity expansion is never reached: a DOCTYPE is refused before parsing.
         let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>\n<HEDX>&lol2;</HEDX>\n"
         try expectError(laughs, { $0.contains(":2: <DOCTYPE>") })

@@ -66,10 +66,27 @@ enum MarkupTree {
         }
         defer { xmlFreeParserCtxt(context) }
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
-        let document = bytes.withMemoryRebound(to: CChar.self) { chars in
-            xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, nil, options)
+        // libxml2 goes on after the first fatal error and keeps only the last; the first is the
+        // one a user can act on. Its structured-error hook is per thread in Debian's threaded build.
+        let first = FirstError()
+        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(first).toOpaque()) { context, error in
+            guard let context, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            let first = Unmanaged<FirstError>.fromOpaque(context).takeUnretainedValue()
+            if first.message == nil {
+                first.message = error.pointee.message.map { String(cString: $0) }?.trimmingCharacters() ?? "not well-formed"
+                first.line = Int(error.pointee.line)
+            }
         }
+        let document = withExtendedLifetime(first) {
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, nil, options)
+            }
+        }
+        xmlSetStructuredErrorFunc(nil, nil)
         guard let document else {
+            if let message = first.message {
+                throw OCTError.markup(file: file, line: first.line, element: "document", reason: "not well-formed XML: \(message)")
+            }
             if let error = xmlCtxtGetLastError(context) {
                 let message = error.pointee.message.map { String(cString: $0) }?.trimmingCharacters() ?? "not well-formed"
                 throw OCTError.markup(file: file, line: Int(error.pointee.line), element: "document", reason: "not well-formed XML: \(message)")
@@ -141,6 +158,12 @@ enum MarkupTree {
         for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A { line += 1 }
         return line
     }
+}
+
+/// The first error libxml2 reports while parsing one document.
+private final class FirstError {
+    var message: String?
+    var line = 0
 }
 
 extension String {
