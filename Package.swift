@@ -31,6 +31,9 @@ let package = Package(
                        providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2",
                        providers: [.apt(["libopenjp2-7-dev"])]),
+        // Heyex XML exports go through a real XML parser (no entities, no network; docs/OCT.md).
+        .systemLibrary(name: "CXML2", pkgConfig: "libxml-2.0",
+                       providers: [.apt(["libxml2-dev"])]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate", "COpenJPEG"]),
 
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "MIMSImage", dependencies: ["CImageCodecs", "MIMSCore"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
-        .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels"], exclude: ["README.md"]),
+        .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels", "CXML2"], exclude: ["README.md"]),
         .target(name: "MIMSConfig", dependencies: ["Yams"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         // oneDNN (Debian's libdnnl-dev, OpenMP threads) behind a small C bridge: the tensor engine.

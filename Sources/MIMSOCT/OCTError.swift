@@ -17,6 +17,8 @@ public enum OCTError: Error, CustomStringConvertible, Equatable, Sendable {
     case unreadable(file: String, reason: String)
     /// Another process changed the file (size or modification time) while it was being read.
     case changedWhileReading(file: String, reason: String)
+    /// A text (XML) export is not well-formed or lacks what the format requires, at `line`.
+    case markup(file: String, line: Int, element: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum OCTError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unrecognized(file, reason): "\(file): unrecognized file: \(reason)"
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
         case let .changedWhileReading(file, reason): "\(file): changed while being read: \(reason)"
+        case let .markup(file, line, element, reason): "\(file):\(line): <\(element)>: \(reason)"
         }
     }
 }

@@ -39,9 +39,16 @@ public protocol OCTFormatReader {
     static func readVolumes(path: String, transform: IntensityTransform) throws -> [OCTVolume]
     /// The patient id the export records, nil when it records none.
     static func headerPatientID(path: String) throws -> String?
+    /// The metadata of the export's first volume, without decoding pixels where the format allows
+    /// (manifest filters read it before splitting).
+    static func headerMetadata(path: String) throws -> OCTMetadata
 }
 
 extension OCTFormatReader {
     public static var recognizedByContent: Bool { true }
     public static func headerPatientID(path: String) throws -> String? { nil }
+    public static func headerMetadata(path: String) throws -> OCTMetadata {
+        guard let first = try readVolumes(path: path, transform: .fourthRoot).first else { throw OCTError.inconsistent(file: path, reason: "the export holds no volume") }
+        return first.metadata
+    }
 }

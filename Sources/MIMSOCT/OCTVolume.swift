@@ -8,6 +8,7 @@ public enum OCTFormat: String, Sendable, CaseIterable, Codable {
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
     case topcon = "topcon"
+    case heyexXML = "heyex-xml"
 }
 
 /// Which eye.
@@ -50,10 +51,10 @@ public struct OCTMetadata: Equatable, Sendable {
     public var visitID: String?
     /// Vendor scan pattern, e.g. "Macular Cube 512x128", "volume (3)", "circle (2)".
     public var scanPattern: String?
-    /// The instrument, e.g. "Topcon 3D OCT-2000", when the file records it.
-    public var device: String?
     /// Acquisition time, ISO 8601 UTC, when the file records it.
     public var acquired: String?
+    /// The acquiring device (manufacturer and model), when the file records it.
+    public var device: String?
     /// Smallest and largest source value (before conversion to uint8), invalid markers excluded.
     public var valueRange: ClosedRange<Double>?
     /// The scanning-laser / infrared fundus image, when the file has one.
@@ -63,6 +64,8 @@ public struct OCTMetadata: Equatable, Sendable {
     /// Layer segmentation lines per B-scan: `layers[frame][line]` holds one depth per A-scan
     /// (NaN where missing).
     public var layers: [[[Float]]]
+    /// The layer lines' names (`layers[frame][i]` is `layerNames[i]`), when the format names them.
+    public var layerNames: [String] = []
     /// Things the reader accepted but a user should know (cut chunks, trailing bytes).
     public var warnings: [String]
 

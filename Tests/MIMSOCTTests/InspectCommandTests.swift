@@ -38,6 +38,33 @@ struct InspectCommandTests {
         }
     }
 
+    /// A Heyex export by its folder and by its .xml file, next to a .vol: the same fields for both formats.
+    @Test func inspectsHeyexExportFolders() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
+        let dir = try TemporaryDirectory()
+        var writer = HeyexXMLTests.realSizeWriter(frames: 5, width: 64, height: 48)
+        writer.laterality = "R"
+        try writer.write(to: dir.path + "/exam")
+        let vol = octFixtures + "/line-willis-0.vol"
+        let result = try runTool(["inspect", dir.path + "/exam", dir.path + "/exam/" + writer.xmlName, vol, "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        #expect(reports.count == 3)
+        for report in reports.prefix(2) {
+            #expect(report["format"] as? String == "heyex-xml")
+            #expect(report["width"] as? Int == 64 && report["height"] as? Int == 48 && report["frames"] as? Int == 5)
+            #expect(report["laterality"] as? String == "OD" && report["patient_id"] as? String == writer.patientID)
+            let spacing = try #require(report["spacing_mm"] as? [String: Double])
+            #expect(spacing["width"] == writer.scaleX && spacing["depth"] == writer.scaleY)
+            #expect(abs(spacing["between_frames"]! - writer.distance) < 1e-12)
+            #expect(report["device"] as? String == "\(writer.manufacturer) \(writer.model)")
+            #expect(report["layer_names"] as? [String] == ["ILM", "BM"] && report["fundus"] as? String == "768x768")
+        }
+        for key in ["format", "width", "height", "frames", "spacing_mm", "laterality", "device"] {
+            #expect(reports[2][key] != nil, "the .vol report has \(key)")
+        }
+    }
+
     @Test func inspectsRealFilesAndReportsBadOnes() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
         let vol = octFixtures + "/line-willis-0.vol", e2e = octFixtures + "/e2e_minimized.E2E", empty = octFixtures + "/empty.vol"

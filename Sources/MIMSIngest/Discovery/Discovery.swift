@@ -121,6 +121,22 @@ public enum Discovery {
             }
             records = kept
         }
+        if let filter = manifest.filter {
+            // Before splitting, like patient: header: a filtered-out record must not take a place in a split.
+            let labelled = records
+            let verdicts = Parallel.map(labelled.count) { index -> Rejection? in
+                let record = labelled[index]
+                do {
+                    let metadata = try OCTReader.headerMetadata(path: record.path, as: manifest.reader.volumeFormat)
+                    return filter.exclusion(metadata).map { Rejection(id: record.relativePath, path: record.path, reason: $0, stage: .filter) }
+                } catch {
+                    return Rejection(id: record.relativePath, path: record.path,
+                                     reason: "cannot read the metadata filter: needs: \(ReadableError.describe(error))", stage: .discovery)
+                }
+            }
+            records = zip(records, verdicts).filter { $0.1 == nil }.map(\.0)
+            rejections += verdicts.compactMap { $0 }
+        }
         let counts = Dictionary(grouping: records, by: \.label).mapValues(\.count)
         for (index, name) in manifest.classes.enumerated() where counts[Int32(index)] == nil {
             warnings.append("class '\(name)' has no files: no matched file got this label (check labels.map and the folders)")

@@ -22,6 +22,8 @@ public struct Manifest: Equatable, Sendable {
     /// `patient: header`: the patient id the OCT export records (`.vol` and E2E headers, the
     /// Cirrus file name), for exports whose paths carry no id.
     public var patientFromHeader: Bool = false
+    /// `filter:`: only volumes whose export metadata matches are ingested; nil keeps all.
+    public var filter: RecordFilter? = nil
     public var officialSplit: OfficialSplit?
     public var split: SplitPolicy
     public var seed: UInt64
@@ -45,6 +47,7 @@ public enum ReaderChoice: String, Sendable, CaseIterable {
     case sliceFolder = "slice-folder"
     /// Topcon `.fds` and `.fda`.
     case topcon
+    case heyexXML = "heyex-xml"
 
     /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
     public var volumeFormat: OCTFormat? {

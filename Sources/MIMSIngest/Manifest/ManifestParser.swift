@@ -36,7 +36,7 @@ public enum ManifestParser {
             throw ManifestError(file: file, key: "", line: 1, expected: "a mapping of manifest keys (dataset, kind, source, ...)")
         }
         let top = Field(node: node, path: "", file: file)
-        try top.allow(["dataset", "kind", "source", "reader", "labels", "patient", "official_split", "split", "normalize", "shards"])
+        try top.allow(["dataset", "kind", "source", "reader", "labels", "patient", "official_split", "split", "normalize", "shards", "filter"])
 
         let dataset = try top.required("dataset").string()
         let kindText = try top.required("kind").string()
@@ -164,6 +164,7 @@ public enum ManifestParser {
                         seed: seed, normalize: Normalization(size: size, channels: channels, slices: slices, intensity: intensity, minFrames: minFrames),
                         shards: shards, sha256: SHA256.hex(of: Array(text.utf8)), text: text)
         manifest.patientFromHeader = patientFromHeader
+        manifest.filter = try parseFilter(top, kind: kind)
         return manifest
     }
 

@@ -128,14 +128,18 @@ public final class IngestRunner {
             startFields["part"] = part.description
             startFields["part_records"] = records.count
         }
+        let filtered = discovery.rejections.filter { $0.stage == .filter }.count, unfiltered = discovery.rejections.count - filtered
+        if filtered > 0 { startFields["filtered"] = filtered }
         reporter.event("start", startFields,
                        text: "\(manifest.dataset): \(discovery.matched) files matched under \(manifest.root), \(discovery.records.count) records"
-                           + (discovery.rejections.isEmpty ? "" : ", \(discovery.rejections.count) rejected before decoding")
+                           + (unfiltered == 0 ? "" : ", \(unfiltered) rejected before decoding")
+                           + (filtered == 0 ? "" : ", \(filtered) left out by filter:")
                            + (share.description.isEmpty ? "" : "; " + share.description)
                            + (state.shards.isEmpty ? "" : "; resuming after \(state.shards.count) finished shards"))
         for rejection in discoveryRejections {
-            reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
-                           text: "  rejected \(rejection.path): \(rejection.reason)")
+            let filtered = rejection.stage == .filter
+            reporter.event(filtered ? "filtered" : "reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
+                           text: "  \(filtered ? "filtered out" : "rejected") \(rejection.path): \(rejection.reason)")
         }
         // Every part settles the frame shape over the whole dataset, so all parts agree on it.
         guard let frameShape = RecordProcessor.frameShape(for: manifest, records: discovery.records) else {

@@ -66,10 +66,13 @@ public struct RecordProcessor: Sendable {
                 throw IngestRejection("has \(decoded.originalShape[0]) frames, fewer than normalize.min_frames \(minimum)")
             }
             let pixels = try Self.normalizedPixels(decoded.frames, frameShape: frameShape, resizes: manifest.normalize.size != nil)
+            var metadata = decoded.metadata
+            metadata.sourceSpacingMM = decoded.spacing
             let shardRecord = ShardRecord(
                 id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
                 label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
-                spacingMM: decoded.spacing, originalShape: decoded.originalShape)
+                spacingMM: decoded.spacing.map { Self.gridSpacing($0, from: decoded.originalShape, to: frameShape) },
+                originalShape: decoded.originalShape, metadata: metadata)
             let encoded = try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel)
             return .success(Output(encoded: encoded, warnings: decoded.warnings, shortFrames: shortFrames))
         } catch let rejection as IngestRejection {
@@ -86,6 +89,21 @@ public struct RecordProcessor: Sendable {
         var laterality: String?
         var spacing: [Double]?
         var originalShape: [Int]
+        var metadata = RecordMetadata()
+    }
+
+    /// The spacing of the stored frames' grid: a frame resized from H x W to H' x W' has pixels
+    /// H/H' and W/W' times the source's (bilinear, corners not aligned: the same field of view);
+    /// the distance between B-scans does not change.
+    static func gridSpacing(_ source: [Double], from shape: [Int], to frame: FrameShape) -> [Double] {
+        guard shape.count == 3, shape[1] > 0, shape[2] > 0 else { return source }
+        return [source[0] * Double(shape[1]) / Double(frame.height), source[1] * Double(shape[2]) / Double(frame.width), source[2]]
+    }
+
+    /// The record metadata of an OCT export, the same fields for every reader.
+    static func recordMetadata(_ meta: OCTMetadata) -> RecordMetadata {
+        RecordMetadata(patientID: meta.patientID ?? "", scanDate: String((meta.acquired ?? "").prefix(10)),
+                       scanPattern: meta.scanPattern ?? "", device: meta.device ?? "")
     }
 
     /// The frames at `frameShape` (resized when `resizes`, else they must have its size), with
@@ -136,9 +154,10 @@ public struct RecordProcessor: Sendable {
                 keep = start..<start + n
             }
             let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
-            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings, sourceSHA256: try hashSource(path),
+            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings,
+                                 sourceSHA256: try hashSource(path, format: volume.metadata.format),
                                  laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
-                                 originalShape: [volume.frameCount, volume.height, volume.width])
+                                 originalShape: [volume.frameCount, volume.height, volume.width], metadata: recordMetadata(volume.metadata))
         }
     }
 
@@ -158,12 +177,13 @@ public struct RecordProcessor: Sendable {
         return volumes[0]
     }
 
-    /// SHA-256 of a file, or of a slice folder's files in natural order.
-    static func hashSource(_ path: String) throws -> String {
+    /// SHA-256 of a file, of a slice folder's files in natural order, or of a Heyex export's XML
+    /// and the images it lists, in its order.
+    static func hashSource(_ path: String, format: OCTFormat? = nil) throws -> String {
         var isDirectory: ObjCBool = false
         FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         var hasher = SHA256()
-        let files = isDirectory.boolValue
+        let files = format == .heyexXML ? try HeyexXMLReader.sourceFiles(path: path) : isDirectory.boolValue
             ? try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted(by: StackReaders.naturalOrder).map { path + "/" + $0 }
             : [path]
         for file in files {

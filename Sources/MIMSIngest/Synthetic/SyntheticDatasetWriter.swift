@@ -11,6 +11,7 @@ public enum SyntheticDataset: String, Sendable, CaseIterable {
     case spectralis
     case mmd
     case crcMSI = "crc-msi"
+    case heyexXML = "heyex-xml"
 
     /// Most label classes `--classes` can ask for (crc-msi).
     public static let maximumClasses = SyntheticHistology.clusterColours.count + 1
@@ -18,7 +19,7 @@ public enum SyntheticDataset: String, Sendable, CaseIterable {
     /// Records written when no count is given.
     public var defaultCount: Int {
         switch self {
-        case .cirrus, .spectralis: 8
+        case .cirrus, .spectralis, .heyexXML: 8
         case .mmd: 24
         case .crcMSI: 64
         }
@@ -57,7 +58,7 @@ public struct SyntheticDatasetWriter: Sendable {
     /// Frame size the generated manifest normalizes to, and the central slices it keeps.
     var normalizedSize: (Int, Int)? {
         switch dataset {
-        case .cirrus, .spectralis: (224, 224)
+        case .cirrus, .spectralis, .heyexXML: (224, 224)
         case .mmd: small ? (150, 225) : (300, 450)
         case .crcMSI: nil
         }
@@ -77,6 +78,7 @@ public struct SyntheticDatasetWriter: Sendable {
         case .crcMSI: (boxes, positives) = try writeHistology(out)
         case .cirrus: (boxes, positives) = try writeCirrus(out)
         case .spectralis: (boxes, positives) = try writeSpectralis(out)
+        case .heyexXML: (boxes, positives) = try writeHeyexXML(out)
         }
         try AtomicFile.write(Data(manifest.utf8), to: out + "/manifest.yaml")
         let json = boxes.sorted { ($0.id, $0.frame, $0.y0, $0.x0) < ($1.id, $1.frame, $1.y0, $1.x0) }.map(\.json)
@@ -200,6 +202,41 @@ public struct SyntheticDatasetWriter: Sendable {
 
     private func pow4(_ v: Double) -> Double { v * v * v * v }
 
+    /// Heyex XML export folders (`normal/H0003_OS/export.xml` with B1.png ... and NIR1.png), the
+    /// laterality in the XML only, two layer lines per B-scan.
+    func writeHeyexXML(_ out: String) throws -> ([LesionBox], Int) {
+        let (x, z) = small ? (192, 124) : (512, 496)
+        var boxes: [LesionBox] = []
+        for index in 0..<count {
+            let positive = isPositive(index)
+            let frames = small ? 9 : 25
+            let side = index % 4 < 2 ? "OD" : "OS"
+            let id = (positive ? "DME" : "normal") + String(format: "/H%04d_%@", index, side)
+            let generated = SyntheticRetinaOCT(width: x, depth: z, frames: frames).volume(seed: recordSeed(index), diseased: positive, id: id)
+            let size = x * z
+            let bscans: [Frame] = (0..<frames).map { (f: Int) -> Frame in
+                Frame(width: x, height: z, channels: 1, pixels: Array(generated.pixels[f * size..<(f + 1) * size]))
+            }
+            let gradient: [UInt8] = (0..<96 * 96).map { (i: Int) -> UInt8 in UInt8((i / 96 + i % 96) % 256) }
+            var writer = HeyexXMLWriter(bscans: bscans, localizer: Frame(width: 96, height: 96, channels: 1, pixels: gradient))
+            writer.patientID = String(format: "H%04d", index / 2)
+            writer.laterality = side == "OD" ? "R" : "L"
+            writer.seriesID = 1000 + index
+            // Visits, devices and scan densities differ, so record metadata is worth checking per record.
+            writer.studyDate = (2021, 1 + index % 12, 1 + index % 28)
+            writer.model = index % 3 == 0 ? "Spectralis OCT2" : "Spectralis"
+            writer.distance = 0.06 + 0.01 * Double(index % 5)
+            writer.layers = (0..<frames).map { (f: Int) -> [(name: String, depths: [Float])] in
+                let ilm: [Float] = (0..<x).map { (a: Int) -> Float in Float(z / 5 + (a + f) % 7) }
+                let bm: [Float] = (0..<x).map { (a: Int) -> Float in Float(3 * z / 4 - (a + f) % 5) }
+                return [(name: "ILM", depths: ilm), (name: "BM", depths: bm)]
+            }
+            try writer.write(to: out + "/" + id)
+            boxes += shardBoxes(generated.lesions, frames: frames, depth: z, width: x)
+        }
+        return (boxes, (0..<count).filter(isPositive).count)
+    }
+
     // MARK: - Manifests
 
     var manifest: String {
@@ -283,6 +320,33 @@ public struct SyntheticDatasetWriter: Sendable {
               policy: ratio
               train: 0.67
               test: 0.33
+              seed: \(seed)
+            normalize:\(size)
+              channels: 1
+              slices: {central: \(centralSlices)}
+            shards:
+              records_per_shard: 16
+              compression: 4
+
+            """
+        case .heyexXML:
+            return """
+            # Synthetic Heidelberg Heyex XML export folders (mims-ingest synth --dataset heyex-xml).
+            dataset: heyex-xml-synthetic
+            kind: volume3d
+            source:
+              root: .
+              include: ["**/*.xml"]
+            reader: heyex-xml
+            labels:
+              from: folder
+              classes: [normal, DME]
+              map: {normal: normal, DME: DME}
+            patient: header
+            split:
+              policy: ratio
+              train: 0.5
+              test: 0.5
               seed: \(seed)
             normalize:\(size)
               channels: 1

@@ -70,6 +70,8 @@ public enum CirrusImgReader {
         let low = ranges.map(\.0).min()!, high = ranges.map(\.1).max()!
         let pixels = storage
         var metadata = OCTMetadata(format: .cirrusImg)
+        // The format records no device; only Zeiss Cirrus HD-OCT writes these exports.
+        metadata.device = "Carl Zeiss Meditec Cirrus HD-OCT"
         if let name = dims.name {
             metadata.patientID = name.patientID
             metadata.laterality = name.laterality

@@ -95,6 +95,7 @@ public enum HeidelbergE2EReader {
                 }
             }
             var metadata = OCTMetadata(format: .heidelbergE2E)
+            metadata.device = "Heidelberg Engineering"  // the device chunk is not decoded; Heyex writes E2E
             metadata.laterality = lateralityOfSeries[key] ?? lateralityOfPatient[key.patient]
             metadata.patientID = patientIDs[key.patient] ?? String(key.patient)
             metadata.visitID = String(key.study)

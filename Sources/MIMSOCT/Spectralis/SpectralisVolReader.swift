@@ -35,6 +35,7 @@ public enum SpectralisVolReader {
             throw OCTError.inconsistent(file: file, reason: "the header (SizeX \(header.sizeX), SizeZ \(header.sizeZ), NumBScans \(header.numBScans), BScanHdrSize \(header.bscanHeaderSize)) describes \(header.expectedFileSize) bytes, but the file holds \(bytes.count): \(unread) bytes (\(100 * unread / bytes.count)%) would go unread")
         }
         var metadata = OCTMetadata(format: .spectralisVol)
+        metadata.device = "Heidelberg Engineering Spectralis"  // the header names none; only Spectralis writes .vol
         metadata.spacing = VoxelSpacing(depth: header.scaleZ, width: header.scaleX, betweenFrames: header.distance)
         metadata.laterality = Laterality(rawValue: header.scanPosition)
         metadata.patientID = header.patientID.isEmpty ? nil : header.patientID

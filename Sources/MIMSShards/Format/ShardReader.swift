@@ -14,6 +14,8 @@ public struct ShardRecordInfo: Equatable, Sendable {
     public var laterality: String = ""
     public var spacingMM: [Double]? = nil
     public var originalShape: [Int]? = nil
+    /// From /meta: patient id, scan date, pattern, device, source spacing (empty when absent).
+    public var metadata = RecordMetadata()
 }
 
 /// Opens a shard for random access: the per-record table is read at open, frames on demand, one
@@ -95,6 +97,7 @@ public final class ShardReader {
         }
         var lateralities = [String](repeating: "", count: n)
         var spacings: [Double]? = nil, shapes: [Int64]? = nil
+        var metadata = [RecordMetadata](repeating: RecordMetadata(), count: n)
         if root.contains(ShardSchema.meta) {
             let meta = try root.group(ShardSchema.meta)
             if meta.contains(ShardSchema.laterality) { lateralities = try meta.dataset(ShardSchema.laterality).readStrings() }
@@ -102,6 +105,16 @@ public final class ShardReader {
             if meta.contains(ShardSchema.originalShape) { shapes = try meta.dataset(ShardSchema.originalShape).read(as: Int64.self) }
             guard lateralities.count == n, spacings.map({ $0.count == 3 * n }) ?? true, shapes.map({ $0.count == 3 * n }) ?? true else {
                 throw ShardError.notAShard(path: path, reason: "/meta arrays do not have one entry per record")
+            }
+            for field in RecordMetadata.stringFields where meta.contains(field.name) {
+                let values = try meta.dataset(field.name).readStrings()
+                guard values.count == n else { throw ShardError.notAShard(path: path, reason: "/meta/\(field.name) has \(values.count) entries for \(n) records") }
+                for r in 0..<n { metadata[r][keyPath: field.key] = values[r] }
+            }
+            if meta.contains(ShardSchema.sourceSpacingMM) {
+                let values = try meta.dataset(ShardSchema.sourceSpacingMM).read(as: Double.self)
+                guard values.count == 3 * n else { throw ShardError.notAShard(path: path, reason: "/meta/\(ShardSchema.sourceSpacingMM) has \(values.count) values for \(n) records") }
+                for r in 0..<n where !values[3 * r].isNaN { metadata[r].sourceSpacingMM = Array(values[3 * r..<3 * r + 3]) }
             }
         }
         hasDeflate = try frames.filters().contains(1)
@@ -116,6 +129,7 @@ public final class ShardReader {
                                        pixelsSHA256: pixelHashes[r], label: labels[r], frameStart: start, frameCount: count)
             info.recordSHA256 = recordHashes?[r]
             info.laterality = lateralities[r]
+            info.metadata = metadata[r]
             if let spacings, !spacings[3 * r].isNaN { info.spacingMM = Array(spacings[3 * r..<3 * r + 3]) }
             if let shapes, shapes[3 * r] >= 0 { info.originalShape = shapes[3 * r..<3 * r + 3].map { Int($0) } }
             records.append(info)
@@ -160,7 +174,7 @@ public final class ShardReader {
         }
         let record = ShardRecord(id: info.id, patient: info.patient, source: info.source, sourceSHA256: info.sourceSHA256,
                                  label: info.label, frameCount: info.frameCount, pixels: [], laterality: info.laterality,
-                                 spacingMM: info.spacingMM, originalShape: info.originalShape)
+                                 spacingMM: info.spacingMM, originalShape: info.originalShape, metadata: info.metadata)
         return EncodedRecord(record: record, chunks: chunks, pixelsSHA256: info.pixelsSHA256, recordSHA256: info.recordSHA256)
     }
 

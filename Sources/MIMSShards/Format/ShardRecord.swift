@@ -13,14 +13,18 @@ public struct ShardRecord: Sendable {
     public var pixels: [UInt8]
     /// "OD", "OS" or empty.
     public var laterality: String
-    /// Voxel spacing in millimetres (depth, width, between frames), or nil when unknown.
+    /// Voxel spacing in millimetres (depth, width, between frames) of the stored frames' grid
+    /// (after any resize; the source's is `metadata.sourceSpacingMM`), or nil when unknown.
     public var spacingMM: [Double]?
     /// Shape of the source before normalization: frames, height, width.
     public var originalShape: [Int]?
+    /// What the export records besides laterality and spacing (`/meta`).
+    public var metadata: RecordMetadata
 
     public init(id: String, patient: String, source: String, sourceSHA256: String, label: Int32,
                 frameCount: Int, pixels: [UInt8], laterality: String = "", spacingMM: [Double]? = nil,
-                originalShape: [Int]? = nil) {
+                originalShape: [Int]? = nil, metadata: RecordMetadata = RecordMetadata()) {
+        self.metadata = metadata
         self.id = id
         self.patient = patient
         self.source = source

@@ -26,6 +26,11 @@ public enum ShardSchema {
     public static let laterality = "laterality"
     public static let spacingMM = "spacing_mm"
     public static let originalShape = "original_shape"
+    public static let patientID = "patient_id"
+    public static let scanDate = "scan_date"
+    public static let scanPattern = "scan_pattern"
+    public static let device = "device"
+    public static let sourceSpacingMM = "source_spacing_mm"
 
     /// The splits a shard can belong to.
     public static let splits = ["train", "val", "test"]

@@ -35,6 +35,7 @@ public final class ShardWriter {
     private var spacings: [Double] = []
     private var originalShapes: [Int64] = []
     private var hasSpacing = false
+    private var metadata: [RecordMetadata] = []
     private var hasOriginalShape = false
 
     /// Number of records appended so far.
@@ -122,6 +123,9 @@ public final class ShardWriter {
         if let spacing = record.spacingMM, spacing.count != 3 {
             throw ShardError.invalidRecord(id: record.id, reason: "spacing_mm needs 3 values, got \(spacing.count)")
         }
+        if let spacing = record.metadata.sourceSpacingMM, spacing.count != 3 {
+            throw ShardError.invalidRecord(id: record.id, reason: "source_spacing_mm needs 3 values, got \(spacing.count)")
+        }
         if let shape = record.originalShape, shape.count != 3 {
             throw ShardError.invalidRecord(id: record.id, reason: "original_shape needs 3 values, got \(shape.count)")
         }
@@ -151,6 +155,7 @@ public final class ShardWriter {
         spacings.append(contentsOf: record.spacingMM ?? [.nan, .nan, .nan])
         originalShapes.append(contentsOf: (record.originalShape ?? [-1, -1, -1]).map(Int64.init))
         hasSpacing = hasSpacing || record.spacingMM != nil
+        metadata.append(record.metadata)
         hasOriginalShape = hasOriginalShape || record.originalShape != nil
     }
 
@@ -205,6 +210,14 @@ public final class ShardWriter {
         }
         if hasOriginalShape {
             try meta.createDataset(ShardSchema.originalShape, of: Int64.self, shape: [n, 3]).write(originalShapes)
+        }
+        // Each array only when some record has a value, as laterality: older readers see none.
+        for field in RecordMetadata.stringFields where metadata.contains(where: { !$0[keyPath: field.key].isEmpty }) {
+            try meta.createStringDataset(field.name, values: metadata.map { $0[keyPath: field.key] })
+        }
+        if metadata.contains(where: { $0.sourceSpacingMM != nil }) {
+            try meta.createDataset(ShardSchema.sourceSpacingMM, of: Double.self, shape: [n, 3])
+                .write(metadata.flatMap { $0.sourceSpacingMM ?? [.nan, .nan, .nan] })
         }
         try root.setAttribute("format", ShardSchema.format)
         try root.setAttribute("format_version", ShardSchema.version)

@@ -7,6 +7,9 @@ public struct Rejection: Error, Equatable, Sendable, Codable {
         case discovery
         /// While decoding: `id` is the record id the file had in `splits.json`.
         case decode
+        /// Left out by the manifest's `filter:` before splitting (its export's metadata does not
+        /// match): `id` is the path relative to the root, as for discovery; not a failure.
+        case filter
     }
 
     public var id: String

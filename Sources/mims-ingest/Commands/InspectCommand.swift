@@ -7,14 +7,14 @@ import MIMSOCT
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Describe OCT exports (Cirrus .img, Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, TIFF stacks, slice folders).",
+        abstract: "Describe OCT exports (Cirrus .img, Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML folders, TIFF stacks, slice folders).",
         discussion: """
         Prints, per file, the detected format, dimensions (A-scans x depth x B-scans), voxel spacing, \
         laterality, patient and visit ids, scan pattern, device and the source value range. Nothing is written. \
         A file that cannot be read gets one line naming it and why; the exit status is then 1.
         """)
 
-    @Argument(help: "Export files or slice folders.")
+    @Argument(help: "Export files, Heyex XML export folders (or their .xml file), or slice folders.")
     var files: [String]
 
     @Flag(help: "Print a JSON array instead of text.")
@@ -69,11 +69,12 @@ struct InspectCommand: ParsableCommand {
         if let p = meta.patientID { report["patient_id"] = p }
         if let v = meta.visitID { report["visit_id"] = v }
         if let p = meta.scanPattern { report["scan_pattern"] = p }
-        if let d = meta.device { report["device"] = d }
         if let a = meta.acquired { report["acquired"] = a }
+        if let d = meta.device { report["device"] = d }
         if let r = meta.valueRange { report["value_range"] = [r.lowerBound, r.upperBound] }
         if let f = meta.fundus { report["fundus"] = "\(f.width)x\(f.height)" }
         if !meta.layers.isEmpty { report["layer_lines"] = meta.layers.map(\.count).max() ?? 0 }
+        if !meta.layerNames.isEmpty { report["layer_names"] = meta.layerNames }
         if !meta.warnings.isEmpty { report["warnings"] = meta.warnings }
         return report
     }
@@ -87,10 +88,11 @@ struct InspectCommand: ParsableCommand {
                                 s["depth"]!, s["width"]!, s["between_frames"]!))
         }
         for (key, label) in [("laterality", "laterality"), ("patient_id", "patient"), ("visit_id", "visit"),
-                             ("scan_pattern", "scan"), ("device", "device"), ("acquired", "acquired"), ("fundus", "fundus"), ("layer_lines", "layers")] {
+                             ("scan_pattern", "scan"), ("acquired", "acquired"), ("device", "device"), ("fundus", "fundus"), ("layer_lines", "layers")] {
             if let value = r[key] { lines.append("  \(label):".padding(toLength: 15, withPad: " ", startingAt: 0) + "\(value)") }
         }
         if let range = r["value_range"] as? [Double] { lines.append("  values:      \(range[0]) ... \(range[1])") }
+        if let names = r["layer_names"] as? [String] { lines.append("  layer names: \(names.joined(separator: ", "))") }
         for warning in r["warnings"] as? [String] ?? [] { lines.append("  warning:     \(warning)") }
         return lines.joined(separator: "\n")
     }

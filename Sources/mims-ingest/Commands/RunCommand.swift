@@ -66,17 +66,20 @@ struct RunCommand: ParsableCommand {
                                                  toolVersion: ToolVersion.current, part: part),
                                   reporter: reporter)
         let report = try runner.run()
+        // Records the manifest's filter: left out are listed with the rejections but are no failure.
+        let filtered = report.rejections.filter { $0.stage == .filter }.count
+        let rejected = report.rejections.count - filtered
         let splits = report.perSplit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         var summary: [String: Any] = [
-            "files_matched": report.matched, "records": report.discovered, "written": report.written, "rejected": report.rejections.count,
+            "files_matched": report.matched, "records": report.discovered, "written": report.written, "rejected": rejected, "filtered": filtered,
             "shards": report.shards.count, "splits": report.perSplit, "problems": report.problems, "seconds": report.seconds,
             "warnings": report.warnings.count, "short_volumes": report.shortVolumes.map { ["id": $0.id, "kept": $0.kept, "wanted": $0.wanted] },
             "split_drift": report.splitDrift,
         ]
         if let part = report.part { summary["part"] = part.label }
         reporter.event("summary", summary, text: (report.part.map { "part \($0.label) (\($0.records) records in all): " } ?? "")
-            + String(format: "%d files matched: %d written (%@) in %d shards + %d rejected, %.1f s; %@", report.matched, report.written,
-                     splits, report.shards.count, report.rejections.count, report.seconds,
+            + String(format: "%d files matched: %d written (%@) in %d shards + %d rejected%@, %.1f s; %@", report.matched, report.written,
+                     splits, report.shards.count, rejected, filtered > 0 ? " + \(filtered) filtered out by filter: (rejected.jsonl, stage filter)" : "", report.seconds,
                      report.problems.isEmpty ? "all shards verified" : "\(report.problems.count) verification problems"))
         if let part = report.part, report.problems.isEmpty {
             reporter.event("next", ["merge": "mims-ingest merge PART_DIR... --out DIR"],
@@ -96,9 +99,9 @@ struct RunCommand: ParsableCommand {
         }
         for problem in report.problems { reporter.event("problem", ["text": problem], text: "  problem: \(problem)") }
         if !report.problems.isEmpty { throw ExitCode(2) }
-        if report.rejections.count > maxRejects {
-            reporter.event("rejects", ["rejected": report.rejections.count, "max_rejects": maxRejects],
-                           text: "\(report.rejections.count) files rejected (see \(out)/rejected.jsonl), more than --max-rejects \(maxRejects)")
+        if rejected > maxRejects {
+            reporter.event("rejects", ["rejected": rejected, "max_rejects": maxRejects],
+                           text: "\(rejected) files rejected (see \(out)/rejected.jsonl), more than --max-rejects \(maxRejects)")
             throw ExitCode(1)
         }
     }

@@ -6,7 +6,7 @@ import MIMSIngest
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
-        abstract: "Write a synthetic dataset (Cirrus .img, Spectralis .vol, fundus JPEG or Kather PNG tiles) with manifest.yaml and lesions.json.",
+        abstract: "Write a synthetic dataset (Cirrus .img, Spectralis .vol, Heyex XML folders, fundus JPEG or Kather PNG tiles) with manifest.yaml and lesions.json.",
         discussion: """
         Positives carry lesions of several scales at random positions on a plausible background; negatives \
         carry none. OUT/lesions.json lists every lesion as {id, frame, y0, x0, y1, x1} in the coordinates of \

@@ -1,0 +1,6 @@
+#ifndef MIMS_CXML2_SHIM_H
+#define MIMS_CXML2_SHIM_H
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#endif
