@@ -6,7 +6,7 @@ public enum OCTReader {
     /// Every format, in detection order (signatures first; Cirrus, recognised by name, last but
     /// one; a folder is a slice folder).
     public static let registry: [any OCTFormatReader.Type] = [
-        SpectralisVolReader.self, HeidelbergE2EReader.self, TIFFStackFormat.self, CirrusImgReader.self, SliceFolderFormat.self,
+        SpectralisVolReader.self, HeidelbergE2EReader.self, TIFFStackFormat.self, DICOMOPTReader.self, CirrusImgReader.self, SliceFolderFormat.self,
     ]
 
     /// The reader of `format`.
@@ -38,7 +38,7 @@ public enum OCTReader {
             throw OCTError.empty(file: path)
         }
         guard let format = format ?? detect(path: path) else {
-            throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, TIFF stack, slice folder or Cirrus .img export")
+            throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, TIFF stack, DICOM, slice folder or Cirrus .img export")
         }
         return try reader(for: format).readVolumes(path: path, transform: transform)
     }

@@ -7,6 +7,7 @@ public enum OCTFormat: String, Sendable, CaseIterable, Codable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+    case dicomOPT = "dicom-opt"
 }
 
 /// Which eye.
@@ -51,6 +52,8 @@ public struct OCTMetadata: Equatable, Sendable {
     public var scanPattern: String?
     /// Acquisition time, ISO 8601 UTC, when the file records it.
     public var acquired: String?
+    /// The instrument, e.g. DICOM Manufacturer and ManufacturerModelName ("Carl Zeiss Meditec CIRRUS HD-OCT 5000").
+    public var device: String?
     /// Smallest and largest source value (before conversion to uint8), invalid markers excluded.
     public var valueRange: ClosedRange<Double>?
     /// The scanning-laser / infrared fundus image, when the file has one.

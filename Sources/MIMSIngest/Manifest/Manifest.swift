@@ -43,6 +43,7 @@ public enum ReaderChoice: String, Sendable, CaseIterable {
     case heidelbergE2E = "heidelberg-e2e"
     case tiffStack = "tiff-stack"
     case sliceFolder = "slice-folder"
+    case dicomOPT = "dicom-opt"
 
     /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
     public var volumeFormat: OCTFormat? {

@@ -70,6 +70,7 @@ struct InspectCommand: ParsableCommand {
         if let v = meta.visitID { report["visit_id"] = v }
         if let p = meta.scanPattern { report["scan_pattern"] = p }
         if let a = meta.acquired { report["acquired"] = a }
+        if let d = meta.device { report["device"] = d }
         if let r = meta.valueRange { report["value_range"] = [r.lowerBound, r.upperBound] }
         if let f = meta.fundus { report["fundus"] = "\(f.width)x\(f.height)" }
         if !meta.layers.isEmpty { report["layer_lines"] = meta.layers.map(\.count).max() ?? 0 }
@@ -86,7 +87,7 @@ struct InspectCommand: ParsableCommand {
                                 s["depth"]!, s["width"]!, s["between_frames"]!))
         }
         for (key, label) in [("laterality", "laterality"), ("patient_id", "patient"), ("visit_id", "visit"),
-                             ("scan_pattern", "scan"), ("acquired", "acquired"), ("fundus", "fundus"), ("layer_lines", "layers")] {
+                             ("scan_pattern", "scan"), ("acquired", "acquired"), ("device", "device"), ("fundus", "fundus"), ("layer_lines", "layers")] {
             if let value = r[key] { lines.append("  \(label):".padding(toLength: 15, withPad: " ", startingAt: 0) + "\(value)") }
         }
         if let range = r["value_range"] as? [Double] { lines.append("  values:      \(range[0]) ... \(range[1])") }
