@@ -5,6 +5,7 @@
 #include <gdcm-3.0/gdcmImageChangeTransferSyntax.h>
 #include <gdcm-3.0/gdcmImageWriter.h>
 #include <gdcm-3.0/gdcmStringFilter.h>
+#include <gdcm-3.0/gdcmTrace.h>
 
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,7 @@ extern "C" int mims_test_write_dicom(const char *path, const char *sop_class, co
                                      const void *pixels, size_t pixels_size, const double spacing[3],
                                      const char *const *attributes, size_t attribute_count,
                                      char *message, size_t message_size) {
+    gdcm::Trace::SetWarning(false);
     try {
         gdcm::ImageWriter writer;
         gdcm::Image &image = writer.GetImage();

@@ -48,10 +48,14 @@ def read(path):
     ds = pydicom.dcmread(path)
     out = {"sop_class": str(ds.SOPClassUID), "transfer_syntax": str(ds.file_meta.TransferSyntaxUID)}
     frames = int(getattr(ds, "NumberOfFrames", 1))
-    arr = ds.pixel_array.reshape(frames, int(ds.Rows), int(ds.Columns))
-    u8, low, high = to_uint8(ds, arr)
-    out.update(frames=frames, rows=int(ds.Rows), columns=int(ds.Columns), sha256=hashlib.sha256(u8.tobytes()).hexdigest(),
-               value_range=[low, high])
+    out.update(frames=frames, rows=int(ds.Rows), columns=int(ds.Columns), sha256=None, value_range=None)
+    try:
+        arr = ds.pixel_array.reshape(frames, int(ds.Rows), int(ds.Columns))
+    except RuntimeError:
+        arr = None  # a syntax pydicom has no installed decoder for (JPEG lossless, JPEG-LS)
+    if arr is not None:
+        u8, low, high = to_uint8(ds, arr)
+        out.update(sha256=hashlib.sha256(u8.tobytes()).hexdigest(), value_range=[low, high])
     shared, per_frame = ("SharedFunctionalGroupsSequence",), ("PerFrameFunctionalGroupsSequence",)
     spacing = first(ds, ["PixelSpacing"], shared + ("PixelMeasuresSequence", "PixelSpacing"), per_frame + ("PixelMeasuresSequence", "PixelSpacing"))
     between = first(ds, ["SpacingBetweenSlices"], shared + ("PixelMeasuresSequence", "SpacingBetweenSlices"),
