@@ -63,9 +63,46 @@ struct ImageAttributes {
             guard structure.fragments >= frames else {
                 throw OCTError.inconsistent(file: file, reason: "NumberOfFrames is \(frames) but the encapsulated pixel data at offset \(pixelOffset) has \(structure.fragments) fragment\(structure.fragments == 1 ? "" : "s")")
             }
+            if structure.transferSyntax == "1.2.840.10008.1.2.5" {
+                try Self.checkRLE(structure, reader, frames: frames, segments: bitsAllocated / 8)
+            }
         } else if structure.pixelDataLength < sampleBytes {
             throw OCTError.truncated(file: file, offset: pixelOffset, needed: sampleBytes, available: structure.pixelDataLength,
                                      what: "native pixel data of \(frames) frames x \(rows) rows x \(columns) columns x \(bitsAllocated) bits")
+        }
+    }
+
+    /// RLE Lossless (PS3.5 Annex G): one fragment per frame, each starting with a 64-byte header of
+    /// the segment count (one per byte of a sample) and ascending segment offsets inside the
+    /// fragment. GDCM's RLE decoder trusts that header (a wrong count crashes it), so it is checked here.
+    static func checkRLE(_ structure: DICOMStructure, _ reader: ByteReader, frames: Int, segments: Int) throws {
+        guard structure.fragments == frames else {
+            throw OCTError.inconsistent(file: reader.file, reason: "RLE Lossless has one fragment per frame, but \(frames) frames came in \(structure.fragments) fragments")
+        }
+        for (index, range) in structure.fragmentRanges.enumerated() {
+            try reader.require(range.lowerBound, 64, "RLE header of frame \(index)")
+            guard range.count >= 64 else {
+                throw OCTError.truncated(file: reader.file, offset: range.lowerBound, needed: 64, available: range.count, what: "RLE header of frame \(index)")
+            }
+            let count = Int(try reader.u32(range.lowerBound, "RLE segment count"))
+            guard count == segments else {
+                throw OCTError.invalidField(file: reader.file, field: "RLE segment count of frame \(index)", offset: range.lowerBound, value: "\(count)",
+                                            reason: "expected \(segments) (one per byte of a sample)")
+            }
+            var previous = 63
+            for segment in 0..<15 {
+                let offset = Int(try reader.u32(range.lowerBound + 4 + 4 * segment, "RLE segment offset"))
+                if segment < count {
+                    guard offset > previous, offset < range.count, segment > 0 || offset == 64 else {
+                        throw OCTError.invalidField(file: reader.file, field: "RLE segment \(segment) offset of frame \(index)", offset: range.lowerBound + 4 + 4 * segment,
+                                                    value: "\(offset)", reason: "expected \(segment == 0 ? "64" : "an offset after \(previous) and inside the \(range.count)-byte fragment")")
+                    }
+                    previous = offset
+                } else if offset != 0 {
+                    throw OCTError.invalidField(file: reader.file, field: "RLE segment \(segment) offset of frame \(index)", offset: range.lowerBound + 4 + 4 * segment,
+                                                value: "\(offset)", reason: "expected 0 after the \(count) segments")
+                }
+            }
         }
     }
 }

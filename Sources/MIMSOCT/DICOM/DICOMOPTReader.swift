@@ -27,6 +27,7 @@ public enum DICOMOPTReader {
         let structure = try DICOMStructure.parse(reader)
         try checkSOPClass(structure, file: file)
         let image = try ImageAttributes(structure, reader)
+        try DICOMCodestreams.check(structure, reader, image)
         let object = try DICOMObject(bytes: bytes, file: file, headerOnly: false)
         let samples = try object.decode(image, structure: structure)
 

@@ -26,6 +26,8 @@ struct DICOMStructure {
     var pixelDataOffset: Int?
     var pixelDataLength = 0
     var fragments = 0
+    /// Where each fragment's bytes are (the basic offset table excluded).
+    var fragmentRanges: [Range<Int>] = []
 
     static let pixelData: UInt32 = 0x7FE0_0010
     static let maxDepth = 16
@@ -92,6 +94,7 @@ struct DICOMStructure {
         structure.pixelDataOffset = walker.pixelDataOffset
         structure.pixelDataLength = walker.pixelDataLength
         structure.fragments = walker.fragments
+        structure.fragmentRanges = walker.fragmentRanges
         if let field = walker.top[0x0008_0016] {
             structure.sopClass = try text(reader, field, "SOPClassUID")
             structure.sopClassOffset = field.offset
@@ -141,6 +144,7 @@ struct DICOMStructure {
         var pixelDataOffset: Int?
         var pixelDataLength = 0
         var fragments = 0
+        var fragmentRanges: [Range<Int>] = []
 
         init(reader: ByteReader) { self.reader = reader }
 
@@ -303,6 +307,7 @@ struct DICOMStructure {
                     if index > 0 {
                         fragments += 1
                         pixelDataLength += item.length
+                        fragmentRanges.append(item.valueOffset..<item.valueOffset + item.length)
                     }
                     index += 1
                     offset = item.valueOffset + item.length
