@@ -76,15 +76,16 @@ struct ManifestTests {
     }
 
     /// The manifests shipped in manifests/ parse (with their environment variables set).
-    @Test(arguments: ["cirrus.yaml", "spectralis.yaml", "mmd.yaml", "crc-msi.yaml"])
+    @Test(arguments: ["cirrus.yaml", "spectralis.yaml", "mmd.yaml", "crc-msi.yaml", "dicom-opt.yaml"])
     func shippedManifestsParse(_ name: String) throws {
-        let environment = ["CIRRUS_ROOT": "/c", "SPECTRALIS_ROOT": "/s", "MMD_ROOT": "/m", "CRC_MSI_ROOT": "/k"]
+        let environment = ["CIRRUS_ROOT": "/c", "SPECTRALIS_ROOT": "/s", "MMD_ROOT": "/m", "CRC_MSI_ROOT": "/k", "DICOM_OCT_ROOT": "/d"]
         let manifest = try ManifestParser.load(path: repositoryRoot + "/manifests/" + name, environment: environment)
         #expect(manifest.root.hasPrefix("/"))
         switch name {
         case "cirrus.yaml": #expect(manifest.split == .ratio(train: 0.67, val: 0, test: 0.33))
         case "spectralis.yaml": #expect(manifest.split == .ratio(train: 0.5, val: 0, test: 0.5))
         case "mmd.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3))
+        case "dicom-opt.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3) && manifest.reader == .dicomOPT)
         default: #expect(manifest.split == .officialMove(fraction: 0.02))
         }
     }
