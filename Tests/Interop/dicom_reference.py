@@ -1,10 +1,11 @@
 """pydicom's view of DICOM objects, for the MIMSOCT DICOM tests: an independent decoder (and,
 for `write`, an independent encoder) beside GDCM, which mims reads through.
 
-usage: dicom_reference.py read FILE
+usage: dicom_reference.py read FILE [CENTRAL]
          prints JSON: SOP class, transfer syntax, shape, raw sample range, the SHA-256 of the frames
          as uint8 under the documented rule (MONOCHROME1 inverted, round(v * 255 / (2^BitsStored - 1))),
-         and the attributes mims reads, from wherever pydicom finds them
+         and the attributes mims reads, from wherever pydicom finds them; with CENTRAL, also
+         central_sha256 of the CENTRAL middle frames (from (frames - CENTRAL) // 2), as ingest keeps them
        dicom_reference.py write FILE SPEC_JSON
          writes an Ophthalmic Tomography object with pydicom alone: implicit VR little endian,
          metadata only in the functional groups (none at the top level but the patient's)
@@ -44,7 +45,7 @@ def first(ds, *paths):
     return None
 
 
-def read(path):
+def read(path, central=None):
     ds = pydicom.dcmread(path)
     out = {"sop_class": str(ds.SOPClassUID), "transfer_syntax": str(ds.file_meta.TransferSyntaxUID)}
     frames = int(getattr(ds, "NumberOfFrames", 1))
@@ -56,6 +57,9 @@ def read(path):
     if arr is not None:
         u8, low, high = to_uint8(ds, arr)
         out.update(sha256=hashlib.sha256(u8.tobytes()).hexdigest(), value_range=[low, high])
+        if central is not None:
+            start = (frames - central) // 2
+            out["central_sha256"] = hashlib.sha256(u8[start:start + central].tobytes()).hexdigest()
     shared, per_frame = ("SharedFunctionalGroupsSequence",), ("PerFrameFunctionalGroupsSequence",)
     spacing = first(ds, ["PixelSpacing"], shared + ("PixelMeasuresSequence", "PixelSpacing"), per_frame + ("PixelMeasuresSequence", "PixelSpacing"))
     between = first(ds, ["SpacingBetweenSlices"], shared + ("PixelMeasuresSequence", "SpacingBetweenSlices"),
@@ -88,7 +92,8 @@ def write(path, spec):
     meta.TransferSyntaxUID = ImplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = OPT, meta.MediaStorageSOPInstanceUID
+    meta.MediaStorageSOPClassUID = spec.get("sop_class", OPT)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.PatientID, ds.StudyDate, ds.StudyTime = "OPT", spec["patient_id"], spec["study_date"], "101500"
     ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
     ds.Manufacturer, ds.ManufacturerModelName = spec["manufacturer"], spec["model"]
@@ -120,6 +125,6 @@ def write(path, spec):
 
 
 if sys.argv[1] == "read":
-    read(sys.argv[2])
+    read(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
 else:
     write(sys.argv[2], json.loads(sys.argv[3]))
