@@ -36,6 +36,9 @@ let package = Package(
                        providers: [.apt(["libxml2-dev"])]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate", "COpenJPEG"]),
+        // GDCM (Debian's libgdcm-dev) behind a C interface: DICOM parsing and its codecs (JPEG,
+        // JPEG-LS via CharLS, JPEG 2000 via OpenJPEG, RLE); C++ exceptions stay inside.
+        .target(name: "CDICOM", linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon")]),
 
         .target(name: "MIMSCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "MIMSBLAS", dependencies: ["CBLAS"], exclude: ["README.md"]),
@@ -43,7 +46,7 @@ let package = Package(
         .target(name: "MIMSImage", dependencies: ["CImageCodecs", "MIMSCore"], exclude: ["README.md"]),
         // Vectorized hot loops (AVX-512 / AVX2 chosen at run time) for the OCT readers.
         .target(name: "CKernels"),
-        .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels", "CXML2"], exclude: ["README.md"]),
+        .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels", "CXML2", "CDICOM"], exclude: ["README.md"]),
         .target(name: "MIMSConfig", dependencies: ["Yams"], exclude: ["README.md"]),
         .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
         // oneDNN (Debian's libdnnl-dev, OpenMP threads) behind a small C bridge: the tensor engine.
@@ -79,7 +82,10 @@ let package = Package(
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
-        .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport"]),
+        // Test-only: DICOM objects written and compressed by GDCM itself.
+        .target(name: "CDICOMTestWriter", path: "Tests/CDICOMTestWriter",
+                linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon")]),
+        .testTarget(name: "MIMSOCTTests", dependencies: ["MIMSOCT", "MIMSImage", "MIMSShards", "MIMSTestSupport", "CDICOMTestWriter"]),
         .testTarget(name: "MIMSTensorTests", dependencies: ["MIMSTensor", "MIMSTestSupport"]),
         .testTarget(name: "MIMSModelsTests", dependencies: ["MIMSModels", "MIMSTensor", "MIMSTestSupport"]),
         .testTarget(name: "MIMSPlotTests", dependencies: ["MIMSPlot", "MIMSImage", "MIMSTestSupport"]),

@@ -5,7 +5,7 @@ import Foundation
 public struct OCTCandidate: Sendable {
     public var path: String
     public var isFolder: Bool
-    /// Up to the first 8 bytes (empty for folders).
+    /// Up to the first 132 bytes (empty for folders): DICOM's "DICM" sits at 128.
     public var head: [UInt8]
     public var name: String
     public var size: Int
@@ -22,7 +22,7 @@ public struct OCTCandidate: Sendable {
         } else {
             guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
             defer { try? handle.close() }
-            head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
+            head = [UInt8]((try? handle.read(upToCount: 132)) ?? Data())
         }
     }
 }

@@ -6,7 +6,8 @@ public enum OCTReader {
     /// Every format, in detection order (signatures first, Heyex XML before slice folders since its folders hold images too; Cirrus, recognised by name, last but
     /// one; a folder is a slice folder).
     public static let registry: [any OCTFormatReader.Type] = [
-        SpectralisVolReader.self, HeidelbergE2EReader.self, TopconReader.self, HeyexXMLReader.self, TIFFStackFormat.self, CirrusImgReader.self, SliceFolderFormat.self,
+        SpectralisVolReader.self, HeidelbergE2EReader.self, TopconReader.self, HeyexXMLReader.self, TIFFStackFormat.self, DICOMOPTReader.self,
+        CirrusImgReader.self, SliceFolderFormat.self,
     ]
 
     /// The reader of `format`.
@@ -38,7 +39,7 @@ public enum OCTReader {
             throw OCTError.empty(file: path)
         }
         guard let format = format ?? detect(path: path) else {
-            throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML, TIFF stack, slice folder or Cirrus .img export")
+            throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML, TIFF stack, DICOM, slice folder or Cirrus .img export")
         }
         return try reader(for: format).readVolumes(path: path, transform: transform)
     }

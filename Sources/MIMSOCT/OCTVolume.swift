@@ -9,6 +9,7 @@ public enum OCTFormat: String, Sendable, CaseIterable, Codable {
     case sliceFolder = "slice-folder"
     case topcon = "topcon"
     case heyexXML = "heyex-xml"
+    case dicomOPT = "dicom-opt"
 }
 
 /// Which eye.
@@ -53,7 +54,8 @@ public struct OCTMetadata: Equatable, Sendable {
     public var scanPattern: String?
     /// Acquisition time, ISO 8601 UTC, when the file records it.
     public var acquired: String?
-    /// The acquiring device (manufacturer and model), when the file records it.
+    /// The acquiring device (manufacturer and model, e.g. DICOM Manufacturer and
+    /// ManufacturerModelName "Carl Zeiss Meditec CIRRUS HD-OCT 5000"), when the file records it.
     public var device: String?
     /// Smallest and largest source value (before conversion to uint8), invalid markers excluded.
     public var valueRange: ClosedRange<Double>?

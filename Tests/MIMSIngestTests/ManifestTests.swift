@@ -113,9 +113,9 @@ struct ManifestTests {
     }
 
     /// The manifests shipped in manifests/ parse (with their environment variables set).
-    @Test(arguments: ["cirrus.yaml", "spectralis.yaml", "mmd.yaml", "crc-msi.yaml", "topcon.yaml"])
+    @Test(arguments: ["cirrus.yaml", "spectralis.yaml", "mmd.yaml", "crc-msi.yaml", "topcon.yaml", "dicom-opt.yaml"])
     func shippedManifestsParse(_ name: String) throws {
-        let environment = ["CIRRUS_ROOT": "/c", "SPECTRALIS_ROOT": "/s", "MMD_ROOT": "/m", "CRC_MSI_ROOT": "/k", "TOPCON_ROOT": "/t"]
+        let environment = ["CIRRUS_ROOT": "/c", "SPECTRALIS_ROOT": "/s", "MMD_ROOT": "/m", "CRC_MSI_ROOT": "/k", "TOPCON_ROOT": "/t", "DICOM_OCT_ROOT": "/d"]
         let manifest = try ManifestParser.load(path: repositoryRoot + "/manifests/" + name, environment: environment)
         #expect(manifest.root.hasPrefix("/"))
         switch name {
@@ -125,6 +125,7 @@ struct ManifestTests {
         case "topcon.yaml":
             #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3))
             #expect(manifest.reader == .topcon && manifest.patientFromHeader)
+        case "dicom-opt.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3) && manifest.reader == .dicomOPT)
         default: #expect(manifest.split == .officialMove(fraction: 0.02))
         }
     }

@@ -45,3 +45,45 @@ struct FuzzTests {
         #expect(outcomes.volumes > 50)
     }
 }
+
+/// DICOM objects GDCM wrote (uncompressed and with its encoders), mutated the same way: flipped
+/// bytes, mostly in the meta information and data set header, and truncations at random offsets.
+struct DICOMFuzzTests {
+    @Test(arguments: ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+                      "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.5"])
+    func mutatedObjects(_ syntax: String) throws {
+        let folder = try TemporaryDirectory()
+        var object = GDCMTestObject(syntax: syntax, columns: 64, rows: 48, frames: 4, bitsAllocated: 16, bitsStored: 12)
+        object.fillSamples(seed: 11)
+        try object.write(to: folder.path + "/seed.dcm")
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder.path + "/seed.dcm")))
+        let pixelStart = original.count - object.samples.count * 2 / (syntax.hasPrefix("1.2.840.10008.1.2.") && syntax.count > 19 ? 4 : 1)
+        let hot = [0..<min(1024, original.count), max(0, pixelStart - 64)..<min(original.count, pixelStart + 256)]
+        var random = TestRandom(state: UInt64(syntax.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
+        var outcomes = (errors: 0, volumes: 0)
+        for iteration in 0..<750 {
+            var bytes = original
+            if iteration % 4 == 3 {
+                bytes.removeLast(1 + Int(random.next() % UInt64(bytes.count - 1)))
+            } else {
+                for _ in 0..<(1 + random.next() % 4) {
+                    let region = random.next() % 4 == 0 ? 0..<bytes.count : hot[Int(random.next() % UInt64(hot.count))]
+                    let at = region.lowerBound + Int(random.next() % UInt64(region.count))
+                    bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                }
+            }
+            do {
+                let volume = try bytes.withUnsafeBytes { try DICOMOPTReader.read(bytes: $0, file: "fuzz.dcm") }
+                #expect(volume.pixels.count == volume.width * volume.height * volume.frameCount)
+                #expect(volume.pixels.count <= DICOMOPTReader.maxVoxels)
+                outcomes.volumes += 1
+            } catch let error as OCTError {
+                #expect("\(error)".hasPrefix("fuzz.dcm: "))
+                outcomes.errors += 1
+            }
+        }
+        // Both outcomes occur (compressed streams turn most flips into decode errors).
+        #expect(outcomes.errors > 50)
+        #expect(outcomes.volumes > 25)
+    }
+}

@@ -48,6 +48,7 @@ public enum ReaderChoice: String, Sendable, CaseIterable {
     /// Topcon `.fds` and `.fda`.
     case topcon
     case heyexXML = "heyex-xml"
+    case dicomOPT = "dicom-opt"
 
     /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
     public var volumeFormat: OCTFormat? {

@@ -35,6 +35,10 @@ struct ByteReader {
         return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// Big-endian fields, for codestreams (JPEG, JPEG 2000) inside little-endian files.
+    func u16be(_ offset: Int, _ what: String) throws -> UInt16 { UInt16(bigEndian: UInt16(littleEndian: try u16(offset, what))) }
+    func u32be(_ offset: Int, _ what: String) throws -> UInt32 { UInt32(bigEndian: UInt32(littleEndian: try u32(offset, what))) }
+
     func f32(_ offset: Int, _ what: String) throws -> Float { Float(bitPattern: try u32(offset, what)) }
     func f64(_ offset: Int, _ what: String) throws -> Double { Double(bitPattern: try u64(offset, what)) }
 
