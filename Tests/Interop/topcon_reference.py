@@ -66,6 +66,8 @@ def read_with_oct_converter(path):
         "acquired": oct_volume.acquisition_date.strftime("%Y-%m-%dT%H:%M:%S"),
         "pixel_spacing": [float(x) for x in oct_volume.pixel_spacing], "type": kind.decode(),
     }
+    if getattr(oct_volume, "contours", None):
+        result["contours"] = {name: np.asarray(v).astype(float).tolist() for name, v in oct_volume.contours.items()}
     if fundus is not None:
         image = np.asarray(fundus.image).astype(np.uint8)
         result["fundus_sha256"] = sha(image)

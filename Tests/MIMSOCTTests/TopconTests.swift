@@ -34,6 +34,9 @@ struct TopconTests {
         var writer = TopconWriter(kind: kind, width: width, height: height, samples: samples, bitsPerPixel: bits,
                                   fundus: randomFundus(width: 64, height: 48, seed: 9))
         writer.eye = 1
+        // Two layer boundaries (OCT-Converter names MULTILAYERS_1 "ILM" and MULTILAYERS_7 "BM").
+        writer.contours = [("MULTILAYERS_1", randomSamples(width * frames, bits: 9, seed: 21).map { $0 % UInt16(height) }),
+                           ("MULTILAYERS_7", randomSamples(width * frames, bits: 10, seed: 22).map { $0 % UInt16(height) })]
         let dir = try TemporaryDirectory()
         let path = dir.path + "/scan." + (kind == .fds ? "fds" : "fda")
         try Data(try writer.bytes()).write(to: URL(fileURLWithPath: path))
@@ -61,6 +64,19 @@ struct TopconTests {
         #expect(meta.visitID == "318")
         #expect(meta.scanPattern == "Macula 3D, 3D (2)")
         #expect(meta.warnings == ["chunks not read: @REPORT_INFO (30 bytes)"])
+        // Layer lines: depths from the top, in acquisition order, as written and as OCT-Converter
+        // (.fda only; its .fds reader has no contours) reads them.
+        #expect(meta.layers.count == frames && meta.layers.allSatisfy { $0.count == 2 })
+        for (line, contour) in writer.contours.enumerated() {
+            #expect((0..<frames).allSatisfy { f in meta.layers[f][line] == contour.depths[f * width..<(f + 1) * width].map(Float.init) })
+        }
+        if kind == .fda {
+            let contours = try #require(reference["contours"] as? [String: [[Double]]])
+            for (line, name) in ["ILM", "BM"].enumerated() {
+                let theirs = try #require(contours[name])
+                #expect(theirs.count == frames && (0..<frames).allSatisfy { f in theirs[f].map(Float.init) == meta.layers[f][line] })
+            }
+        }
         // The rule itself, sample by sample, on the first and the last frame.
         let maximum = (1 << bits) - 1
         for index in [0, width * height * frames - 1] {
@@ -192,6 +208,7 @@ struct TopconTests {
         var writer = TopconWriter(kind: kind, width: 48, height: 40, samples: randomSamples(48 * 40 * 4, bits: 16, seed: 11),
                                   fundus: randomFundus(width: 16, height: 12, seed: 12))
         writer.bitsPerPixel = 16
+        writer.contours = [("MULTILAYERS_1", randomSamples(48 * 4, bits: 5, seed: 13)), ("MULTILAYERS_2", randomSamples(48 * 4, bits: 5, seed: 14))]
         let original = try writer.bytes()
         let name = "fuzz." + (kind == .fds ? "fds" : "fda")
         let container = try original.withUnsafeBytes { try TopconContainer.parse(ByteReader(bytes: $0, file: name)) }

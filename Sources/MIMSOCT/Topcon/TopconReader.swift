@@ -16,7 +16,7 @@ public enum TopconReader {
     /// Chunks read for metadata (the rest are listed as not read).
     static let metadataChunks: Set<String> = [
         "@PATIENT_INFO_02", "@PATIENT_INFO_03", "@CAPTURE_INFO_02", "@CAPTURE_INFO", "@PARAM_SCAN_04", "@PARAM_SCAN_02",
-        "@HW_INFO_03", "@HW_INFO_02", "@HW_INFO_01", "@FDA_FILE_INFO", "@IMG_FUNDUS", "@IMG_OBS", "@IMG_TRC_02",
+        "@HW_INFO_03", "@HW_INFO_02", "@HW_INFO_01", "@FDA_FILE_INFO", "@IMG_FUNDUS", "@IMG_OBS", "@IMG_TRC_02", "@CONTOUR_INFO",
     ]
 
     public static func read(path: String) throws -> OCTVolume {
@@ -51,6 +51,7 @@ public enum TopconReader {
                                            warnings: &metadata.warnings)
         metadata.device = try readDevice(reader, container)
         metadata.fundus = readFundus(reader, container, warnings: &metadata.warnings)
+        metadata.layers = try readContours(reader, container, scan: scan, warnings: &metadata.warnings)
 
         let otherScans = container.chunks.filter { bscanChunks.contains($0.name) && $0.name != scanChunk.name }
         let unread = container.chunks.filter { !bscanChunks.contains($0.name) && !metadataChunks.contains($0.name) }
@@ -309,6 +310,40 @@ public enum TopconReader {
             return nil
         }
         return VoxelSpacing(depth: z / 1000, width: x / Double(width), betweenFrames: volumeScan && frames > 1 ? y / Double(frames) : 0)
+    }
+
+    /// `@CONTOUR_INFO`, one chunk per layer boundary: id (20 bytes, e.g. `MULTILAYERS_1`, the ILM),
+    /// method u8, format u8, width u32, frames u32, size u32 (34 bytes), then frames x width uint16
+    /// heights counted from the bottom of the B-scan, last B-scan first (OCT-Converter flips the
+    /// frame axis, LibOctData counts frames down). Lines come in chunk order; a chunk of another
+    /// format or shape is named in a warning and skipped.
+    static func readContours(_ reader: ByteReader, _ container: TopconContainer, scan: BScans, warnings: inout [String]) throws -> [[[Float]]] {
+        let chunks = container.chunks.filter { $0.name == "@CONTOUR_INFO" }
+        guard !chunks.isEmpty else { return [] }
+        var layers = [[[Float]]](repeating: [], count: scan.frames)
+        for chunk in chunks {
+            guard chunk.size >= 34 else {
+                warnings.append("@CONTOUR_INFO at offset \(chunk.offset) holds \(chunk.size) bytes, less than its 34-byte header; skipped")
+                continue
+            }
+            let id = try reader.string(chunk.offset, 20, "contour id")
+            let format = try reader.u8(chunk.offset + 21, "contour format")
+            let width = Int(try reader.u32(chunk.offset + 22, "contour width"))
+            let frames = Int(try reader.u32(chunk.offset + 26, "contour frames"))
+            // Shape equal to the volume's (already bounded), so the lines cost no more than the B-scans.
+            guard format == 0, width == scan.width, frames == scan.frames, 34 + 2 * width * frames <= chunk.size else {
+                warnings.append("@CONTOUR_INFO \"\(id)\" at offset \(chunk.offset) is format \(format), \(width) x \(frames) in \(chunk.size) bytes, not uint16 lines of the \(scan.width) x \(scan.frames) volume; skipped")
+                continue
+            }
+            let values = reader.bytes.baseAddress! + chunk.offset + 34
+            for frame in 0..<frames {
+                let stored = frames - 1 - frame
+                layers[frame].append((0..<width).map { x in
+                    Float(scan.height) - Float(UInt16(littleEndian: values.loadUnaligned(fromByteOffset: 2 * (stored * width + x), as: UInt16.self)))
+                })
+            }
+        }
+        return layers.allSatisfy(\.isEmpty) ? [] : layers
     }
 
     /// `@HW_INFO_0x`: the model name in the first 16 bytes.

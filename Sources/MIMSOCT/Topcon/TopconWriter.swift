@@ -26,6 +26,10 @@ public struct TopconWriter {
     public var scanSize = (x: 6.0, y: 6.0)
     public var axialResolutionMicrons = 2.6
     public var model = "3D OCT-2000"
+    /// Layer boundaries as `@CONTOUR_INFO` chunks: per line an id and `frames * width` depths from
+    /// the top (frame after frame, in acquisition order); written as Topcon stores them, heights
+    /// from the bottom, last frame first.
+    public var contours: [(id: String, depths: [UInt16])] = []
     /// Chunks written after the known ones (readers skip and list them).
     public var extraChunks: [(name: String, data: [UInt8])] = [("@REPORT_INFO", [UInt8](repeating: 7, count: 30))]
     /// OCT-Converter stops at a zero name length and fails at a bare end of file.
@@ -119,6 +123,14 @@ public struct TopconWriter {
                 Self.put(UInt32(stream.count), &image)
                 chunk("@IMG_FUNDUS", image + stream)
             }
+        }
+        for line in contours {
+            var data = Self.text(line.id, 20) + [0, 0]
+            for value in [width, frames, 2 * width * frames] { Self.put(UInt32(value), &data) }
+            for frame in (0..<frames).reversed() {
+                for x in 0..<width { Self.put(UInt16(height) &- line.depths[frame * width + x], &data) }
+            }
+            chunk("@CONTOUR_INFO", data)
         }
         for extra in extraChunks { chunk(extra.name, extra.data) }
         if terminator { out.append(0) }
