@@ -140,18 +140,8 @@ public enum DICOMOPTReader {
 
     /// A DS value: decimal strings separated by backslashes; nil when one does not parse.
     static func decimals(_ text: String) -> [Double]? {
-        let parts = text.split(separator: "\\", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: " ") }
+        let parts = text.split(separator: "\\", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
         let values = parts.compactMap { Double($0) }
         return values.count == parts.count && !values.isEmpty ? values : nil
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Character) -> String { String(self).trimmingCharacters(in: set) }
 }
