@@ -35,6 +35,7 @@ with h5py.File(path, "r") as f:
             "sha256": hashlib.sha256(np.ascontiguousarray(frames).tobytes()).hexdigest(),
             "first_pixels": [int(x) for x in frames.reshape(-1)[:8]],
         })
-    if "meta" in f and "spacing_mm" in f["meta"]:
-        out["spacing_mm"] = f["meta"]["spacing_mm"][:].tolist()
+    for key in ("spacing_mm", "source_spacing_mm"):
+        if "meta" in f and key in f["meta"]:
+            out[key] = f["meta"][key][:].tolist()
 print(json.dumps(out))

@@ -33,11 +33,14 @@ struct TopconIngestTests {
             let output = try run(["python3", repositoryRoot + "/Tests/Interop/read_shard.py", out + "/" + shard])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
             let sources = try #require(json["sources"] as? [String]), patients = try #require(json["patients"] as? [String])
-            let spacing = try #require(json["spacing_mm"] as? [[Double]])
+            let spacing = try #require(json["spacing_mm"] as? [[Double]]), sourceSpacing = try #require(json["source_spacing_mm"] as? [[Double]])
             for (index, source) in sources.enumerated() {
                 let truth = try #require(expected[source], "\(source)")
                 #expect(patients[index] == truth.patient)
-                #expect(zip(spacing[index], truth.spacing).allSatisfy { abs($0 - $1) < 1e-12 }, "\(spacing[index]) vs \(truth.spacing)")
+                #expect(zip(sourceSpacing[index], truth.spacing).allSatisfy { abs($0 - $1) < 1e-12 }, "\(sourceSpacing[index]) vs \(truth.spacing)")
+                // The stored frames are 224 x 224 resizes of 48 x 64 B-scans: the grid's pixels are 48/224 and 64/224 of the source's.
+                let grid = [truth.spacing[0] * 48 / 224, truth.spacing[1] * 64 / 224, truth.spacing[2]]
+                #expect(zip(spacing[index], grid).allSatisfy { abs($0 - $1) < 1e-12 }, "\(spacing[index]) vs \(grid)")
                 #expect((json["labels"] as? [Int])?[index] == (source.hasPrefix("AMD/") ? 1 : 0))
                 #expect(((json["records"] as? [[String: Any]])?[index]["frame_count"] as? Int) == 30)
                 seen += 1

@@ -15,16 +15,7 @@ struct FuzzTests {
         let hot = name.hasSuffix(".vol") ? [0..<2048, (2048 + 768 * 768)..<(2048 + 768 * 768 + 512)] : [0..<1024]
         var outcomes = (errors: 0, volumes: 0)
         for iteration in 0..<750 {
-            var bytes = original
-            if iteration % 4 == 3 {
-                bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
-            } else {
-                for _ in 0..<(1 + random.next() % 4) {
-                    let region = random.next() % 4 == 0 ? 0..<bytes.count : hot[Int(random.next() % UInt64(hot.count))]
-                    let at = region.lowerBound + Int(random.next() % UInt64(region.count))
-                    bytes[at] = UInt8(truncatingIfNeeded: random.next())
-                }
-            }
+            let bytes = fuzzMutation(of: original, iteration: iteration, hot: hot, random: &random)
             do {
                 let volumes = try bytes.withUnsafeBytes { buffer -> [OCTVolume] in
                     name.hasSuffix(".vol") ? [try SpectralisVolReader.read(bytes: buffer, file: name)]
@@ -62,16 +53,7 @@ struct DICOMFuzzTests {
         var random = TestRandom(state: UInt64(syntax.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
         var outcomes = (errors: 0, volumes: 0)
         for iteration in 0..<750 {
-            var bytes = original
-            if iteration % 4 == 3 {
-                bytes.removeLast(1 + Int(random.next() % UInt64(bytes.count - 1)))
-            } else {
-                for _ in 0..<(1 + random.next() % 4) {
-                    let region = random.next() % 4 == 0 ? 0..<bytes.count : hot[Int(random.next() % UInt64(hot.count))]
-                    let at = region.lowerBound + Int(random.next() % UInt64(region.count))
-                    bytes[at] = UInt8(truncatingIfNeeded: random.next())
-                }
-            }
+            let bytes = fuzzMutation(of: original, iteration: iteration, hot: hot, random: &random)
             do {
                 let volume = try bytes.withUnsafeBytes { try DICOMOPTReader.read(bytes: $0, file: "fuzz.dcm") }
                 #expect(volume.pixels.count == volume.width * volume.height * volume.frameCount)

@@ -216,15 +216,7 @@ struct TopconTests {
         var random = TestRandom(state: kind == .fds ? 101 : 202)
         var outcomes = (errors: 0, volumes: 0)
         for iteration in 0..<600 {
-            var bytes = original
-            if iteration % 4 == 3 {
-                bytes.removeLast(1 + Int(random.next() % UInt64(bytes.count - 1)))
-            } else {
-                for _ in 0..<(1 + random.next() % 3) {
-                    let region = random.next() % 4 == 0 ? 0..<bytes.count : hot[Int(random.next() % UInt64(hot.count))]
-                    bytes[region.lowerBound + Int(random.next() % UInt64(region.count))] = UInt8(truncatingIfNeeded: random.next())
-                }
-            }
+            let bytes = fuzzMutation(of: original, iteration: iteration, hot: hot, maxFlips: 3, random: &random)
             do {
                 let volume = try read(bytes, name)
                 #expect(volume.pixels.count == volume.width * volume.height * volume.frameCount)
