@@ -25,6 +25,8 @@ public struct LineChart: Sendable {
     public var yRange: ClosedRange<Double>?
     /// A dashed y = x reference (ROC chance line).
     public var diagonal = false
+    /// The x axis counts whole things (iterations): only integer ticks (SVG).
+    public var integerX = false
     public var width = 640
     public var height = 480
 

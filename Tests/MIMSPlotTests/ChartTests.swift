@@ -51,4 +51,50 @@ struct ChartTests {
         }
         #expect(cellColor(0, 0).r < cellColor(0, 1).r && cellColor(1, 1).r < cellColor(1, 0).r)
     }
+
+    /// The SVG copy, read by Python's XML parser: the curve's vertices sit where the data says in
+    /// the plot rectangle, every point has a hover title with its values, the legend lies right of
+    /// the plot (not over the curves), a NaN breaks the line, and `integerX` keeps whole ticks.
+    @Test func svgChartPlacesDataLegendAndHoverValues() throws {
+        var chart = LineChart(title: "AUROC <test> & more", xLabel: "iteration", yLabel: "AUROC",
+                              series: [.init(name: "run A", points: [(1, 0.5), (2, 0.75), (3, .nan), (4, 1.0)], markers: true),
+                                       .init(name: "run B", points: [(1, 0.25), (4, 0.5)], dashed: true)])
+        chart.xRange = 1...4
+        chart.yRange = 0...1
+        chart.integerX = true
+        let dir = try TemporaryDirectory()
+        try chart.svg().write(toFile: dir.path + "/c.svg", atomically: true, encoding: .utf8)
+        let script = """
+        import json, sys, xml.etree.ElementTree as E
+        ns = "{http://www.w3.org/2000/svg}"
+        root = E.parse(sys.argv[1]).getroot()
+        plot = next(r for r in root.iter(ns + "rect") if r.get("fill") == "none")
+        print(json.dumps({
+            "plot": [float(plot.get(k)) for k in ("x", "y", "width", "height")],
+            "lines": [[[float(v) for v in p.split(",")] for p in l.get("points").split()] for l in root.iter(ns + "polyline")],
+            "dashed": [l.get("stroke-dasharray") is not None for l in root.iter(ns + "polyline")],
+            "hover": [c.find(ns + "title").text for c in root.iter(ns + "circle")],
+            "texts": [t.text for t in root.iter(ns + "text")],
+            "legend": [float(t.get("x")) for t in root.find(ns + "g").iter(ns + "text")],
+            "title": root.find(ns + "title").text}))
+        """
+        let output = try run(["python3", "-c", script, dir.path + "/c.svg"])
+        let facts = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let plot = try #require(facts["plot"] as? [Double])
+        func pixel(_ x: Double, _ y: Double) -> [Double] { [plot[0] + (x - 1) / 3 * plot[2], plot[1] + plot[3] - y * plot[3]] }
+        let lines = try #require(facts["lines"] as? [[[Double]]])
+        // Run A breaks at the NaN: (1, 0.5)-(2, 0.75), then (4, 1) alone draws no line; run B is one line.
+        #expect(lines.count == 2, "\(lines)")
+        func close(_ a: [[Double]], _ b: [[Double]]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) < 0.01 } } }
+        #expect(close(lines[0], [pixel(1, 0.5), pixel(2, 0.75)]) && close(lines[1], [pixel(1, 0.25), pixel(4, 0.5)]), "\(lines)")
+        #expect(facts["dashed"] as? [Bool] == [false, true])
+        #expect(facts["hover"] as? [String] == ["run A: iteration 1, AUROC 0.5", "run A: iteration 2, AUROC 0.75", "run A: iteration 4, AUROC 1",
+                                              "run B: iteration 1, AUROC 0.25", "run B: iteration 4, AUROC 0.5"])
+        let legend = try #require(facts["legend"] as? [Double])
+        #expect(legend.count == 2 && legend.allSatisfy { $0 > plot[0] + plot[2] }, "legend at \(legend), plot ends at \(plot[0] + plot[2])")
+        let texts = try #require(facts["texts"] as? [String])
+        #expect(Array(texts.prefix(4)) == ["1", "2", "3", "4"], "integer iteration ticks: \(texts)")
+        #expect(facts["title"] as? String == "AUROC <test> & more" && texts.contains("AUROC <test> & more"))
+    }
 }
+

@@ -154,8 +154,11 @@ struct TorchTrainingTests {
         try #require(report.status == 0, "mims-train report of the torch run failed: \(report.output)")
         #expect(report.output.contains(String(format: "test AUROC: %.3f", torchAUROC)), "\(report.output)")
         let html = try String(contentsOfFile: dir.path + "/torch/report.html", encoding: .utf8)
-        let sources = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        #expect(sources.contains("plots/roc.png") && sources.contains("plots/loss.png") && sources.contains("plots/auroc.png"), "\(sources)")
+        let images = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        // The curves are inline SVG, each with a link to its PNG.
+        let links = html.components(separatedBy: "<a href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        let sources = images + links
+        #expect(links.contains("plots/roc.png") && links.contains("plots/loss.png") && links.contains("plots/auroc.png"), "\(links)")
         #expect(sources.contains { $0.hasPrefix("gallery/") }, "\(sources)")
         for source in sources {
             _ = try run(["python3", "-c", "from PIL import Image; import sys; Image.open(sys.argv[1]).load()", dir.path + "/torch/" + source])

@@ -1,5 +1,6 @@
 /// Turns the report's markdown (headings, paragraphs, tables, images, code blocks, bold) into one
-/// standalone HTML page with inline CSS: no scripts, no network.
+/// standalone HTML page with inline CSS: no scripts, no network. A figure whose `svg` is known is
+/// drawn inline as SVG, with a link to its PNG for print.
 enum HTMLReport {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -18,7 +19,7 @@ enum HTMLReport {
         return out
     }
 
-    static func render(title: String, markdownLike md: String) -> String {
+    static func render(title: String, markdownLike md: String, svg: (String) -> String? = { _ in nil }) -> String {
         var body = ""
         var table: [[String]] = []
         var code: [String]?
@@ -49,7 +50,11 @@ enum HTMLReport {
             else if line.hasPrefix("!["), let mid = line.range(of: "]("), line.hasSuffix(")") {
                 let alt = String(line[line.index(line.startIndex, offsetBy: 2)..<mid.lowerBound])
                 let src = String(line[mid.upperBound..<line.index(before: line.endIndex)])
-                body += "<figure><img src=\"\(escape(src))\" alt=\"\(escape(alt))\"><figcaption>\(escape(alt))</figcaption></figure>\n"
+                if let drawing = svg(src) {
+                    body += "<figure class=\"chart\">\(drawing)<figcaption>\(escape(alt)) (<a href=\"\(escape(src))\">PNG for print</a>)</figcaption></figure>\n"
+                } else {
+                    body += "<figure><img src=\"\(escape(src))\" alt=\"\(escape(alt))\"><figcaption>\(escape(alt))</figcaption></figure>\n"
+                }
             } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 body += "<p>\(inline(line))</p>\n"
             }
@@ -64,7 +69,7 @@ enum HTMLReport {
         table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: .35em .7em; text-align: left; }
         th { background: #f3f6fa; } pre { background: #f6f8fa; padding: 1em; overflow-x: auto; }
         figure { display: inline-block; margin: .5em 1em .5em 0; vertical-align: top; } figcaption { font-size: .8em; color: #555; max-width: 640px; word-break: break-all; }
-        img { max-width: 100%; border: 1px solid #ddd; }
+        img { max-width: 100%; border: 1px solid #ddd; } figure.chart svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
         </style></head>
         <body>
         \(body)</body></html>

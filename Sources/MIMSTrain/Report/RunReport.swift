@@ -93,6 +93,12 @@ public struct RunReport {
         roc.yRange = 0...1
         roc.diagonal = true
         try png(roc.render(), to: path)
+        // Beside a PNG, the same chart as SVG (the report shows that one).
+        if path.hasSuffix(".png") { try svg(roc, to: String(path.dropLast(4)) + ".svg") }
+    }
+
+    static func svg(_ chart: LineChart, to path: String) throws {
+        try AtomicFile.write(Data(chart.svg().utf8), to: path)
     }
 
     static func png(_ canvas: Canvas, to path: String) throws {
@@ -121,22 +127,30 @@ public struct RunReport {
         let curves = runs.map { Self.curves($0.folder + "/metrics.jsonl") }
         if curves.contains(where: { !$0.loss.isEmpty }) {
             let window = max(1, (curves.map(\.loss.count).max() ?? 1) / 20)
-            let chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
+            var chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
                                   series: zip(runs, curves).map { .init(name: $0.name, points: Self.smoothed($1.loss, window: window)) })
+            chart.integerX = true
             try Self.png(chart.render(), to: folder + "/plots/loss.png")
+            try Self.svg(chart, to: folder + "/plots/loss.svg")
             figures.append(("Training loss", "plots/loss.png"))
         }
         if curves.contains(where: { !$0.auroc.isEmpty }) {
             var chart = LineChart(title: "AUROC during training (\(pipeline.evalSplit) split)", xLabel: "iteration", yLabel: "AUROC",
                                   series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) })
             chart.yRange = 0...1
+            chart.integerX = true
             try Self.png(chart.render(), to: folder + "/plots/auroc.png")
+            try Self.svg(chart, to: folder + "/plots/auroc.svg")
             figures.append(("AUROC during training", "plots/auroc.png"))
         }
 
         let gallery = heatmaps ? try makeGallery() : Gallery()
         let md = markdown(card: card, figures: figures, gallery: gallery)
-        let html = HTMLReport.render(title: "mims-train report: \(pipeline.name)", markdownLike: md)
+        let html = HTMLReport.render(title: "mims-train report: \(pipeline.name)", markdownLike: md) { [folder] src in
+            // A figure drawn as SVG is shown as such; its PNG stays beside it for print.
+            guard src.hasSuffix(".png") else { return nil }
+            return FileManager.default.contents(atPath: folder + "/" + src.dropLast(4) + ".svg").map { String(decoding: $0, as: UTF8.self) }
+        }
         try AtomicFile.write(Data(md.utf8), to: folder + "/report.md")
         try AtomicFile.write(Data(html.utf8), to: folder + "/report.html")
         return folder + "/report.html"
