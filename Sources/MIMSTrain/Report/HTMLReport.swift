@@ -1,4 +1,4 @@
-/// Turns the report's markdown (headings, paragraphs, tables, images, code blocks, bold) into one
+/// Turns the report's markdown (headings, paragraphs, lists, tables, images, code blocks, bold) into one
 /// standalone HTML page with inline CSS: no scripts, no network. A figure whose `svg` is known is
 /// drawn inline as SVG, with a link to its PNG for print.
 enum HTMLReport {
@@ -23,6 +23,12 @@ enum HTMLReport {
         var body = ""
         var table: [[String]] = []
         var code: [String]?
+        var list: [String] = []
+        func flushList() {
+            guard !list.isEmpty else { return }
+            body += "<ul>\n" + list.map { "<li>\(inline($0))</li>\n" }.joined() + "</ul>\n"
+            list = []
+        }
         func flushTable() {
             guard !table.isEmpty else { return }
             body += "<table>\n<tr>" + table[0].map { "<th>\(inline($0))</th>" }.joined() + "</tr>\n"
@@ -38,6 +44,8 @@ enum HTMLReport {
                 if line.hasPrefix("```") { body += "<pre>" + escape(code!.joined(separator: "\n")) + "</pre>\n"; code = nil } else { code!.append(line) }
                 continue
             }
+            if line.hasPrefix("- ") { flushTable(); list.append(String(line.dropFirst(2))); continue }
+            flushList()
             if line.hasPrefix("```") { flushTable(); code = []; continue }
             if line.hasPrefix("|") {
                 table.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map { $0.trimmingCharacters(in: .whitespaces) })
@@ -60,6 +68,7 @@ enum HTMLReport {
             }
         }
         flushTable()
+        flushList()
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
