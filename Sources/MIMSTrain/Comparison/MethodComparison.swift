@@ -7,12 +7,10 @@ public struct MethodComparison: Sendable {
     public struct Cell: Sendable {
         public var runs: [ComparedRun]
         public var aurocs: [Double] { runs.compactMap(\.auroc) }
-        public var mean: Double? { aurocs.isEmpty ? nil : aurocs.reduce(0, +) / Double(aurocs.count) }
+        public var mean: Double? { Metrics.meanAndSD(aurocs).mean }
         /// Sample standard deviation (n − 1); nil with fewer than two seeds.
         public var sd: Double? {
-            let values = aurocs
-            guard values.count > 1, let mean else { return nil }
-            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+            Metrics.meanAndSD(aurocs).sd
         }
     }
 

@@ -1,6 +1,15 @@
 /// Classification metrics: on class-1 scores for two classes, one-vs-rest on class probabilities
 /// for more.
 public enum Metrics {
+    /// Mean and sample standard deviation (n − 1) of AUROCs over seeds or folds; the sd is nil
+    /// for fewer than two values, both are nil for none.
+    public static func meanAndSD(_ values: [Double]) -> (mean: Double?, sd: Double?) {
+        guard !values.isEmpty else { return (nil, nil) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : nil
+        return (mean, sd)
+    }
+
     /// A diverged model can score NaN; it ranks below every number instead of breaking the sort.
     static func ordered(_ scores: [Double]) -> [Double] { scores.map { $0.isNaN ? -.infinity : $0 } }
 

@@ -47,13 +47,6 @@ public struct CrossValidation {
         public var pooledPerSeed: [(seed: UInt64, pooled: Trainer.Evaluation)] = []
     }
 
-    /// Mean and sample standard deviation (nil for fewer than two values).
-    static func meanAndSD(_ values: [Double]) -> (mean: Double?, sd: Double?) {
-        guard !values.isEmpty else { return (nil, nil) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : nil
-        return (mean, sd)
-    }
 
     public init(pipeline: Pipeline, options: Trainer.Options, folds: Int, foldSeed: UInt64) {
         self.pipeline = pipeline
@@ -130,7 +123,7 @@ public struct CrossValidation {
             if seeds != nil { reportRuns.append(RunReport.Run(name: "seed \(seed), pooled out-of-fold", folder: folder, test: pooled)) }
         }
         let pooled = pooledPerSeed[0].pooled
-        let (mean, sd) = seeds == nil ? Self.meanAndSD(evaluations[0].compactMap(\.auroc)) : Self.meanAndSD(pooledPerSeed.compactMap(\.pooled.auroc))
+        let (mean, sd) = seeds == nil ? Metrics.meanAndSD(evaluations[0].compactMap(\.auroc)) : Metrics.meanAndSD(pooledPerSeed.compactMap(\.pooled.auroc))
         if writesReport, let first {
             var report = RunReport(folder: options.run, pipeline: pipeline, shards: options.shards,
                                    runs: seeds == nil ? reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled)] : reportRuns,
@@ -150,11 +143,11 @@ public struct CrossValidation {
         } else {
             for (seed, pooled) in pooledPerSeed {
                 let folds = evaluations[seedList.firstIndex(of: seed)!].compactMap(\.auroc)
-                let (foldMean, foldSD) = Self.meanAndSD(folds)
+                let (foldMean, foldSD) = Metrics.meanAndSD(folds)
                 say("seed \(seed): out-of-fold \(pooled.aurocName) (pooled) \(Experiment.format(pooled.auroc)); folds \(Experiment.format(foldMean)) ± \(sdText(foldSD))")
             }
             let patientValues = pooledPerSeed.compactMap { $0.pooled.patients?.auroc }
-            if let patientMean = Self.meanAndSD(patientValues).mean {
+            if let patientMean = Metrics.meanAndSD(patientValues).mean {
                 say("patient-level out-of-fold \(pooled.aurocName) (mean over \(patientValues.count) seeds): \(Experiment.format(patientMean))")
             }
             say("out-of-fold \(pooled.aurocName) (pooled, \(pooled.scored.count) records, mean ± sd over \(seedList.count) seeds): \(Experiment.format(mean)) ± \(sdText(sd))")

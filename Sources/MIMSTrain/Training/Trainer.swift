@@ -346,9 +346,12 @@ public final class Trainer {
         metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
                        "accuracy": result.accuracy, "records": scored.count])
         // Strictly better only: the first of equal AUROCs stays, so a replay after resume keeps it.
-        let improves = result.auroc.map { $0 > best?.auroc ?? -1 } ?? false
-        if pipeline.selectsBestValidation, evaluation.split == "val" { evaluationsSinceBest = improves ? 0 : evaluationsSinceBest + 1 }
-        if pipeline.selectsBestValidation, evaluation.split == "val", let auroc = result.auroc, improves {
+        if pipeline.selectsBestValidation, evaluation.split == "val" {
+            guard let auroc = result.auroc, auroc > best?.auroc ?? -1 else {
+                evaluationsSinceBest += 1
+                return result
+            }
+            evaluationsSinceBest = 0
             best = (iteration, auroc)
             try Checkpoint.write(store: store, optimizer: nil, pipeline: pipeline, iteration: iteration, seed: options.seed,
                                  metadata: provenance.merging(["selected": "best-val", "val_auroc": String(format: "%.6f", auroc)]) { a, _ in a },
