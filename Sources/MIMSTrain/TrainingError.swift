@@ -16,6 +16,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case pipelineFile(path: String, reason: String)
     /// `--shards` names nothing, a file, or an unreadable folder.
     case shardsFolder(path: String, reason: String)
+    /// The trunk-feature cache of a frozen-backbone run could not be made or read.
+    case featureCache(path: String, reason: String)
     /// Unlabelled shards (`labels: none`) given to a command that needs labels.
     case unlabelled(folder: String, command: String)
     /// `backbone.weights: imagenet` without a weights file and without `--random-init`.
@@ -39,6 +41,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "\nfix the split (mims-split make) or pass --allow-leakage to train on them anyway"
         case let .incompatibleCheckpoint(path, shards, reason): "\(path) on \(shards): \(reason)"
         case let .shardsFolder(path, reason): "\(path): \(reason)"
+        case let .featureCache(path, reason): "\(path): trunk feature cache: \(reason)"
         case let .pipelineFile(path, reason): "\(path): \(reason)"
         case let .noBackboneWeights(pipeline, depth):
             "\(pipeline): the pipeline says backbone.weights: imagenet, but no --backbone-weights file was given; "

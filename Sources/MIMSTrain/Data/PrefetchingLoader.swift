@@ -1,17 +1,18 @@
 import Foundation
 
 /// Reads and transforms the next batches on a thread of its own while the model trains on the
-/// current one, `depth` batches ahead, in iteration order.
-public final class PrefetchingLoader: @unchecked Sendable {
+/// current one, `depth` batches ahead, in iteration order: image batches (``BagBatch``) or, for a
+/// frozen trunk, cached features (``FeatureBatch``).
+public final class PrefetchingLoader<Batch: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var ready: [Int: Result<BagBatch, Error>] = [:]
+    private var ready: [Int: Result<Batch, Error>] = [:]
     private let end: Int
     private let depth: Int
     private var stopped = false
     private var thread: Thread?
 
     /// Produces `produce(i)` for i in `range`.
-    public init(range: Range<Int>, depth: Int = 3, produce: @escaping @Sendable (Int) throws -> BagBatch) {
+    public init(range: Range<Int>, depth: Int = 3, produce: @escaping @Sendable (Int) throws -> Batch) {
         end = range.upperBound
         self.depth = depth
         // The thread holds the loader until it finishes or `stop()` ends it.
@@ -21,7 +22,7 @@ public final class PrefetchingLoader: @unchecked Sendable {
         thread.start()
     }
 
-    private func run(_ range: Range<Int>, _ produce: (Int) throws -> BagBatch) {
+    private func run(_ range: Range<Int>, _ produce: (Int) throws -> Batch) {
         for i in range {
             condition.lock()
             while !stopped && ready.count >= depth { condition.wait() }
@@ -36,7 +37,7 @@ public final class PrefetchingLoader: @unchecked Sendable {
     }
 
     /// The batch of `iteration`, waiting for it when the reader is behind.
-    public func take(_ iteration: Int) throws -> BagBatch {
+    public func take(_ iteration: Int) throws -> Batch {
         condition.lock()
         defer { condition.unlock() }
         precondition(iteration < end, "iteration \(iteration) beyond the loader's range")

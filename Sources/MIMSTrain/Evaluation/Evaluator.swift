@@ -39,16 +39,28 @@ public struct Evaluator {
     /// Class probabilities of every record of `dataset`, in record order.
     public func score(_ dataset: ShardDataset, sampler: SliceSampler, bagsPerBatch: Int = 4) throws -> [Scored] {
         let assembler = BatchAssembler(dataset: dataset, inputSize: network.pipeline.inputSize)
+        return try score(dataset, sampler: sampler, bagsPerBatch: bagsPerBatch, read: assembler.batch, probabilities: probabilities)
+    }
+
+    /// Class probabilities of every record of `cache`'s dataset from its cached trunk features (a
+    /// frozen trunk's evaluation: only the head runs).
+    public func score(_ cache: FeatureCache, sampler: SliceSampler, bagsPerBatch: Int = 4) throws -> [Scored] {
+        try score(cache.dataset, sampler: sampler, bagsPerBatch: bagsPerBatch, read: cache.batch, probabilities: probabilities)
+    }
+
+    /// Bags of all central slices, `bagsPerBatch` records at a time, read ahead on another thread.
+    private func score<Batch: Sendable>(_ dataset: ShardDataset, sampler: SliceSampler, bagsPerBatch: Int,
+                                        read: @escaping @Sendable ([(record: Int, slices: [Int])]) throws -> Batch,
+                                        probabilities: (Batch) -> [[Double]]) throws -> [Scored] {
         let records = Array(dataset.records.indices)
         let groups = stride(from: 0, to: records.count, by: bagsPerBatch).map { Array(records[$0..<min($0 + bagsPerBatch, records.count)]) }
         let loader = PrefetchingLoader(range: 0..<groups.count, depth: 2) { index in
-            try assembler.batch(groups[index].map { ($0, sampler.evaluation(frames: dataset.records[$0].info.frameCount)) })
+            try read(groups[index].map { ($0, sampler.evaluation(frames: dataset.records[$0].info.frameCount)) })
         }
         defer { loader.stop() }
         var scored: [Scored] = []
         for index in groups.indices {
-            let batch = try loader.take(index)
-            for (bag, probabilities) in zip(batch.records, probabilities(batch)) {
+            for (bag, probabilities) in zip(groups[index], probabilities(try loader.take(index))) {
                 let info = dataset.records[bag].info
                 scored.append(Scored(record: bag, id: info.id, patient: info.patient, label: Int(info.label), probabilities: probabilities))
             }
@@ -69,5 +81,13 @@ public struct Evaluator {
         let scoring = network.scoring
         let logits = network.inferenceLogits(batch.input, store: store, bagSizes: scoring.headBagSizes(batch.bagSizes))
         return scoring.bagProbabilities(Scoring.probabilities(logits), bagSizes: batch.bagSizes)
+    }
+
+    /// The class probabilities of every bag of cached trunk features.
+    public func probabilities(_ batch: FeatureBatch) -> [[Double]] {
+        let scoring = network.scoring
+        let tape = Tape(store: store, training: false, recordsGradients: false, precision: network.pipeline.precision)
+        let logits = network.logits(tape, maps: batch.maps.map(tape.constant), bagSizes: scoring.headBagSizes(batch.bagSizes))
+        return scoring.bagProbabilities(Scoring.probabilities(tape.value(logits)), bagSizes: batch.bagSizes)
     }
 }

@@ -23,6 +23,7 @@ extension Pipeline {
         return [
             ("name", name), ("model", variant.rawValue), ("backbone.depth", String(depth.rawValue)),
             ("backbone.feature_layer", "layer\(featureLayer)"), ("backbone.weights", weights ?? "(absent)"),
+            ("backbone.trainable", String(trainsBackbone)),
             ("input_size", "\(inputSize)"), ("msconv.kernels", "\(kernels)"), ("msconv.scales", "\(scales)"),
             ("pooling", aggregationText), ("optimizer.kind", optimizer.rawValue),
             ("optimizer.learning_rate", "\(learningRate)"), ("optimizer.backbone_learning_rate", "\(backboneLearningRate)"),

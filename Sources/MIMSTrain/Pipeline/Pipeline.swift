@@ -39,6 +39,9 @@ public struct Pipeline: Equatable, Sendable {
     /// `backbone.weights`: "imagenet" (a file must come with --backbone-weights), "none", or nil
     /// when the key is absent.
     public var weights: String?
+    /// `backbone.trainable` (default true); false (or `mims-train --freeze-backbone`) trains the head
+    /// alone on trunk features computed once per record and cached beside the run (``FeatureCache``).
+    public var trainsBackbone = true
     public var inputSize: [Int]
     public var kernels: [[Int]]
     public var scales: [Double]
@@ -98,7 +101,7 @@ public struct Pipeline: Equatable, Sendable {
         }
 
         let backbone = try top.required("backbone")
-        try backbone.allow(["depth", "feature_layer", "weights"])
+        try backbone.allow(["depth", "feature_layer", "weights", "trainable"])
         let depthField = try backbone.required("depth")
         guard let depth = ResNetTrunk.Depth(rawValue: try depthField.integer()) else { throw depthField.error("18, 34, 50 or 101") }
         var featureLayer = 4
@@ -207,6 +210,7 @@ public struct Pipeline: Equatable, Sendable {
                         checkpointEvery: try training?.optional("checkpoint_every")?.integer() ?? max(1, iterations / 5),
                         evalSplit: evalSplit, volumeKeys: volumeKeys, text: text)
         pipeline.precision = precision
+        pipeline.trainsBackbone = try backbone.optional("trainable")?.bool() ?? true
         if let field = try training?.optional("select") {
             switch try field.string() {
             case "last": break

@@ -44,6 +44,12 @@ public struct RunRecord: Equatable, Sendable {
         if let recorded = fields["precision"], recorded != pipeline.precision.rawValue {
             throw TrainingError.resumeMismatch(run: run, reason: "the run was trained in \(recorded), this continuation would run in \(pipeline.precision.rawValue) (set --precision \(recorded))")
         }
+        // --freeze-backbone is not in the pipeline text either.
+        let frozen = fields["backbone_trainable"] == "false"
+        if frozen == pipeline.trainsBackbone {
+            throw TrainingError.resumeMismatch(run: run, reason: frozen ? "the run trained the head on a frozen backbone; this continuation would train the backbone too (add --freeze-backbone)"
+                                                : "the run trained the backbone; this continuation would freeze it")
+        }
         if let recordedSet = fields["shard_set"], recordedSet != shardSet {
             let started = fields["shards"].map { " (\($0))" } ?? ""
             throw TrainingError.resumeMismatch(run: run, reason: "the shards differ: the run started on \(recordedSet)\(started), \(shards) is \(shardSet)")

@@ -17,6 +17,7 @@ extension Trainer {
         fields["tool_version"] = options.toolVersion
         fields["precision"] = pipeline.precision.rawValue
         fields["engine"] = Engine.summary
+        if !pipeline.trainsBackbone { fields["backbone_trainable"] = "false" }
         return fields
     }
 

@@ -69,6 +69,8 @@ public final class Trainer {
     var evaluationsSinceBest = 0
     /// The iteration training stopped at because `training.patience` ran out; nil otherwise.
     public private(set) var stoppedEarly: Int?
+    /// A frozen trunk's cached features by split name (`backbone.trainable: false`).
+    var featureCaches: [String: FeatureCache] = [:]
 
     /// Checks everything a run needs before any training starts: shards of the right kind for the
     /// model, at least two classes present and every label one of the shard set's classes,
@@ -264,7 +266,6 @@ public final class Trainer {
     public func run() throws -> Evaluation? {
         let schedule = TrainingSchedule(labels: train.labels, frameCounts: train.records.map(\.info.frameCount), bagsPerIteration: pipeline.batch,
                                         sampler: pipeline.sampler, classBalanced: pipeline.classBalanced, seed: options.seed)
-        let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
         let metrics = try MetricsLog(path: options.run + "/metrics.jsonl", keepingThrough: startIteration)
         if pipeline.selectsBestValidation {
             (best, evaluationsSinceBest) = Self.bestEvaluation(metrics: options.run + "/metrics.jsonl", split: "val")
@@ -273,8 +274,21 @@ public final class Trainer {
         // A resumed run that had stopped early stays stopped: the same metrics give the same decision.
         if patienceRunOut { stoppedEarly = startIteration }
         guard startIteration < iterations, stoppedEarly == nil else { return try evaluate(at: startIteration, metrics: metrics) }
-        let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
-        defer { loader.stop() }
+        // One step of `iteration`: its loss and slice count. A frozen trunk trains the head on cached features.
+        let trainStep: (Int) throws -> (loss: Double, slices: Int)
+        let stopLoader: () -> Void
+        if pipeline.trainsBackbone {
+            let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
+            let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
+            trainStep = { let batch = try loader.take($0); return (self.step(batch), batch.bagSizes.reduce(0, +)) }
+            stopLoader = loader.stop
+        } else {
+            let cache = try features(of: train)
+            let loader = PrefetchingLoader(range: startIteration..<iterations) { try cache.batch(schedule.choices(iteration: $0)) }
+            trainStep = { let batch = try loader.take($0); return (self.step(batch), batch.bagSizes.reduce(0, +)) }
+            stopLoader = loader.stop
+        }
+        defer { stopLoader() }
         let progress = ProgressLine(total: iterations, plain: options.plainProgress || isatty(2) == 0)
         var lossAverage: Double?
         for iteration in startIteration..<iterations {
@@ -283,11 +297,10 @@ public final class Trainer {
                 try stop(at: iteration, signal: signal)
             }
             let started = Date()
-            let batch = try loader.take(iteration)
-            let loss = step(batch)
+            let (loss, slices) = try trainStep(iteration)
             lossAverage = lossAverage.map { 0.9 * $0 + 0.1 * loss } ?? loss
             let seconds = Date().timeIntervalSince(started)
-            metrics.write(["type": "train", "iteration": iteration + 1, "loss": loss, "seconds": seconds, "slices": batch.input.shape[0]])
+            metrics.write(["type": "train", "iteration": iteration + 1, "loss": loss, "seconds": seconds, "slices": slices])
             progress.update(iteration + 1, loss: lossAverage!, seconds: seconds)
             let done = iteration + 1
             if done % pipeline.evalEvery == 0 || done == iterations {
@@ -327,11 +340,20 @@ public final class Trainer {
 
     /// One optimization step; returns the loss.
     func step(_ batch: BagBatch) -> Double {
+        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { network.primaryMaps($0, $0.constant(batch.input)) }
+    }
+
+    /// One step of the head alone on a frozen trunk's cached maps; returns the loss.
+    func step(_ batch: FeatureBatch) -> Double {
+        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { tape in batch.maps.map(tape.constant) }
+    }
+
+    /// Head logits from `maps`, the variant's loss, backward and the optimizer update.
+    private func optimize(bagSizes: [Int], labels: [Int], maps: (Tape) -> [Tape.Variable]) -> Double {
         let tape = Tape(store: store, training: true, precision: network.pipeline.precision)
-        let input = tape.constant(batch.input)
         let scoring = network.scoring
-        let logits = network.logits(tape, input, bagSizes: scoring.headBagSizes(batch.bagSizes))
-        let loss = scoring.loss(tape, logits: logits, bagSizes: batch.bagSizes, labels: batch.labels)
+        let logits = network.logits(tape, maps: maps(tape), bagSizes: scoring.headBagSizes(bagSizes))
+        let loss = scoring.loss(tape, logits: logits, bagSizes: bagSizes, labels: labels)
         tape.backward(from: loss)
         var gradients: [String: Tensor] = [:]
         for name in tape.parameterNames { if let g = tape.gradient(of: name) { gradients[name] = g } }
@@ -339,9 +361,21 @@ public final class Trainer {
         return Double(tape.value(loss).values[0])
     }
 
+    /// The cached trunk features of `dataset` (frozen backbone), computed on first use or read
+    /// from the run folder when a resumed run made them already.
+    func features(of dataset: ShardDataset) throws -> FeatureCache {
+        if let cache = featureCaches[dataset.split] { return cache }
+        let cache = try FeatureCache.openOrBuild(path: options.run + "/features-\(dataset.split).h5", dataset: dataset, network: network,
+                                                 store: store, sampler: pipeline.sampler, log: log)
+        featureCaches[dataset.split] = cache
+        return cache
+    }
+
     func evaluate(at iteration: Int, metrics: MetricsLog) throws -> Evaluation? {
         guard let evaluation else { return nil }
-        let scored = try Evaluator(network: network, store: store).score(evaluation, sampler: pipeline.sampler, bagsPerBatch: max(1, pipeline.batch))
+        let evaluator = Evaluator(network: network, store: store), bags = max(1, pipeline.batch)
+        let scored = pipeline.trainsBackbone ? try evaluator.score(evaluation, sampler: pipeline.sampler, bagsPerBatch: bags)
+            : try evaluator.score(try features(of: evaluation), sampler: pipeline.sampler, bagsPerBatch: bags)
         let result = Evaluation(split: evaluation.split, iteration: iteration, scored: scored)
         metrics.write(["type": "eval", "iteration": iteration, "split": evaluation.split, "auroc": result.auroc ?? Double.nan,
                        "accuracy": result.accuracy, "records": scored.count])

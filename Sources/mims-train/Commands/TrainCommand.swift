@@ -51,6 +51,7 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Train although the shards fail mims-split check (patient overlap, duplicate images across splits, ...).") var allowLeakage = false
     @Option(help: "lesions.json of synthetic data: the report adds the heatmaps' pointing-game score.") var lesions: String?
     @Flag(help: "Plain progress lines instead of a redrawn bar.") var plain = false
+    @Flag(help: "Train the head alone on trunk features computed once and cached in RUN/features-<split>.h5 (as backbone.trainable: false).") var freezeBackbone = false
     @OptionGroup var engine: EngineOptions
 
     /// Arguments the process was started with, for run.json and the resume hint.
@@ -102,6 +103,7 @@ struct RunOptions: ParsableArguments {
     func loadPipeline() throws -> Pipeline {
         var loaded = try Pipeline.load(path: pipeline)
         try engine.apply(to: &loaded)
+        if freezeBackbone { loaded.trainsBackbone = false }
         return loaded
     }
 
