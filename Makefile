@@ -100,22 +100,14 @@ scale-demo: deps py-deps
 	cmp $(SCALE_RUN)/merged.json $(SCALE_RUN)/single.json
 	@echo "merged set = single run: the same records, frames, labels, patients, splits, rejects and warnings (h5py, by id)"
 
-## bench-science: the paper's comparison in miniature: mims, mi-pre-conv, mims-noresizing and mi-pre
-## trained with the same data, budget and seeds on synthetic multi-scale Cirrus cubes; AUROCs side by side
-SCIENCE_RUN   ?= science-run
-SCIENCE_SEEDS ?= 1,2
+## bench-science: the paper's Tables 1 and 2 in miniature: the 11 methods and the 7 aggregations of
+## mims trained on the same synthetic Cirrus cubes, budget and seeds, tabulated by mims-train compare
+## (about an hour on 2 cores; restartable: rerun to continue; docs/BENCHMARKS.md)
+SCIENCE_RUN        ?= science-run
+SCIENCE_SEEDS      ?= 1,2,3
+SCIENCE_ITERATIONS ?= 60
 bench-science: build
-	rm -rf $(SCIENCE_RUN)
-	.build/release/mims-ingest synth --dataset cirrus --small --count 80 --seed 11 --out $(SCIENCE_RUN)/source
-	.build/release/mims-ingest run $(SCIENCE_RUN)/source/manifest.yaml --out $(SCIENCE_RUN)/shards --log-format json > /dev/null
-	for model in mims mi-pre-conv mims-noresizing mi-pre; do \
-	  .build/release/mims-train --shards $(SCIENCE_RUN)/shards --pipeline pipelines/science-$$model.yaml \
-	    --out $(SCIENCE_RUN)/$$model --seeds $(SCIENCE_SEEDS) --plain 2>/dev/null > $(SCIENCE_RUN)/$$model.txt || exit 1; \
-	done
-	@echo "test AUROC per seed ($(SCIENCE_SEEDS)) and mean, same data, iterations and seeds:"
-	@for model in mims mi-pre-conv mims-noresizing mi-pre; do \
-	  printf "%-16s %s\n" $$model "$$(grep -E '^(seed|mean)' $(SCIENCE_RUN)/$$model.txt | sed 's/^seed \([0-9]*\): AUROC /s\1=/; s/^mean AUROC over [0-9]* seeds: /mean=/' | tr '\n' ' ')"; \
-	done
+	SCIENCE_RUN=$(SCIENCE_RUN) SCIENCE_SEEDS=$(SCIENCE_SEEDS) SCIENCE_ITERATIONS=$(SCIENCE_ITERATIONS) bash bench/science_tables.sh
 
 ## bench: release-build benchmarks (docs/BENCHMARKS.md records results)
 bench: deps py-deps
