@@ -101,6 +101,11 @@ struct FrozenBackboneTests {
         try #require(fromCache.count > 0 && fromCache.keys.sorted() == fromNetwork.keys.sorted())
         for (id, score) in fromCache { #expect(abs(score - fromNetwork[id]!) <= 2e-6, "\(id): cache \(score), network \(fromNetwork[id]!)") }
 
+        // The report says the trunk was frozen.
+        let report = try runProduct("mims-train", ["report", "--run", straight, "--shards", shards])
+        try #require(report.status == 0, "report: \(report.output)")
+        #expect(try String(contentsOfFile: straight + "/report.md", encoding: .utf8).contains("| backbone | frozen: the head trained alone"))
+
         // `--freeze-backbone` on the plain pipeline, stopped after its iteration-3 checkpoint and
         // resumed: the same weights as the pipeline key's uninterrupted run.
         let plain = dir.path + "/plain.yaml"

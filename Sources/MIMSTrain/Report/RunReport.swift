@@ -267,6 +267,7 @@ public struct RunReport {
             ("iterations (effective)", provenance["iterations"]),
             ("seed", provenance["seed"]),
             ("backbone weights", weights),
+            ("backbone", provenance["backbone_trainable"] == "false" ? "frozen: the head trained alone on trunk features cached once per record" : nil),
             ("initialized from", provenance["init_from"].map { "`\($0)`" + (provenance["init_from_sha256"].map { " (SHA-256 `\($0)`)" } ?? "") }),
             ("pipeline SHA-256", provenance["pipeline_sha256"].map { "`\($0)`" }),
             ("shard set", provenance["shard_set"].map { "`\($0)`" }),
