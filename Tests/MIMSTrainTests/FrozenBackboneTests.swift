@@ -101,6 +101,15 @@ struct FrozenBackboneTests {
         try #require(fromCache.count > 0 && fromCache.keys.sorted() == fromNetwork.keys.sorted())
         for (id, score) in fromCache { #expect(abs(score - fromNetwork[id]!) <= 2e-6, "\(id): cache \(score), network \(fromNetwork[id]!)") }
 
+        // mims_torch reads the frozen pipeline's checkpoint (same scores) and refuses to train it.
+        try TorchInteropTests.requireTorch()
+        let torchPredict = try TorchInteropTests.python(["-m", "mims_torch.predict", "--shards", shards, "--checkpoint", straight + "/checkpoint.safetensors",
+                                                         "--out", dir.path + "/torch.csv"])
+        try #require(torchPredict.status == 0, "mims_torch.predict: \(torchPredict.error)")
+        for (id, score) in try scores(dir.path + "/torch.csv") { #expect(abs(score - fromNetwork[id]!) <= 1e-4, "\(id): torch \(score)") }
+        let torchTrain = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch-run"])
+        #expect(torchTrain.status != 0 && torchTrain.error.contains("backbone.trainable: false (frozen-feature training) is mims-train's"), "\(torchTrain.error)")
+
         // The report says the trunk was frozen.
         let report = try runProduct("mims-train", ["report", "--run", straight, "--shards", shards])
         try #require(report.status == 0, "report: \(report.output)")

@@ -209,6 +209,9 @@ class Pipeline:
     # The volume-only training keys the file sets (slices, central_slices).
     volume_keys: List[str]
     text: str
+    # backbone.trainable: false is mims-train's frozen-feature training (docs/TRAINING.md); mims_torch
+    # reads such pipelines (a checkpoint embeds its pipeline) but refuses to train them.
+    trains_backbone: bool = True
 
     @property
     def selects_best_validation(self) -> bool:
@@ -264,7 +267,7 @@ def parse(text: str, file: str) -> Pipeline:
         raise variant_field.error("one of " + ", ".join(VARIANTS))
 
     backbone = top.required("backbone")
-    backbone.allow(["depth", "feature_layer", "weights"])
+    backbone.allow(["depth", "feature_layer", "weights", "trainable"])
     depth_field = backbone.required("depth")
     depth = depth_field.integer()
     if depth not in DEPTHS:
@@ -388,7 +391,8 @@ def parse(text: str, file: str) -> Pipeline:
         class_balanced=value(training, "class_balanced", _Field.bool, False),
         eval_every=value(training, "eval_every", _Field.integer, max(1, iterations // 5)),
         checkpoint_every=value(training, "checkpoint_every", _Field.integer, max(1, iterations // 5)),
-        eval_split=eval_split, select=select, precision=precision, volume_keys=volume_keys, text=text)
+        eval_split=eval_split, select=select, precision=precision, volume_keys=volume_keys, text=text,
+        trains_backbone=value(backbone, "trainable", _Field.bool, True))
 
 
 def _float32_text(value: float) -> str:
@@ -404,6 +408,7 @@ def settings(p: Pipeline) -> List[tuple]:
     return [
         ("name", p.name), ("model", p.model), ("backbone.depth", str(p.depth)),
         ("backbone.feature_layer", f"layer{p.feature_layer}"), ("backbone.weights", p.weights if p.weights is not None else "(absent)"),
+        ("backbone.trainable", "true" if p.trains_backbone else "false"),
         ("input_size", str(list(p.input_size))), ("msconv.kernels", str([list(k) for k in p.kernels])), ("msconv.scales", str([float(s) for s in p.scales])),
         ("pooling", aggregation), ("optimizer.kind", p.optimizer),
         ("optimizer.learning_rate", _float32_text(p.learning_rate)), ("optimizer.backbone_learning_rate", _float32_text(p.backbone_learning_rate)),

@@ -314,6 +314,9 @@ class Run:
         check_run_folder(args.out, args.resume)
         self.path = os.path.join(args.out, "checkpoint.safetensors")
         resuming = args.resume and os.path.exists(self.path)
+        if not pipeline.trains_backbone:
+            raise TrainingError(f"{pipeline.name}: backbone.trainable: false (frozen-feature training) is mims-train's; mims_torch trains "
+                                "the whole network. Train this pipeline with mims-train, or remove the key to fine-tune the trunk")
         if (pipeline.weights == "imagenet" and args.backbone_weights is None and args.init_from is None and not args.random_init
                 and not resuming):
             raise TrainingError(f"{pipeline.name}: the pipeline says backbone.weights: imagenet, but no --backbone-weights file was given; "
