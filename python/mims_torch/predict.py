@@ -17,13 +17,6 @@ import torch
 from . import data, metrics, model, pipeline as pipeline_module
 
 
-def _csv(field: str) -> str:
-    """RunOutputs.csv: quoted only when it holds a comma or a quote."""
-    if "," in field or '"' in field:
-        return '"' + field.replace('"', '""') + '"'
-    return field
-
-
 def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.ShardDataset, shards: str) -> None:
     """Checkpoint.checkCompatible: the shards must be of the kind, channels and classes the
     checkpoint was trained on."""
@@ -74,40 +67,6 @@ def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, b
                 results.append((dataset.records[index], values))
     dataset.close()
     return results, dataset.class_names()
-
-
-def names(class_names: Sequence[str], classes: int) -> List[str]:
-    """RunOutputs.names: the shard set's class names when it names all `classes`, else class0, class1, ..."""
-    return list(class_names) if len(class_names) == classes else [f"class{c}" for c in range(classes)]
-
-
-def write_scores(results: List[Tuple[data.Record, List[float]]], path: str, class_names: Sequence[str] = ()) -> None:
-    """RunOutputs.writeScores: `id,patient,label,score`, and with more than two classes one
-    `p_<class>` column per class after it (`score` then being the most probable class's
-    probability). Written beside the target and renamed, so a failed run leaves no half file."""
-    classes = len(results[0][1]) if results else 2
-    columns = "".join(",p_" + _csv(n) for n in names(class_names, classes)) if classes > 2 else ""
-    lines = []
-    for record, values in results:
-        line = f"{_csv(record.id)},{_csv(record.patient)},{record.label},{metrics.score(values):.6f}"
-        if classes > 2:
-            line += "".join(f",{v:.6f}" for v in values)
-        lines.append(line + "\n")
-    text = f"id,patient,label,score{columns}\n" + "".join(lines)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        # mkstemp creates the file private to its owner; a scores file is as readable as any other.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def main(argv=None) -> int:
