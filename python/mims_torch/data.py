@@ -214,6 +214,15 @@ class ShardDataset(torch.utils.data.Dataset):
         return len(names) if names else max(2, max((r.label for r in self.records), default=1) + 1)
 
 
+def is_unlabelled_set(folder: str) -> bool:
+    """ShardDataset.isUnlabelledSet: a folder holding only test shards, every record of them
+    unlabelled (label -1, ingested with `labels: none`): data to score, not to train on."""
+    if not os.path.isdir(folder) or shard_names(folder, "train") or shard_names(folder, "val"):
+        return False
+    records = [r for i, name in enumerate(shard_names(folder, "test")) for r in ShardDataset._read_table(os.path.join(folder, name), i)[3]]
+    return bool(records) and all(r.label == -1 for r in records)
+
+
 def manifest_class_names(folder: str) -> List[str]:
     """labels.classes of the manifest copy beside the shards in `folder`, or []."""
     import yaml
