@@ -205,23 +205,37 @@ class ShardDataset(torch.utils.data.Dataset):
 
     def class_names(self) -> List[str]:
         """labels.classes of the manifest copy beside the shards, or [] (DatasetSignature.swift)."""
-        import yaml
-        path = os.path.join(self.folder, "manifest.yaml")
-        try:
-            with open(path, "rb") as handle:
-                manifest = yaml.safe_load(handle)
-            classes = manifest["labels"]["classes"]
-        except (OSError, yaml.YAMLError, KeyError, TypeError):
-            return []
-        if isinstance(classes, (str, int, float)):
-            return [str(classes)]
-        return [str(c) for c in classes] if isinstance(classes, list) else []
+        return manifest_class_names(self.folder)
 
     def class_count(self) -> int:
         """DatasetSignature.classCount: the manifest's class list decides the classifier's outputs
         (a split may lack a class); shards without one count up to their largest label (at least 2)."""
         names = self.class_names()
         return len(names) if names else max(2, max((r.label for r in self.records), default=1) + 1)
+
+
+def is_unlabelled_set(folder: str) -> bool:
+    """ShardDataset.isUnlabelledSet: a folder holding only test shards, every record of them
+    unlabelled (label -1, ingested with `labels: none`): data to score, not to train on."""
+    if not os.path.isdir(folder) or shard_names(folder, "train") or shard_names(folder, "val"):
+        return False
+    records = [r for i, name in enumerate(shard_names(folder, "test")) for r in ShardDataset._read_table(os.path.join(folder, name), i)[3]]
+    return bool(records) and all(r.label == -1 for r in records)
+
+
+def manifest_class_names(folder: str) -> List[str]:
+    """labels.classes of the manifest copy beside the shards in `folder`, or []."""
+    import yaml
+    path = os.path.join(folder, "manifest.yaml")
+    try:
+        with open(path, "rb") as handle:
+            manifest = yaml.safe_load(handle)
+        classes = manifest["labels"]["classes"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return []
+    if isinstance(classes, (str, int, float)):
+        return [str(classes)]
+    return [str(c) for c in classes] if isinstance(classes, list) else []
 
 
 def collate_bags(items):

@@ -212,6 +212,9 @@ class Pipeline:
     # backbone.trainable: false is mims-train's frozen-feature training (docs/TRAINING.md); mims_torch
     # reads such pipelines (a checkpoint embeds its pipeline) but refuses to train them.
     trains_backbone: bool = True
+    # training.patience (with select: best-val): stop once this many val evaluations in a row
+    # have not beaten the best; None trains every iteration.
+    patience: Optional[int] = None
 
     @property
     def selects_best_validation(self) -> bool:
@@ -352,7 +355,8 @@ def parse(text: str, file: str) -> Pipeline:
 
     training = top.optional("training")
     if training is not None:
-        training.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select"])
+        training.allow(["iterations", "batch", "slices", "central_slices", "class_balanced", "eval_every", "checkpoint_every", "eval_split", "select",
+                        "patience"])
     iterations = value(training, "iterations", _Field.integer, 1000)
     batch = value(training, "batch", _Field.integer, 1)
     slices = [12, 18]
@@ -383,6 +387,14 @@ def parse(text: str, file: str) -> Pipeline:
             raise select_field.error("best-val with eval_split: val (the checkpoint is chosen on val, then tested on test)")
         if select not in ("last", "best-val"):
             raise select_field.error("last or best-val")
+    patience = None
+    patience_field = training.optional("patience") if training is not None else None
+    if patience_field is not None:
+        if select != "best-val":
+            raise patience_field.error("nothing without select: best-val (patience counts val evaluations that do not beat the best)")
+        patience = patience_field.integer()
+        if patience < 1:
+            raise patience_field.error("a positive number of evaluations")
     return Pipeline(
         name=name, model=model, depth=depth, feature_layer=feature_layer, weights=weights, input_size=input_size,
         kernels=kernels, scales=scales, aggregation=aggregation, k=k, optimizer=kind, learning_rate=learning_rate,
@@ -391,7 +403,7 @@ def parse(text: str, file: str) -> Pipeline:
         class_balanced=value(training, "class_balanced", _Field.bool, False),
         eval_every=value(training, "eval_every", _Field.integer, max(1, iterations // 5)),
         checkpoint_every=value(training, "checkpoint_every", _Field.integer, max(1, iterations // 5)),
-        eval_split=eval_split, select=select, precision=precision, volume_keys=volume_keys, text=text,
+        eval_split=eval_split, select=select, precision=precision, volume_keys=volume_keys, text=text, patience=patience,
         trains_backbone=value(backbone, "trainable", _Field.bool, True))
 
 

@@ -1,7 +1,12 @@
 """`python -m mims_torch.predict --shards DIR --checkpoint F --out scores.csv [--split test]`:
 the CSV `mims-train predict` writes (id, patient, label, score, and with more than two classes one
 `p_<class>` column per class), for the same checkpoint and split, in the same record order and
-number format, computed in PyTorch."""
+number format, computed in PyTorch.
+
+`python -m mims_torch.predict --run RUN [--split test]`: a run folder's results as mims-train
+leaves them (`mims-train report --run` without the report): its selected weights
+(RUN/best.safetensors when a best-val run left one, else RUN/checkpoint.safetensors) score the
+split of the shards run.json names, into RUN/scores-<split>.csv and RUN/eval-<split>.json."""
 
 from __future__ import annotations
 
@@ -9,19 +14,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from . import data, metrics, model, pipeline as pipeline_module
-
-
-def _csv(field: str) -> str:
-    """RunOutputs.csv: quoted only when it holds a comma or a quote."""
-    if "," in field or '"' in field:
-        return '"' + field.replace('"', '""') + '"'
-    return field
+from . import data, metrics, model, outputs, pipeline as pipeline_module
 
 
 def _check_compatible(loaded: model.Loaded, checkpoint: str, dataset: data.ShardDataset, shards: str) -> None:
@@ -58,7 +55,13 @@ def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, b
           ) -> Tuple[List[Tuple[data.Record, List[float]]], List[str]]:
     """Every record of `split` with its class probabilities, in record order, and the class names
     of the shard set (CheckpointOptions.score: [] when its manifest copy names none)."""
-    loaded = model.load_checkpoint(checkpoint)
+    results, class_names, _ = score_checkpoint(shards, model.load_checkpoint(checkpoint), checkpoint, split, workers, bags_per_batch)
+    return results, class_names
+
+
+def score_checkpoint(shards: str, loaded: model.Loaded, checkpoint: str, split: str, workers: int = 0, bags_per_batch: int = 4
+                     ) -> Tuple[List[Tuple[data.Record, List[float]]], List[str], Dict[str, str]]:
+    """`score` of a loaded checkpoint; also returns its metadata."""
     if loaded.pipeline.precision in ("bf16", "fp16"):
         print(f"note: {checkpoint} was trained with {loaded.pipeline.precision} convolutions; mims_torch scores it in fp32, so scores "
               f"may differ from mims-train predict by {loaded.pipeline.precision} rounding", file=sys.stderr)
@@ -73,50 +76,41 @@ def score(shards: str, checkpoint: str, split: str = "test", workers: int = 0, b
             for index, values in zip(indices, network(inputs, sizes).tolist()):
                 results.append((dataset.records[index], values))
     dataset.close()
-    return results, dataset.class_names()
+    return results, dataset.class_names(), loaded.metadata
 
 
-def names(class_names: Sequence[str], classes: int) -> List[str]:
-    """RunOutputs.names: the shard set's class names when it names all `classes`, else class0, class1, ..."""
-    return list(class_names) if len(class_names) == classes else [f"class{c}" for c in range(classes)]
-
-
-def write_scores(results: List[Tuple[data.Record, List[float]]], path: str, class_names: Sequence[str] = ()) -> None:
-    """RunOutputs.writeScores: `id,patient,label,score`, and with more than two classes one
-    `p_<class>` column per class after it (`score` then being the most probable class's
-    probability). Written beside the target and renamed, so a failed run leaves no half file."""
-    classes = len(results[0][1]) if results else 2
-    columns = "".join(",p_" + _csv(n) for n in names(class_names, classes)) if classes > 2 else ""
-    lines = []
-    for record, values in results:
-        line = f"{_csv(record.id)},{_csv(record.patient)},{record.label},{metrics.score(values):.6f}"
-        if classes > 2:
-            line += "".join(f",{v:.6f}" for v in values)
-        lines.append(line + "\n")
-    text = f"id,patient,label,score{columns}\n" + "".join(lines)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        # mkstemp creates the file private to its owner; a scores file is as readable as any other.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+def score_run(run: str, shards: Optional[str] = None, split: str = "test", workers: int = 0) -> metrics.Evaluation:
+    """ReportCommand's scoring of a run folder: its selected weights on `split` of its shards
+    (run.json's unless given), written as RUN/scores-<split>.csv and RUN/eval-<split>.json with
+    the weights' iteration."""
+    record = os.path.join(run, "run.json")
+    if shards is None:
+        try:
+            with open(record, encoding="utf-8") as handle:
+                shards = json.load(handle).get("shards")
+        except (OSError, ValueError, AttributeError):
+            shards = None
+        if not isinstance(shards, str):
+            raise model.CheckpointError(f"{run}: no run.json naming the shards folder; give --shards DIR")
+    best = os.path.join(run, "best.safetensors")
+    selected = os.path.exists(best)
+    checkpoint = best if selected else os.path.join(run, "checkpoint.safetensors")
+    loaded = model.load_checkpoint(checkpoint)
+    if selected:
+        print(f"scoring the selected weights: {best} (iteration {loaded.metadata.get('iteration', '?')}, training.select: best-val)")
+    results, class_names, metadata = score_checkpoint(shards, loaded, checkpoint, split, workers)
+    return outputs.write(run, split, int(metadata.get("iteration", "0")), results, class_names)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mims_torch.predict",
                                      description="Write one row per record: id, patient, label, score, and p_<class> per class "
-                                                 "with more than two classes (as mims-train predict).")
-    parser.add_argument("--shards", required=True, help="Folder of shards.")
-    parser.add_argument("--checkpoint", required=True, help="A checkpoint written by mims-train (RUN/checkpoint.safetensors).")
-    parser.add_argument("--out", required=True, help="CSV file to write.")
+                                                 "with more than two classes (as mims-train predict); with --run, a run folder's "
+                                                 "scores-<split>.csv and eval-<split>.json (as mims-train report --run writes them).")
+    parser.add_argument("--shards", help="Folder of shards (with --run: default, the one run.json names).")
+    parser.add_argument("--checkpoint", help="A checkpoint written by mims-train or mims_torch (RUN/checkpoint.safetensors).")
+    parser.add_argument("--out", help="CSV file to write.")
+    parser.add_argument("--run", help="A run folder: score its selected weights into RUN/scores-<split>.csv and RUN/eval-<split>.json.")
     parser.add_argument("--split", default="test", choices=data.SPLITS, help="Which split to score (default: test).")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes reading the shards (default: 0).")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's).")
@@ -127,9 +121,18 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     if args.workers < 0:
         parser.error("--workers must be at least 0")
+    if args.run is not None and (args.checkpoint is not None or args.out is not None):
+        parser.error("--run scores the run's own weights into the run folder; give it without --checkpoint and --out")
+    if args.run is None and (args.shards is None or args.checkpoint is None or args.out is None):
+        parser.error("give --shards, --checkpoint and --out (or --run RUN)")
     try:
+        if args.run is not None:
+            result = score_run(args.run, args.shards, args.split, args.workers)
+            for line in outputs.result_lines(args.split, result):
+                print(line)
+            return 0
         results, class_names = score(args.shards, args.checkpoint, args.split, args.workers)
-        write_scores(results, args.out, class_names)
+        outputs.write_scores(results, args.out, class_names)
     except (model.CheckpointError, data.ShardError, pipeline_module.PipelineError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

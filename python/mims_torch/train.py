@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
+import dataclasses
 import datetime
 import json
 import os
@@ -27,12 +29,24 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-from . import __version__, checkpoint, data, distributed, metrics, model, pipeline as pipeline_module, predict, weights
+from . import (__version__, checkpoint, data, distributed, metrics, model, outputs, pipeline as pipeline_module, predict, split_check,
+               weights)
 from .schedule import TrainingSchedule
 
 
 class TrainingError(ValueError):
     """A run that cannot start; the message names the file or folder and the reason."""
+
+
+@dataclasses.dataclass
+class SplitScores:
+    """One split scored with the weights of `iteration`: its evaluation and every record's class
+    probabilities, in record order."""
+
+    split: str
+    iteration: int
+    result: metrics.Evaluation
+    results: List[tuple]
 
 
 def check_run_folder(run: str, resume: bool) -> None:
@@ -169,15 +183,16 @@ class MetricsLog:
 
 
 def best_evaluation(path: str, split: str, through: int):
-    """Trainer.bestEvaluation: (iteration, AUROC) of the first eval line of `split` with the
-    highest AUROC in a metrics file, among the lines a resume at iteration `through` keeps; None
-    when there is none."""
-    best = None
+    """Trainer.bestEvaluation: among the lines a resume at iteration `through` keeps, (iteration,
+    AUROC) of the first eval line of `split` with the highest AUROC (None when none has one), and
+    how many eval lines of `split` came after it without beating it (what `training.patience`
+    counts; a line without an AUROC counts as one that does not beat it)."""
+    best, since = None, 0
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().split("\n")
     except OSError:
-        return None
+        return None, 0
     for line in lines:
         try:
             fields = json.loads(line)
@@ -186,12 +201,14 @@ def best_evaluation(path: str, split: str, through: int):
         if not isinstance(fields, dict) or fields.get("type") != "eval" or fields.get("split") != split:
             continue
         iteration, value = fields.get("iteration"), fields.get("auroc")
-        if (not isinstance(iteration, int) or isinstance(iteration, bool) or iteration > through
-                or not isinstance(value, (int, float)) or isinstance(value, bool) or value != value):
+        if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration > through:
             continue
-        if value > (best[1] if best is not None else -1):
-            best = (iteration, float(value))
-    return best
+        if (isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+                and value > (best[1] if best is not None else -1)):
+            best, since = (iteration, float(value)), 0
+        else:
+            since += 1
+    return best, since
 
 
 def _as_is(item):
@@ -322,6 +339,9 @@ class Run:
             raise TrainingError(f"{pipeline.name}: the pipeline says backbone.weights: imagenet, but no --backbone-weights file was given; "
                                 f"get ImageNet ResNet-{pipeline.trunk_depth} weights as docs/WEIGHTS.md describes and pass "
                                 "--backbone-weights FILE.safetensors, or pass --random-init to train from random weights on purpose")
+        if data.is_unlabelled_set(args.shards):
+            raise TrainingError(f"{args.shards}: the records are unlabelled (the manifest said labels: none), so there is nothing to train on; "
+                                "score them with mims-train predict --split all, or ingest them with labels")
         self.train = data.ShardDataset(args.shards, "train", pipeline)
         train = self.train
         if pipeline.is_patch_classifier and train.kind != "volume3d":
@@ -338,6 +358,13 @@ class Run:
                                 else f"{args.shards}: label {bad} found; the shard set names {classes} classes (0 to {classes - 1})")
         if classes > 2 and pipeline.aggregation == "max-inst":
             raise TrainingError(f"{pipeline.name}: aggregation max-inst scores the class-1 probability and needs two classes; {args.shards} has {classes}")
+        if not args.allow_leakage:
+            # The same decision as `mims-split check`, from the same rules.
+            problems = split_check.problems(args.shards)
+            if problems:
+                raise TrainingError(f"{args.shards}: the shards fail mims-split check, so test results would not be trustworthy:\n"
+                                    + "\n".join(f"  problem: {p}" for p in problems)
+                                    + "\nfix the split (mims-split make) or pass --allow-leakage to train on them anyway")
         if pipeline.selects_best_validation and not data.shard_names(args.shards, "val"):
             raise TrainingError(f"{pipeline.name}: training.select: best-val needs a val split; {args.shards} has none "
                                 "(re-split with mims-split make --val F)")
@@ -396,8 +423,14 @@ class Run:
         # run's metrics.jsonl (read here, before any rank rewrites the file).
         self.best_path = os.path.join(args.out, "best.safetensors")
         self.best_state = None
-        self.best = (best_evaluation(os.path.join(args.out, "metrics.jsonl"), "val", self.start)
-                     if pipeline.selects_best_validation and self.start > 0 else None)
+        self.best, self.since_best = (best_evaluation(os.path.join(args.out, "metrics.jsonl"), "val", self.start)
+                                      if pipeline.selects_best_validation and self.start > 0 else (None, 0))
+        self.stopped_early: Optional[int] = None
+
+    @property
+    def patience_run_out(self) -> bool:
+        """Trainer.patienceRunOut: `training.patience` val evaluations in a row without a new best."""
+        return self.pipeline.patience is not None and self.since_best >= self.pipeline.patience
 
     def _read_record(self) -> Optional[Dict[str, str]]:
         path = os.path.join(self.args.out, "run.json")
@@ -456,8 +489,11 @@ class Run:
         if start > 0 and leader:
             print(f"resuming {args.out} at iteration {start}", file=sys.stderr)
         last, written = None, start if start > 0 else None
-        batches = iter(loader)
-        for iteration in range(start, iterations):
+        # A resumed run that had stopped early stays stopped: the same metrics give the same decision.
+        if self.patience_run_out:
+            self.stopped_early = start
+        batches = iter(loader) if start < iterations and self.stopped_early is None else None
+        for iteration in range(start, iterations if batches is not None else start):
             # Every rank stops at the same iteration: the largest signal number of all ranks.
             stopping = int(distributed.combine(torch.tensor([stop.signal], device=context.device), context, largest=True).item())
             if stopping:
@@ -487,54 +523,85 @@ class Run:
                            "slices": int(batch["slices"])})
                 print(f"iteration {done}/{iterations} loss {global_loss:.4f}", file=sys.stderr)
             if scorer is not None and (done % pipeline.eval_every == 0 or done == iterations):
-                last = self._evaluate(scorer, network)
-                _, result, results = last
+                last = self._periodic_evaluation(scorer, network, done, log)
+            if self.patience_run_out and done < iterations:
                 if leader:
-                    log.write({"type": "eval", "iteration": done, "split": self.evaluation.split,
-                               "auroc": float("nan") if result.auroc is None else result.auroc, "accuracy": result.accuracy,
-                               "records": len(results)})
-                self._keep_if_best(network, done, result)
+                    checkpoint.write(self.path, network, optimizer, done, pipeline, done, args.seed, self.identity, scaler)
+                    log.write({"type": "stop", "iteration": done, "reason": "patience"})
+                    best_iteration, best_auroc = self.best if self.best is not None else (0, float("nan"))
+                    print(f"stopping early at iteration {done} of {iterations}: val AUROC has not improved on {best_auroc:.3f} "
+                          f"(iteration {best_iteration}) for {self.since_best} evaluations (training.patience)", file=sys.stderr)
+                written = self.stopped_early = done
+                break
             if leader and (done % pipeline.checkpoint_every == 0 or done == iterations):
                 checkpoint.write(self.path, network, optimizer, done, pipeline, done, args.seed, self.identity, scaler)
                 written = done
-        if start >= iterations and scorer is not None:
-            last = self._evaluate(scorer, network)
-        # select: best-val scores the test split with the best val evaluation's weights (the last
-        # ones when no val evaluation had an AUROC), as Experiment.run does.
-        selected = self._select_best(network) if pipeline.selects_best_validation else None
-        test = None
-        if pipeline.selects_best_validation and data.shard_names(args.shards, "test"):
-            dataset = data.ShardDataset(args.shards, "test", pipeline)
-            test = self._evaluate(Scorer(dataset, max(1, pipeline.batch), args.workers, context), network)
-            dataset.close()
+        if batches is None and scorer is not None:
+            # Trainer.run evaluates (and logs) a run that has nothing left to train once more.
+            last = self._periodic_evaluation(scorer, network, start, log)
+        test = self._test_evaluation(network, last, scorer)
+        self.outcome = test if test is not None else last
         if not leader:
             return 0
         log.close()
-        names = self.train.class_names()
-        for evaluation in (last, test):
-            if evaluation is not None:
-                split, result, results = evaluation
-                predict.write_scores(results, os.path.join(args.out, f"scores-{split}.csv"), names)
-                if evaluation is test and selected is not None:
-                    print(f"selected iteration {selected[0]} (best val {result.auroc_name} {selected[1]:.3f}) -> {self.best_path}")
-                print(f"{split} {result.auroc_name}: {metrics.format_auroc(result.auroc)}")
-        print(f"{self.path}: iteration {max(start, iterations)}")
+        print(f"{self.path}: iteration {written if written is not None else start}")
+        if last is not None:
+            print(f"{last.split} {last.result.auroc_name} after {last.iteration} iterations: {metrics.format_auroc(last.result.auroc)} "
+                  f"(accuracy {last.result.accuracy:.3f})")
+        if test is not None:
+            if self.selected is not None:
+                print(f"selected iteration {self.selected[0]} (best val {test.result.auroc_name} {self.selected[1]:.3f}) -> {self.best_path}")
+            outputs.write(args.out, "test", test.iteration, test.results, self.train.class_names())
+            for line in outputs.result_lines("test", test.result):
+                print(line)
         return 0
 
-    def _evaluate(self, scorer: "Scorer", network: model.Network):
-        """(split, metrics.Evaluation, [(record, class probabilities)]) of the scorer's split."""
+    def _periodic_evaluation(self, scorer: "Scorer", network: model.Network, iteration: int, log: Optional[MetricsLog]) -> "SplitScores":
+        """Trainer.evaluate: scores the evaluation split, writes its eval line and keeps the best
+        val evaluation (select: best-val)."""
+        scored = self._evaluate(scorer, network, iteration)
+        if log is not None:
+            log.write({"type": "eval", "iteration": iteration, "split": scored.split,
+                       "auroc": float("nan") if scored.result.auroc is None else scored.result.auroc, "accuracy": scored.result.accuracy,
+                       "records": len(scored.results)})
+        self._keep_if_best(network, iteration, scored.result)
+        return scored
+
+    def _test_evaluation(self, network: model.Network, last: Optional["SplitScores"], scorer: Optional["Scorer"]) -> Optional["SplitScores"]:
+        """Experiment.run's test scores: with select: best-val those of the best val evaluation's
+        weights (recorded at its iteration); else the last periodic evaluation when it scored the
+        test split at the final iteration; else the test split scored now. None without a test split."""
+        self.selected = self._select_best(network) if self.pipeline.selects_best_validation else None
+        if self.selected is None and last is not None and last.split == "test" and last.iteration == self.iterations:
+            return last
+        if not data.shard_names(self.args.shards, "test"):
+            return None
+        iteration = self.selected[0] if self.selected is not None else self.iterations
+        if scorer is not None and scorer.dataset.split == "test":
+            return self._evaluate(scorer, network, iteration)
+        dataset = data.ShardDataset(self.args.shards, "test", self.pipeline)
+        try:
+            return self._evaluate(Scorer(dataset, max(1, self.pipeline.batch), self.args.workers, self.context), network, iteration)
+        finally:
+            dataset.close()
+
+    def _evaluate(self, scorer: "Scorer", network: model.Network, iteration: int) -> "SplitScores":
+        """The scorer's split scored with the network's weights (those of `iteration`)."""
         results = scorer(network, self.pipeline.precision)
-        return scorer.dataset.split, metrics.evaluate([p for _, p in results], [r.label for r, _ in results]), results
+        return SplitScores(scorer.dataset.split, iteration, outputs.evaluate(results), results)
 
     def _keep_if_best(self, network: model.Network, iteration: int, result: metrics.Evaluation) -> None:
         """Trainer.evaluate's best-val rule: a strictly better val AUROC than the best so far (the
-        first of equal ones stays, so a replay after resume keeps it) writes RUN/best.safetensors
-        (no optimizer state; `selected` and `val_auroc` in its metadata). Every rank keeps the
-        weights too, for scoring the test split with them at the end."""
-        if not (self.pipeline.selects_best_validation and self.evaluation.split == "val" and result.auroc is not None):
+        first of equal ones stays, so a replay after resume keeps it; no AUROC is never better)
+        writes RUN/best.safetensors (no optimizer state; `selected` and `val_auroc` in its
+        metadata) and restarts the count `training.patience` compares; any other val evaluation
+        adds one to it. Every rank keeps the weights too, for scoring the test split at the end."""
+        if not (self.pipeline.selects_best_validation and self.evaluation.split == "val"):
             return
-        if result.auroc <= (self.best[1] if self.best is not None else -1):
+        if result.auroc is None or result.auroc <= (self.best[1] if self.best is not None else -1):
+            self.since_best += 1
             return
+        self.since_best = 0
         self.best = (iteration, result.auroc)
         self.best_state = {name: tensor.detach().to("cpu", copy=True) for name, tensor in network.state_dict().items()}
         if self.context.leader:
@@ -572,20 +639,61 @@ class Run:
 
 
 def run(args) -> int:
+    """Experiment.run: one run per seed (RUN itself, or RUN/seed-S for each of --seeds), each
+    trained, tested and its results written before the next starts; with several seeds, one line
+    per seed and the mean AUROC at the end."""
     context = distributed.describe(args.device)
-    # Every check is made by every rank before any joins the process group, so a refused run
-    # stops all of them at once instead of leaving some waiting for the others.
-    prepared = Run(args, context)
-    context = distributed.start(context)
-    stop = StopRequest(args.out, context.leader)
-    stop.install()
+    if args.seeds is not None:
+        # Each seed's folder is checked by its run; the parent holds them.
+        check_run_folder(args.out, args.resume)
+    stop, outcomes = None, []
     try:
-        code = prepared.train_loop(stop)
+        for seed in args.seeds if args.seeds is not None else [args.seed]:
+            one = copy.copy(args)
+            one.seed = seed
+            if args.seeds is not None:
+                one.out = os.path.join(args.out, f"seed-{seed}")
+            # Every check is made by every rank before any joins the process group, so a refused run
+            # stops all of them at once instead of leaving some waiting for the others.
+            prepared = Run(one, context)
+            if stop is None:
+                context = distributed.start(context)
+                stop = StopRequest(args.out, context.leader)
+                stop.install()
+            stop.folder = one.out
+            if context.leader:
+                print(f"training {prepared.pipeline.name} ({prepared.pipeline.model}, ResNet-{prepared.pipeline.trunk_depth}) on {args.shards}, "
+                      f"seed {seed}, {prepared.iterations} iterations -> {one.out}", flush=True)
+            code = prepared.train_loop(stop)
+            if code != 0:
+                return code
+            outcomes.append((seed, prepared.outcome.result.auroc if prepared.outcome is not None else None))
     finally:
-        stop.uninstall()
-    if code == 0:
-        distributed.stop(context)
-    return code
+        if stop is not None:
+            stop.uninstall()
+    if len(outcomes) > 1 and context.leader:
+        for seed, value in outcomes:
+            print(f"seed {seed}: AUROC {metrics.format_auroc(value)}")
+        values = [v for _, v in outcomes if v is not None]
+        if values:
+            print(f"mean AUROC over {len(values)} seeds: {metrics.format_auroc(sum(values) / len(values))}")
+    distributed.stop(context)
+    return 0
+
+
+def seed_list(text: str) -> List[int]:
+    """RunOptions.seedList: `--seeds 1,2,3` as a list."""
+    seeds = []
+    for part in text.split(","):
+        if not part:
+            continue  # as Swift's split, which drops empty pieces
+        digits = part.strip()
+        if not digits.isdigit() or int(digits) >= 1 << 64:
+            raise ValueError(f"--seeds: '{part}' is not a seed")
+        seeds.append(int(digits))
+    if not seeds:
+        raise ValueError("--seeds: no seed given (e.g. --seeds 1,2,3)")
+    return seeds
 
 
 def main(argv=None) -> int:
@@ -598,10 +706,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="Run folder: new or empty (created), or the run to continue with --resume.")
     parser.add_argument("--iterations", type=int, help="Iterations (default: the pipeline's).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of sampling and order (and of torch's initialization).")
+    parser.add_argument("--seeds", help="Comma-separated seeds: one run per seed in RUN/seed-S, then each AUROC and the mean (as mims-train).")
     parser.add_argument("--backbone-weights", help="ImageNet weights for the trunk: the torchvision-named safetensors file mims-train reads (docs/WEIGHTS.md).")
     parser.add_argument("--random-init", action="store_true", help="Train from random weights although the pipeline says weights: imagenet.")
     parser.add_argument("--init-from", help="Start from this checkpoint's weights, head included (as mims-train --init-from).")
     parser.add_argument("--resume", action="store_true", help="Continue the run in --out from its checkpoint (same pipeline, shards, precision and seed).")
+    parser.add_argument("--allow-leakage", action="store_true",
+                        help="Train although the shards fail mims-split check (patient overlap, duplicate images across splits, ...).")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu); under torchrun each process takes cuda:LOCAL_RANK.")
     parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
                         help="fp32, bf16 (autocast; CUDA, or a CPU with AVX512_BF16/AMX) or fp16 (autocast and GradScaler, CUDA only); "
@@ -623,6 +734,11 @@ def main(argv=None) -> int:
         parser.error("--workers must be at least 0")
     if not 0 <= args.seed < 1 << 64:
         parser.error("--seed must be in [0, 2^64)")
+    if args.seeds is not None:
+        try:
+            args.seeds = seed_list(args.seeds)
+        except ValueError as error:
+            parser.error(str(error))
     if args.init_from is not None and args.random_init:
         parser.error("--init-from and --random-init contradict each other; give one")
     if args.backbone_weights is not None and args.random_init:
@@ -634,7 +750,7 @@ def main(argv=None) -> int:
     try:
         return run(args)
     except (TrainingError, model.CheckpointError, data.ShardError, pipeline_module.PipelineError, weights.WeightsError,
-            distributed.DistributedError, OSError) as error:
+            distributed.DistributedError, split_check.SplitCheckError, OSError) as error:
         rank = distributed.launched_rank()
         print(f"error: {error}" if rank == 0 else f"error (rank {rank}): {error}", file=sys.stderr)
         return 1
