@@ -16,8 +16,7 @@ extension LineChart {
         let yr = yRange ?? Self.fitted(series.flatMap { $0.points.map(\.1) })
         func px(_ x: Double) -> Double { left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * plotHeight }
-        func n(_ v: Double) -> String { String(format: "%.2f", v) }
-        func hex(_ c: Canvas.Color) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
+        let n = SVGText.number, hex = SVGText.hex
 
         var xTicks = Self.ticks(xr), yTicks = Self.ticks(yr)
         if integerX {
@@ -28,13 +27,7 @@ extension LineChart {
         let xStep = integerX ? 1 : (xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1), yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
         yTicks = yTicks.filter { yr.contains($0) }
 
-        var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(n(totalWidth))" height="\(n(totalHeight))" viewBox="0 0 \(n(totalWidth)) \(n(totalHeight))" \
-        font-family="Helvetica, Arial, sans-serif" font-size="\(n(fontSize))" role="img">
-        <title>\(Self.xml(title))</title>
-        <rect width="100%" height="100%" fill="white"/>
-
-        """
+        var out = SVGText.header(width: totalWidth, height: totalHeight, fontSize: fontSize, title: title)
         for t in xTicks where xr.contains(t) {
             out += "<line x1=\"\(n(px(t)))\" y1=\"\(n(top))\" x2=\"\(n(px(t)))\" y2=\"\(n(top + plotHeight))\" stroke=\"\(hex(.grid))\"/>\n"
             out += "<text x=\"\(n(px(t)))\" y=\"\(n(top + plotHeight + 18))\" text-anchor=\"middle\" fill=\"\(hex(.axis))\">\(Self.label(t, step: xStep))</text>\n"
@@ -63,12 +56,12 @@ extension LineChart {
             let visible = s.markers || finite.count == 1
             for (k, p) in finite.enumerated() where k % stride == 0 || k == finite.count - 1 {
                 out += "<circle cx=\"\(n(px(p.0)))\" cy=\"\(n(py(p.1)))\" r=\"\(visible ? 4 : 5)\" fill=\"\(color)\"\(visible ? "" : " fill-opacity=\"0\"")>"
-                    + "<title>\(Self.xml(s.name.isEmpty ? "" : s.name + ": "))\(Self.xml(xLabel)) \(Self.value(p.0)), \(Self.xml(yLabel)) \(Self.value(p.1))</title></circle>\n"
+                    + "<title>\(SVGText.escape(s.name.isEmpty ? "" : s.name + ": "))\(SVGText.escape(xLabel)) \(Self.value(p.0)), \(SVGText.escape(yLabel)) \(Self.value(p.1))</title></circle>\n"
             }
         }
-        out += "<text x=\"\(n(totalWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"\(n(fontSize + 2))\" font-weight=\"bold\">\(Self.xml(title))</text>\n"
-        out += "<text x=\"\(n(left + plotWidth / 2))\" y=\"\(n(totalHeight - 14))\" text-anchor=\"middle\">\(Self.xml(xLabel))</text>\n"
-        out += "<text transform=\"translate(18 \(n(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.xml(yLabel))</text>\n"
+        out += "<text x=\"\(n(totalWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"\(n(fontSize + 2))\" font-weight=\"bold\">\(SVGText.escape(title))</text>\n"
+        out += "<text x=\"\(n(left + plotWidth / 2))\" y=\"\(n(totalHeight - 14))\" text-anchor=\"middle\">\(SVGText.escape(xLabel))</text>\n"
+        out += "<text transform=\"translate(18 \(n(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(SVGText.escape(yLabel))</text>\n"
         if !named.isEmpty {
             let lx = left + plotWidth + 16
             out += "<g class=\"legend\">\n"
@@ -76,7 +69,7 @@ extension LineChart {
                 let y = top + 10 + Double(row) * 22
                 let color = hex(Canvas.Color.series[index % Canvas.Color.series.count])
                 out += "<line x1=\"\(n(lx))\" y1=\"\(n(y))\" x2=\"\(n(lx + 24))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"3\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "")/>\n"
-                out += "<text x=\"\(n(lx + 30))\" y=\"\(n(y + 4))\">\(Self.xml(s.name))</text>\n"
+                out += "<text x=\"\(n(lx + 30))\" y=\"\(n(y + 4))\">\(SVGText.escape(s.name))</text>\n"
             }
             out += "</g>\n"
         }
@@ -86,10 +79,5 @@ extension LineChart {
     /// A value for a hover label: integers as integers, others to 4 significant digits.
     static func value(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(format: "%.4g", v)
-    }
-
-    static func xml(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -96,5 +96,41 @@ struct ChartTests {
         #expect(Array(texts.prefix(4)) == ["1", "2", "3", "4"], "integer iteration ticks: \(texts)")
         #expect(facts["title"] as? String == "AUROC <test> & more" && texts.contains("AUROC <test> & more"))
     }
+
+    /// The matrix's SVG through Python's XML parser: every cell's count, fill (shade of its row
+    /// share, recomputed in Python) and hover title, and the class names on both axes.
+    @Test func confusionMatrixSVGCarriesCountsSharesAndNames() throws {
+        let counts = [[5, 1, 0], [2, 7, 1], [0, 0, 0]]
+        let chart = ConfusionMatrixChart(title: "seed 1, most probable class", classes: ["MSS", "MSIMUT", "SUBTYPE2"], counts: counts)
+        let dir = try TemporaryDirectory()
+        try chart.svg().write(toFile: dir.path + "/m.svg", atomically: true, encoding: .utf8)
+        let script = """
+        import json, sys, xml.etree.ElementTree as E
+        ns = "{http://www.w3.org/2000/svg}"
+        root = E.parse(sys.argv[1]).getroot()
+        counts = json.loads(sys.argv[2])
+        names = ["MSS", "MSIMUT", "SUBTYPE2"]
+        problems = []
+        cells = [g for g in root.iter(ns + "g") if g.get("class") == "cell"]
+        if len(cells) != 9: problems.append("cells: %d" % len(cells))
+        for g in cells:
+            i, j = int(g.get("data-row")), int(g.get("data-column"))
+            total = sum(counts[i])
+            share = counts[i][j] / total if total else 0.0
+            level = int(255 - 170 * share)
+            want = {"count": str(counts[i][j]), "fill": "#%02x%02x%02x" % (level, level, 255),
+                    "title": "true %s, predicted %s: %d (%.1f%% of true %s)" % (names[i], names[j], counts[i][j], 100 * share, names[i])}
+            got = {"count": g.find(ns + "text").text, "fill": g.find(ns + "rect").get("fill"), "title": g.find(ns + "title").text}
+            if got != want: problems.append((i, j, got, want))
+        rows = [t.text for t in root.iter(ns + "text") if t.get("class") == "row-name"]
+        columns = [t.text for t in root.iter(ns + "text") if t.get("class") == "column-name"]
+        if rows != names or columns != names: problems.append((rows, columns))
+        if root.find(ns + "title").text != "seed 1, most probable class": problems.append("title")
+        print(json.dumps(problems))
+        """
+        let countsJSON = "[" + counts.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+        let problems = try run(["python3", "-c", script, dir.path + "/m.svg", countsJSON])
+        #expect(problems.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(problems)")
+    }
 }
 

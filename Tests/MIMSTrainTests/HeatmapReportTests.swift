@@ -56,18 +56,18 @@ struct HeatmapReportTests {
         report.lesions = dir.path + "/src/lesions.json"
         let html = try String(contentsOfFile: try report.write(), encoding: .utf8)
         let sources = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        #expect(sources.contains("plots/confusion.png"), "bitmap figures stay images")
+        #expect(sources.allSatisfy { $0.hasPrefix("gallery/") }, "charts are inline SVG, heatmaps images: \(sources)")
         for source in sources {
             _ = try run(["python3", "-c", "from PIL import Image; import sys; Image.open(sys.argv[1]).load()", dir.path + "/run/" + source])
         }
         // The curves are drawn inline as SVG (well-formed XML), each linking its PNG for print.
         let links = html.components(separatedBy: "<a href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        #expect(links.contains("plots/roc.png") && links.contains("plots/loss.png"), "\(links)")
+        #expect(links.contains("plots/roc.png") && links.contains("plots/loss.png") && links.contains("plots/confusion.png"), "\(links)")
         for link in links {
             _ = try run(["python3", "-c", "from PIL import Image; import sys; Image.open(sys.argv[1]).load()", dir.path + "/run/" + link])
         }
         let inline = html.components(separatedBy: "<svg ").dropFirst().map { "<svg " + $0.components(separatedBy: "</svg>")[0] + "</svg>" }
-        #expect(inline.count >= 2)
+        #expect(inline.count >= 3)
         for drawing in inline {
             _ = try run(["python3", "-c", "import sys, xml.etree.ElementTree as E; E.fromstring(sys.argv[1])", drawing])
         }

@@ -92,13 +92,19 @@ public struct RunReport {
         roc.xRange = 0...1
         roc.yRange = 0...1
         roc.diagonal = true
-        try png(roc.render(), to: path)
         // Beside a PNG, the same chart as SVG (the report shows that one).
-        if path.hasSuffix(".png") { try svg(roc, to: String(path.dropLast(4)) + ".svg") }
+        if path.hasSuffix(".png") { try figure(png: roc.render(), svg: roc.svg(), to: String(path.dropLast(4))) } else { try png(roc.render(), to: path) }
     }
 
-    static func svg(_ chart: LineChart, to path: String) throws {
-        try AtomicFile.write(Data(chart.svg().utf8), to: path)
+    /// A chart's two copies: `base.png` for print and `base.svg`, which the HTML report shows.
+    static func figure(png canvas: Canvas, svg text: String, to base: String) throws {
+        try png(canvas, to: base + ".png")
+        try AtomicFile.write(Data(text.utf8), to: base + ".svg")
+    }
+
+    /// A run's name as part of a file name: "seed 1, pooled out-of-fold" → "seed-1-pooled-out-of-fold".
+    static func fileSlug(_ name: String) -> String {
+        name.split { !($0.isLetter || $0.isNumber) }.joined(separator: "-")
     }
 
     static func png(_ canvas: Canvas, to path: String) throws {
@@ -116,13 +122,18 @@ public struct RunReport {
         if !evaluated.isEmpty {
             try Self.rocPlot(evaluated.map { ($0.name, $0.test!) }, to: folder + "/plots/roc.png")
             figures.append(("ROC curve", "plots/roc.png"))
+            // One matrix per run (per seed), each from that run's own test scores.
             let first = evaluated[0].test!
             let classNames = (0..<first.classes).map { card?.className($0) ?? "class \($0)" }
             let rule = first.classes == 2 ? "threshold 0.5" : "most probable class"
-            try Self.png(ConfusionMatrixChart(title: "\(evaluated[0].name), \(rule)", classes: classNames, counts: first.confusion).render(),
-                         to: folder + "/plots/confusion.png")
-            figures.append((first.classes == 2 ? "Confusion matrix at probability 0.5" : "Confusion matrix (rows: true class, columns: most probable class)",
-                            "plots/confusion.png"))
+            for run in evaluated {
+                let file = evaluated.count == 1 ? "plots/confusion" : "plots/confusion-" + Self.fileSlug(run.name)
+                let chart = ConfusionMatrixChart(title: "\(run.name), \(rule)", classes: classNames, counts: run.test!.confusion)
+                try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/" + file)
+                let of = evaluated.count == 1 ? "" : " of \(run.name)"
+                figures.append((first.classes == 2 ? "Confusion matrix\(of) at probability 0.5" : "Confusion matrix\(of) (rows: true class, columns: most probable class)",
+                                file + ".png"))
+            }
         }
         let curves = runs.map { Self.curves($0.folder + "/metrics.jsonl") }
         if curves.contains(where: { !$0.loss.isEmpty }) {
@@ -130,8 +141,7 @@ public struct RunReport {
             var chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
                                   series: zip(runs, curves).map { .init(name: $0.name, points: Self.smoothed($1.loss, window: window)) })
             chart.integerX = true
-            try Self.png(chart.render(), to: folder + "/plots/loss.png")
-            try Self.svg(chart, to: folder + "/plots/loss.svg")
+            try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/loss")
             figures.append(("Training loss", "plots/loss.png"))
         }
         if curves.contains(where: { !$0.auroc.isEmpty }) {
@@ -139,8 +149,7 @@ public struct RunReport {
                                   series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) })
             chart.yRange = 0...1
             chart.integerX = true
-            try Self.png(chart.render(), to: folder + "/plots/auroc.png")
-            try Self.svg(chart, to: folder + "/plots/auroc.svg")
+            try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/auroc")
             figures.append(("AUROC during training", "plots/auroc.png"))
         }
 
