@@ -329,12 +329,16 @@ struct TorchInteropTests {
             base + "msconv: {kernels: [[2, 8]]}\ntraining: {eval_split: dev}\n",
             base + "msconv: {kernels: [[2, 8]]}\ntraining: {eval_split: test, select: best-val}\n",
             base + "msconv: {kernels: [[2, 8]]}\ntraining: {select: newest}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {patience: 2}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {select: best-val, patience: 0}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {select: best-val, patience: soon}\n",
+            base + "msconv: {kernels: [[2, 8]]}\ntraining: {patiense: 2}\n",
             base + "msconv: {kernels: [[2, 8]]}\nprecision: fp16\n",
             base.replacingOccurrences(of: "depth: 18", with: "depth: 19"),
             base.replacingOccurrences(of: "[64, 64]", with: "[64]"),
         ]
         let good = base + "msconv: {kernels: [[2, 8], [3, 10]], scales: [0.5, 1]}\npooling: {k: 3}\noptimizer: {learning_rate: 1e-3}\n"
-            + "training: {iterations: 12, class_balanced: yes, central_slices: 20, select: best-val}\n"
+            + "training: {iterations: 12, class_balanced: yes, central_slices: 20, select: best-val, patience: 3}\n"
         let script = """
         import json, sys
         from mims_torch import pipeline
@@ -344,7 +348,7 @@ struct TorchInteropTests {
             try:
                 p = pipeline.parse(text, "p.yaml")
                 out.append({"ok": [p.model, p.kernels, p.scales, p.k, p.learning_rate, p.backbone_learning_rate,
-                                   p.iterations, p.eval_every, p.class_balanced, p.central_slices, p.volume_keys, p.select]})
+                                   p.iterations, p.eval_every, p.class_balanced, p.central_slices, p.volume_keys, p.select, p.patience]})
             except pipeline.PipelineError as error:
                 out.append({"error": str(error)})
         print(json.dumps(out))
@@ -372,5 +376,6 @@ struct TorchInteropTests {
         #expect(values[8] as? Bool == swift.classBalanced && values[9] as? Int == swift.centralSlices)
         #expect(values[10] as? [String] == swift.volumeKeys)
         #expect(values[11] as? String == "best-val" && swift.selectsBestValidation)
+        #expect(values[12] as? Int == 3 && swift.patience == 3)
     }
 }
