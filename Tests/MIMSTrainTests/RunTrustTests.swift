@@ -131,10 +131,9 @@ struct RunTrustTests {
         #expect(pickle.contains("PyTorch pickle") && pickle.contains("scripts/convert_resnet_weights.py") && pickle.contains("docs/WEIGHTS.md"), "\(pickle)")
     }
 
-    /// Shards that `mims-split check` fails (a duplicate image and a patient across train and
-    /// test) are refused with that check's problems, unless --allow-leakage.
-    @Test func leakingShardsAreRefused() throws {
-        let dir = try TemporaryDirectory()
+    /// CRC-MSI tiles ingested with one train image copied into test and one train patient's tile
+    /// moved there: shards with a duplicate image and a patient across train and test.
+    static func writeLeakingShards(_ dir: TemporaryDirectory, to output: String) throws {
         let source = dir.path + "/src"
         _ = try SyntheticDatasetWriter(dataset: .crcMSI, count: 48, seed: 3).write(to: source)
         var manifest = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
@@ -144,8 +143,15 @@ struct RunTrustTests {
         let trainFiles = try FileManager.default.contentsOfDirectory(atPath: train).sorted()
         try FileManager.default.copyItem(atPath: train + "/" + trainFiles[0], toPath: test + "/blk-DUPLICATEXXX-TCGA-ZZ-9999-01Z-00-DX1.png")
         try FileManager.default.moveItem(atPath: train + "/" + trainFiles[1], toPath: test + "/" + trainFiles[1].replacingOccurrences(of: "blk-", with: "blk-Z"))
-        _ = try IngestRunner(manifest: try ManifestParser.load(path: source + "/manifest.yaml"), output: dir.path + "/shards",
+        _ = try IngestRunner(manifest: try ManifestParser.load(path: source + "/manifest.yaml"), output: output,
                              options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
+    }
+
+    /// Shards that `mims-split check` fails (a duplicate image and a patient across train and
+    /// test) are refused with that check's problems, unless --allow-leakage.
+    @Test func leakingShardsAreRefused() throws {
+        let dir = try TemporaryDirectory()
+        try Self.writeLeakingShards(dir, to: dir.path + "/shards")
 
         let refused = try #require(Self.message { _ = try Self.trainer(Self.options(dir.path + "/shards", run: dir.path + "/run")) })
         #expect(refused.contains("mims-split check") && refused.contains("--allow-leakage"), "\(refused)")

@@ -255,17 +255,7 @@ struct TorchStudyTests {
         try TorchInteropTests.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let source = dir.path + "/src"
-        _ = try SyntheticDatasetWriter(dataset: .crcMSI, count: 48, seed: 3).write(to: source)
-        var manifest = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
-        manifest = manifest.replacingOccurrences(of: "policy: official-move\n  move_fraction: 0.02", with: "policy: official")
-        try manifest.write(toFile: source + "/manifest.yaml", atomically: true, encoding: .utf8)
-        let train = source + "/CRC_DX_TRAIN_MSS", test = source + "/CRC_DX_TEST_MSS"
-        let trainFiles = try FileManager.default.contentsOfDirectory(atPath: train).sorted()
-        try FileManager.default.copyItem(atPath: train + "/" + trainFiles[0], toPath: test + "/blk-DUPLICATEXXX-TCGA-ZZ-9999-01Z-00-DX1.png")
-        try FileManager.default.moveItem(atPath: train + "/" + trainFiles[1], toPath: test + "/" + trainFiles[1].replacingOccurrences(of: "blk-", with: "blk-Z"))
-        _ = try IngestRunner(manifest: try ManifestParser.load(path: source + "/manifest.yaml"), output: dir.path + "/leaking",
-                             options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
+        try RunTrustTests.writeLeakingShards(dir, to: dir.path + "/leaking")
         let check = try runProduct("mims-split", ["check", dir.path + "/leaking"])
         #expect(check.status != 0, "mims-split check passed the leaking shards: \(check.output)")
 
