@@ -274,20 +274,11 @@ public final class Trainer {
         // A resumed run that had stopped early stays stopped: the same metrics give the same decision.
         if patienceRunOut { stoppedEarly = startIteration }
         guard startIteration < iterations, stoppedEarly == nil else { return try evaluate(at: startIteration, metrics: metrics) }
-        // One step of `iteration`: its loss and slice count. A frozen trunk trains the head on cached features.
-        let trainStep: (Int) throws -> (loss: Double, slices: Int)
-        let stopLoader: () -> Void
-        if pipeline.trainsBackbone {
-            let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
-            let loader = PrefetchingLoader(range: startIteration..<iterations) { try assembler.batch(schedule.choices(iteration: $0)) }
-            trainStep = { let batch = try loader.take($0); return (self.step(batch), batch.bagSizes.reduce(0, +)) }
-            stopLoader = loader.stop
-        } else {
-            let cache = try features(of: train)
-            let loader = PrefetchingLoader(range: startIteration..<iterations) { try cache.batch(schedule.choices(iteration: $0)) }
-            trainStep = { let batch = try loader.take($0); return (self.step(batch), batch.bagSizes.reduce(0, +)) }
-            stopLoader = loader.stop
-        }
+        // A frozen trunk trains the head on cached features.
+        let assembler = BatchAssembler(dataset: train, inputSize: pipeline.inputSize)
+        let (trainStep, stopLoader) = pipeline.trainsBackbone
+            ? prefetchedSteps(schedule, read: assembler.batch) { (self.step($0), $0.bagSizes) }
+            : prefetchedSteps(schedule, read: try features(of: train).batch) { (self.step($0), $0.bagSizes) }
         defer { stopLoader() }
         let progress = ProgressLine(total: iterations, plain: options.plainProgress || isatty(2) == 0)
         var lossAverage: Double?
@@ -336,6 +327,15 @@ public final class Trainer {
         StopRequest.removePartFiles(in: options.run)
         throw TrainingStopped(signal: signal, iteration: iteration, iterations: iterations, checkpoint: checkpointPath,
                               checkpointIteration: checkpointIteration)
+    }
+
+    /// Steps of iterations startIteration..<iterations on batches read ahead by `read`: each
+    /// returns its loss and slice count; the second function stops the reader.
+    private func prefetchedSteps<Batch: Sendable>(_ schedule: TrainingSchedule, read: @escaping @Sendable ([(record: Int, slices: [Int])]) throws -> Batch,
+                                                  step: @escaping (Batch) -> (loss: Double, bagSizes: [Int]))
+        -> (step: (Int) throws -> (loss: Double, slices: Int), stop: () -> Void) {
+        let loader = PrefetchingLoader(range: startIteration..<iterations) { try read(schedule.choices(iteration: $0)) }
+        return ({ let (loss, sizes) = step(try loader.take($0)); return (loss, sizes.reduce(0, +)) }, loader.stop)
     }
 
     /// One optimization step; returns the loss.
