@@ -3,7 +3,7 @@
 
 SWIFT        ?= swift
 DEB_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev libopenjp2-7-dev libxml2-dev libgdcm-dev pkg-config
-PY_PACKAGES  := h5py numpy Pillow tifffile pydicom torch safetensors pyyaml oct-converter eyepy
+PY_PACKAGES  := h5py numpy scipy Pillow tifffile pydicom torch safetensors pyyaml oct-converter eyepy
 DEMO_RUN     ?= demo-run
 # Extra mims-train options for the demo's training run, e.g. make demo DEMO_TRAIN_FLAGS="--precision bf16"
 DEMO_TRAIN_FLAGS ?=
@@ -27,10 +27,10 @@ deps:
 	  fi; \
 	fi
 
-## py-deps: Python packages the interop tests use: independent readers (h5py, Pillow, eyepy for Heyex XML) and, for
+## py-deps: Python packages the interop tests use: independent readers (h5py, Pillow, eyepy for Heyex XML), scipy (Student t), and, for
 ## python/mims_torch and its test against mims-train, torch, safetensors and PyYAML
 py-deps:
-	@python3 -c "import h5py, numpy, PIL, tifffile, pydicom, torch, safetensors, yaml, oct_converter, eyepy" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
+	@python3 -c "import h5py, numpy, scipy, PIL, tifffile, pydicom, torch, safetensors, yaml, oct_converter, eyepy" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
 
 ## build: release binaries in .build/release/
 build: deps

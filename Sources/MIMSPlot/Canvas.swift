@@ -43,6 +43,17 @@ public struct Canvas: Sendable {
         line(from: (Double(x + w - 1), Double(y)), to: (Double(x + w - 1), Double(y + h - 1)), color: color)
     }
 
+    /// Rows `y0...y1` of column `x` mixed with `color` at `opacity` (0 keeps the pixels, 1 paints over
+    /// them): a translucent band that leaves the grid visible beneath it.
+    public mutating func blendColumn(x: Int, from y0: Int, to y1: Int, color: Color, opacity: Double) {
+        guard x >= 0, x < width else { return }
+        func mix(_ under: UInt8, _ over: UInt8) -> UInt8 { UInt8((Double(under) * (1 - opacity) + Double(over) * opacity).rounded()) }
+        for y in max(0, min(y0, y1))...min(height - 1, max(y0, y1)) where max(y0, y1) >= 0 {
+            let under = pixel(x: x, y: y)
+            set(x: x, y: y, Color(mix(under.r, color.r), mix(under.g, color.g), mix(under.b, color.b)))
+        }
+    }
+
     /// A straight segment `thickness` pixels wide (square pen), sampled every half pixel.
     public mutating func line(from a: (Double, Double), to b: (Double, Double), color: Color, thickness: Int = 1, dashed: Bool = false) {
         let length = max(abs(b.0 - a.0), abs(b.1 - a.1))

@@ -7,13 +7,34 @@ public struct LineChart: Sendable {
         public var points: [(Double, Double)]
         public var dashed: Bool
         public var markers: Bool
+        /// A colour of its own (a mean line); nil takes the next of ``Canvas/Color/series``.
+        public var color: Canvas.Color?
+        /// A shaded area around the line, such as mean ± sd over seeds: (x, low, high) per point.
+        public var band: [(x: Double, low: Double, high: Double)]
 
-        public init(name: String, points: [(Double, Double)], dashed: Bool = false, markers: Bool = false) {
+        public init(name: String, points: [(Double, Double)], dashed: Bool = false, markers: Bool = false,
+                    color: Canvas.Color? = nil, band: [(x: Double, low: Double, high: Double)] = []) {
             self.name = name
             self.points = points
             self.dashed = dashed
             self.markers = markers
+            self.color = color
+            self.band = band
         }
+    }
+
+    /// How opaque a band is drawn over the white plot.
+    static let bandOpacity = 0.22
+
+    /// The colour series `index` is drawn in.
+    func color(of index: Int) -> Canvas.Color {
+        series[index].color ?? Canvas.Color.series[index % Canvas.Color.series.count]
+    }
+
+    /// Every x and y the chart must show, bands included.
+    var extent: (x: [Double], y: [Double]) {
+        (series.flatMap { $0.points.map(\.0) + $0.band.map(\.x) },
+         series.flatMap { $0.points.map(\.1) + $0.band.flatMap { [$0.low, $0.high] } })
     }
 
     public var title: String
@@ -74,8 +95,8 @@ public struct LineChart: Sendable {
         var canvas = Canvas(width: width, height: height)
         let (left, right, top, bottom) = (78, 20, 44, 58)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
-        let xr = xRange ?? Self.fitted(series.flatMap { $0.points.map(\.0) })
-        let yr = yRange ?? Self.fitted(series.flatMap { $0.points.map(\.1) })
+        let xr = xRange ?? Self.fitted(extent.x)
+        let yr = yRange ?? Self.fitted(extent.y)
         func px(_ x: Double) -> Double { Double(left) + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * Double(plotWidth - 1) }
         func py(_ y: Double) -> Double { Double(top + plotHeight - 1) - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * Double(plotHeight - 1) }
 
@@ -100,8 +121,21 @@ public struct LineChart: Sendable {
             canvas.line(from: (px(max(xr.lowerBound, yr.lowerBound)), py(max(xr.lowerBound, yr.lowerBound))),
                         to: (px(min(xr.upperBound, yr.upperBound)), py(min(xr.upperBound, yr.upperBound))), color: Canvas.Color(160, 160, 160), dashed: true)
         }
+        // Bands first, so every line stays visible on top of them.
         for (index, s) in series.enumerated() {
-            let color = Canvas.Color.series[index % Canvas.Color.series.count]
+            let color = color(of: index)
+            for (a, b) in zip(s.band, s.band.dropFirst()) where a.low.isFinite && a.high.isFinite && b.low.isFinite && b.high.isFinite {
+                let x0 = Int(px(a.x).rounded()), x1 = Int(px(b.x).rounded())
+                for x in x0...max(x0, x1) where x >= left && x < left + plotWidth {
+                    let t = x1 == x0 ? 0 : Double(x - x0) / Double(x1 - x0)
+                    let low = py(min(yr.upperBound, max(yr.lowerBound, a.low + (b.low - a.low) * t)))
+                    let high = py(min(yr.upperBound, max(yr.lowerBound, a.high + (b.high - a.high) * t)))
+                    canvas.blendColumn(x: x, from: Int(high.rounded()), to: Int(low.rounded()), color: color, opacity: Self.bandOpacity)
+                }
+            }
+        }
+        for (index, s) in series.enumerated() {
+            let color = color(of: index)
             for (a, b) in zip(s.points, s.points.dropFirst()) where a.1.isFinite && b.1.isFinite {
                 canvas.line(from: (px(a.0), py(a.1)), to: (px(b.0), py(b.1)), color: color, thickness: 2, dashed: s.dashed)
             }
@@ -123,7 +157,7 @@ public struct LineChart: Sendable {
             canvas.strokeRect(x: bx, y: by, width: boxWidth, height: boxHeight, color: Canvas.Color(180, 180, 180))
             for (row, (index, s)) in named.enumerated() {
                 let y = by + 8 + row * rowHeight
-                let color = Canvas.Color.series[index % Canvas.Color.series.count]
+                let color = color(of: index)
                 canvas.line(from: (Double(bx + 8), Double(y + 7)), to: (Double(bx + 30), Double(y + 7)), color: color, thickness: 3)
                 canvas.text(s.name, x: bx + 36, y: y)
             }

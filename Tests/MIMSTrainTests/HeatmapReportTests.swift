@@ -45,10 +45,34 @@ struct HeatmapReportTests {
         let sum = Double(summary.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
         let expected = result.contribution.values.reduce(0.0) { $0 + Double($1) }
         #expect(abs(sum - expected) <= 1e-4 * max(1, abs(expected)))
-        // A slice image is the gray and the jet overlay side by side at twice the frame width.
-        let image = dir.path + "/maps/" + written.images[0]
-        let size = try run(["python3", "-c", "from PIL import Image; import sys; print(Image.open(sys.argv[1]).size)", image])
-        #expect(size.hasPrefix("(\(2 * dataset.frameShape.width), \(dataset.frameShape.height))"))
+        // A slice figure: the gray and the jet overlay side by side at the frame's size, then the colour
+        // bar (jet(1) at the top, jet(0) at the bottom); the SVG beside it embeds the same two panels.
+        let (frameWidth, frameHeight) = (dataset.frameShape.width, dataset.frameShape.height)
+        func figure(_ image: String) throws -> [String: Any] {
+            let png = dir.path + "/maps/" + image
+            let output = try run(["python3", repositoryRoot + "/Tests/Interop/heatmap_figure.py", png, String(png.dropLast(4)) + ".svg",
+                                  String(frameWidth), String(frameHeight)])
+            return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        }
+        let plain = try figure(written.images[0])
+        #expect(plain["embedded_size"] as? [Int] == [2 * frameWidth, frameHeight] && plain["panels_equal"] as? Bool == true, "\(plain)")
+        #expect((plain["png_size"] as? [Int])?.last == frameHeight && ((plain["png_size"] as? [Int])?.first ?? 0) > 2 * frameWidth + 10, "\(plain)")
+        let bar = try #require(plain["bar"] as? [String: [Int]])
+        #expect(bar["top"] == bar["jet1"] && bar["bottom"] == bar["jet0"], "\(bar)")
+        let shownFrame = Int(written.images[0].dropLast(4).suffix(3))!
+        #expect(plain["caption"] as? String == "\(written.id), slice \(shownFrame) of \(dataset.records[0].info.frameCount) (from 0), label \(written.label), "
+                + String(format: "score %.3f", written.score), "\(plain)")
+        #expect((plain["lesions"] as? [Any])?.isEmpty == true)
+        // A lesion box on the shown slice (and one on another slice, not drawn) is outlined in magenta on both panels.
+        let lesions = dir.path + "/boxes.json"
+        try """
+        [{"id": "\(written.id)", "frame": \(shownFrame), "y0": 5, "x0": 7, "y1": 21, "x1": 30},
+         {"id": "\(written.id)", "frame": \(shownFrame + 1000), "y0": 1, "x0": 1, "y1": 4, "x1": 4}]
+        """.write(toFile: lesions, atomically: true, encoding: .utf8)
+        let boxed = try exporter.export(record: 0, to: dir.path + "/maps", images: true, game: try PointingGame(lesionsFile: lesions))
+        #expect(boxed.images == written.images)
+        let withBox = try figure(boxed.images[0])
+        #expect((withBox["lesions"] as? [Any])?.count == 2 && withBox["magenta"] as? [Bool] == [true], "\(withBox)")
 
         // The report: every image it references exists and decodes.
         var report = RunReport(folder: dir.path + "/run", pipeline: trainer.pipeline, shards: shards,
@@ -68,9 +92,13 @@ struct HeatmapReportTests {
         }
         let inline = html.components(separatedBy: "<svg ").dropFirst().map { "<svg " + $0.components(separatedBy: "</svg>")[0] + "</svg>" }
         #expect(inline.count >= 3)
-        for drawing in inline {
-            _ = try run(["python3", "-c", "import sys, xml.etree.ElementTree as E; E.fromstring(sys.argv[1])", drawing])
+        for (k, drawing) in inline.enumerated() {
+            // Through a file: heatmap figures embed their image, too long for an argument.
+            let file = dir.path + "/inline-\(k).svg"
+            try drawing.write(toFile: file, atomically: true, encoding: .utf8)
+            _ = try run(["python3", "-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", file])
         }
+        #expect(inline.contains { $0.contains("class=\"colorbar\"") }, "the gallery's heatmaps are inline SVG figures with a colour bar")
         #expect(html.contains("<table>") && html.contains("Dataset card") && html.contains("model: mims"))
         // The dataset card's items are a list, not paragraphs starting with "- ".
         #expect(html.contains("<ul>\n<li>") && !html.contains("<p>- "), "\(html)")

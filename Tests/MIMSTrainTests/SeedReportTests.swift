@@ -27,5 +27,25 @@ struct SeedReportTests {
             #expect(shown.flatMap { $0 }.reduce(0, +) > 0)
             #expect(FileManager.default.fileExists(atPath: dir.path + "/run/plots/confusion-seed-\(seed).png"))
         }
+
+        // Mean ± sd over the seeds and the Student-t 95% interval of the mean, as statistics.stdev and
+        // scipy's t quantile give them from the seeds' eval-test.json (the table prints 3 decimals).
+        let summary = try #require(facts["summary"] as? [String: Any])
+        let shown = try #require(summary["report"] as? [String: Double], "no mean ± sd / interval rows in report.md: \(summary)")
+        let recomputed = try #require(summary["recomputed"] as? [String: Double])
+        #expect(shown["count"] == 3 && shown["df"] == 2)
+        for key in ["mean", "sd", "low", "high"] {
+            #expect(abs(shown[key]! - recomputed[key]!) <= 0.0005 + 1e-9, "\(key): \(shown[key]!) against \(recomputed[key]!)")
+        }
+        // The AUROC chart's mean line and ± 1 sd band at every evaluation, from the seeds' metrics.jsonl.
+        let curve = try #require(facts["mean_curve"] as? [String: Any])
+        let line = try #require(curve["svg"] as? [[Double]]), expected = try #require(curve["recomputed"] as? [[Double]])
+        #expect(line.count == expected.count && !line.isEmpty, "\(curve)")
+        for (a, b) in zip(line, expected) {
+            #expect(a[0] == b[0])
+            // Hover values print 4 significant digits.
+            for k in 1...3 { #expect(abs(a[k] - b[k]) <= 5e-4 * max(1, abs(b[k])), "iteration \(b[0]): \(a) against \(b)") }
+        }
+        #expect((curve["auroc_bands"] as? Int ?? 0) >= 1 && (curve["loss_bands"] as? Int ?? 0) >= 1, "\(curve)")
     }
 }

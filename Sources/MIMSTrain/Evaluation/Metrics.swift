@@ -10,6 +10,28 @@ public enum Metrics {
         return (mean, sd)
     }
 
+    /// The mean of a few values (seeds, folds) with its sample standard deviation and the two-sided
+    /// Student-t interval of the mean at `level`: mean ± t((1 + level) / 2, n − 1) · sd / √n.
+    public struct Summary: Sendable, Equatable {
+        public var count: Int
+        public var mean: Double
+        /// Nil for a single value, as is the interval.
+        public var sd: Double?
+        public var interval: ClosedRange<Double>?
+        public var level: Double
+    }
+
+    /// Nil without values.
+    public static func summary(_ values: [Double], level: Double = 0.95) -> Summary? {
+        let (mean, sd) = meanAndSD(values)
+        guard let mean else { return nil }
+        let interval = sd.map { sd -> ClosedRange<Double> in
+            let half = StudentT.quantile((1 + level) / 2, degreesOfFreedom: Double(values.count - 1)) * sd / Double(values.count).squareRoot()
+            return (mean - half)...(mean + half)
+        }
+        return Summary(count: values.count, mean: mean, sd: sd, interval: interval, level: level)
+    }
+
     /// A diverged model can score NaN; it ranks below every number instead of breaking the sort.
     static func ordered(_ scores: [Double]) -> [Double] { scores.map { $0.isNaN ? -.infinity : $0 } }
 

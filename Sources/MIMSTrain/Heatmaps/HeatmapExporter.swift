@@ -1,11 +1,13 @@
 import Foundation
 import MIMSCore
 import MIMSImage
+import MIMSPlot
 import MIMSShards
 import MIMSTensor
 
 /// Writes heatmaps of records to a folder: `<id>/slice-<frame>.png` for the top-ranked slices (gray
-/// and jet overlays side by side), `<id>.npy` with T for every slice of the bag ([slices, h, w],
+/// and jet overlays side by side, lesion boxes when known, a colour bar; `.svg` beside it holds the
+/// same figure with its caption for the HTML report), `<id>.npy` with T for every slice of the bag ([slices, h, w],
 /// float32) and `heatmaps.json` describing each record.
 public struct HeatmapExporter {
     public struct Written: Sendable {
@@ -61,17 +63,29 @@ public struct HeatmapExporter {
         if images {
             try FileDurability.makeDirectory(folder + "/" + name)
             for position in result.ranking.prefix(slicesShown) {
-                let frame = try dataset.frames(ofRecord: index, first: slices[position], count: 1)
-                let gray = HeatmapRenderer.gray(frame, shape: shape)
+                let frame = slices[position]
+                let gray = HeatmapRenderer.gray(try dataset.frames(ofRecord: index, first: frame, count: 1), shape: shape)
                 let heat = HeatmapRenderer.upsampled(result, position: position, height: shape.height, width: shape.width)
                 let pixels = HeatmapRenderer.sideBySide(gray: gray, heat: heat, height: shape.height, width: shape.width)
-                let png = try PNGEncoder.encode(Frame(width: 2 * shape.width, height: shape.height, channels: 3, pixels: pixels))
-                let file = name + "/slice-\(String(format: "%03d", slices[position])).png"
-                try AtomicFile.write(Data(png), to: folder + "/" + file)
-                written.append(file)
+                let boxes = (game?.boxes[info.id] ?? []).filter { $0.frame == frame }.map { HeatmapFigure.Box(y0: $0.y0, x0: $0.x0, y1: $0.y1, x1: $0.x1) }
+                let figure = HeatmapFigure(overlay: pixels, panelWidth: shape.width, height: shape.height, boxes: boxes,
+                                           caption: Self.caption(id: info.id, frame: frame, frames: info.frameCount, label: Int(info.label), score: result.score))
+                let canvas = figure.render()
+                let base = folder + "/" + name + "/slice-\(String(format: "%03d", frame))"
+                try AtomicFile.write(Data(try PNGEncoder.encode(Frame(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels))), to: base + ".png")
+                let overlay = try PNGEncoder.encode(Frame(width: 2 * shape.width, height: shape.height, channels: 3, pixels: pixels))
+                try AtomicFile.write(Data(figure.svg(overlayPNG: overlay).utf8), to: base + ".svg")
+                written.append(String(base.dropFirst(folder.count + 1)) + ".png")
             }
         }
         return Written(id: info.id, label: Int(info.label), score: result.score, images: written, hit: hit)
+    }
+
+    /// The line above a slice's figure: the record, which slice of how many (counted from 0, as in the
+    /// shards, the file name and lesions.json; only for volumes), its label and score.
+    static func caption(id: String, frame: Int, frames: Int, label: Int, score: Double) -> String {
+        let slice = frames > 1 ? ", slice \(frame) of \(frames) (from 0)" : ""
+        return "\(id)\(slice), label \(label < 0 ? "none" : String(label)), score \(String(format: "%.3f", score))"
     }
 
     /// `heatmaps.json` for what was written.

@@ -1,4 +1,5 @@
 import MIMSCore
+import MIMSPlot
 import MIMSShards
 import MIMSTensor
 
@@ -22,12 +23,6 @@ public enum HeatmapRenderer {
         }
     }
 
-    /// jet colormap of v in 0...1 (matplotlib's piecewise-linear form).
-    public static func jet(_ v: Float) -> (Float, Float, Float) {
-        func c(_ x: Float) -> Float { min(1, max(0, x)) }
-        return (c(1.5 - abs(4 * v - 3)), c(1.5 - abs(4 * v - 2)), c(1.5 - abs(4 * v - 1)))
-    }
-
     /// RGB pixels [height, 2 * width, 3]: the gray overlay on the left, the jet one on the right.
     public static func sideBySide(gray r: [Float], heat p: [Float], height: Int, width: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: height * width * 2 * 3)
@@ -38,7 +33,7 @@ public enum HeatmapRenderer {
                 let g = byte(0.6 * r[i] + 0.3 * p[i])
                 let left = (y * 2 * width + x) * 3
                 out[left] = g; out[left + 1] = g; out[left + 2] = g
-                let (jr, jg, jb) = jet(p[i] / 255)
+                let (jr, jg, jb) = ColorMap.jet(p[i] / 255)
                 let right = (y * 2 * width + width + x) * 3
                 out[right] = byte(0.6 * r[i] + 0.3 * 255 * jr)
                 out[right + 1] = byte(0.6 * r[i] + 0.3 * 255 * jg)

@@ -15,11 +15,15 @@ public struct RunReport {
         public var name: String
         public var folder: String
         public var test: Trainer.Evaluation?
+        /// Counted in the mean ± sd over runs and its interval, and in the mean curves: a seed or a
+        /// fold is; cross-validation's pooled out-of-fold row, which holds the folds' records again, is not.
+        public var inSummary: Bool
 
-        public init(name: String, folder: String, test: Trainer.Evaluation?) {
+        public init(name: String, folder: String, test: Trainer.Evaluation?, inSummary: Bool = true) {
             self.name = name
             self.folder = folder
             self.test = test
+            self.inSummary = inSummary
         }
     }
 
@@ -37,6 +41,8 @@ public struct RunReport {
     /// The first run's run.json: command line, tool version, date, effective settings, weights,
     /// pipeline hash and shard set.
     public var provenance: [String: String] = [:]
+    /// What the summarized runs are, for the mean row: "seeds" or "folds".
+    public var summaryUnit = "seeds"
 
     public init(folder: String, pipeline: Pipeline, shards: String, runs: [Run], network: Network, store: ParameterStore) {
         self.folder = folder
@@ -96,6 +102,28 @@ public struct RunReport {
         if path.hasSuffix(".png") { try figure(png: roc.render(), svg: roc.svg(), to: String(path.dropLast(4))) } else { try png(roc.render(), to: path) }
     }
 
+    /// The mean curve of the summarized runs (seeds or folds) with a ± 1 sd band, at every iteration
+    /// all of them logged; none for fewer than two such runs. `curves` is one per run, in `runs`' order.
+    func meanSeries(_ curves: [[(Double, Double)]]) -> [LineChart.Series] {
+        let summarized = zip(runs, curves).filter { $0.0.inSummary && !$0.1.isEmpty }.map(\.1)
+        guard summarized.count > 1 else { return [] }
+        let band = Self.meanAndSD(summarized)
+        return [LineChart.Series(name: "mean ± sd over \(summarized.count) \(summaryUnit)", points: band.map { ($0.x, $0.mean) },
+                                 color: Canvas.Color(20, 20, 20), band: band.map { ($0.x, $0.mean - $0.sd, $0.mean + $0.sd) })]
+    }
+
+    /// Mean and sample sd across curves at each x every curve has, in increasing x; a NaN value
+    /// (an evaluation without an AUROC) gives NaN there, which breaks the line and the band.
+    static func meanAndSD(_ curves: [[(Double, Double)]]) -> [(x: Double, mean: Double, sd: Double)] {
+        let byX = curves.map { Dictionary($0.map { ($0.0, $0.1) }, uniquingKeysWith: { _, last in last }) }
+        let common = byX.dropFirst().reduce(Set(byX[0].keys)) { $0.intersection($1.keys) }
+        return common.sorted().map { x in
+            let values = byX.map { $0[x]! }
+            let (mean, sd) = Metrics.meanAndSD(values)
+            return (x, mean!, sd!)
+        }
+    }
+
     /// A chart's two copies: `base.png` for print and `base.svg`, which the HTML report shows.
     static func figure(png canvas: Canvas, svg text: String, to base: String) throws {
         try png(canvas, to: base + ".png")
@@ -138,15 +166,16 @@ public struct RunReport {
         let curves = runs.map { Self.curves($0.folder + "/metrics.jsonl") }
         if curves.contains(where: { !$0.loss.isEmpty }) {
             let window = max(1, (curves.map(\.loss.count).max() ?? 1) / 20)
+            let smoothed = curves.map { Self.smoothed($0.loss, window: window) }
             var chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
-                                  series: zip(runs, curves).map { .init(name: $0.name, points: Self.smoothed($1.loss, window: window)) })
+                                  series: zip(runs, smoothed).map { .init(name: $0.name, points: $1) } + meanSeries(smoothed))
             chart.integerX = true
             try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/loss")
             figures.append(("Training loss", "plots/loss.png"))
         }
         if curves.contains(where: { !$0.auroc.isEmpty }) {
             var chart = LineChart(title: "AUROC during training (\(pipeline.evalSplit) split)", xLabel: "iteration", yLabel: "AUROC",
-                                  series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) })
+                                  series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) } + meanSeries(curves.map(\.auroc)))
             chart.yRange = 0...1
             chart.integerX = true
             try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/auroc")
@@ -229,10 +258,7 @@ public struct RunReport {
             guard let t = run.test else { md += "| \(run.name) | - | - | - |\(perPatient ? " - |" : "") - |\n"; continue }
             md += "| \(run.name) | \(t.split) | \(t.scored.count) | \(text(t.auroc)) |\(perPatient ? " \(text(t.patients?.auroc)) |" : "") \(String(format: "%.3f", t.accuracy)) |\n"
         }
-        let aurocs = evaluated.compactMap(\.auroc)
-        if aurocs.count > 1 {
-            md += "| **mean** | | | **\(String(format: "%.3f", aurocs.reduce(0, +) / Double(aurocs.count)))** |\(perPatient ? " |" : "") |\n"
-        }
+        md += summaryRows(perPatient: perPatient)
         if classes > 2, let first = evaluated.first {
             md += "\nOne-vs-rest AUROC per class (\(runs.first { $0.test != nil }!.name)): "
             md += first.classAUROC.enumerated().map { "class \($0.offset) \(text($0.element))" }.joined(separator: ", ") + "\n"
@@ -247,7 +273,8 @@ public struct RunReport {
         for figure in figures { md += "![\(figure.title)](\(figure.file))\n\n" }
         if heatmaps {
             md += "## Heatmaps\n\nGradient x input at layer\(min(2, network.featureLayers.max()!)) in evaluation mode (supplement C): "
-            md += "left the gray overlay 0.6 R + 0.3 P*, right the jet-coloured one; the slices that supplied most top-k values.\n\n"
+            md += "left the gray overlay 0.6 R + 0.3 P*, right the jet-coloured one with its colour bar (P* from 0 to 255); "
+            md += "the slices that supplied most top-k values, numbered from 0 as in the shards\(lesions == nil ? "" : "; planted lesion boxes outlined in magenta").\n\n"
         }
         for section in gallery.sections {
             md += "### \(section.title)\n\n"
@@ -260,6 +287,21 @@ public struct RunReport {
         md += provenanceSection()
         if let card { md += "## Dataset card\n\n" + card.markdown() + "\n" }
         md += "## Pipeline\n\n```yaml\n" + pipeline.text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n```\n"
+        return md
+    }
+
+    /// The mean ± sd over the summarized runs (seeds or folds) and the Student-t 95% interval of that
+    /// mean, for the record-level and patient-level AUROC; nothing for fewer than two runs.
+    func summaryRows(perPatient: Bool) -> String {
+        let summarized = runs.filter(\.inSummary).compactMap(\.test)
+        let record = Metrics.summary(summarized.compactMap(\.auroc))
+        let patient = Metrics.summary(summarized.compactMap { $0.patients?.auroc })
+        guard let record, record.count > 1 else { return "" }
+        func f(_ v: Double) -> String { String(format: "%.3f", v) }
+        func spread(_ s: Metrics.Summary?) -> String { s.map { "**\(f($0.mean)) ± \($0.sd.map(f) ?? "n/a")**" } ?? "" }
+        func interval(_ s: Metrics.Summary?) -> String { s?.interval.map { "\(f($0.lowerBound)) to \(f($0.upperBound))" } ?? "" }
+        var md = "| **mean ± sd over \(record.count) \(summaryUnit)** | | | \(spread(record)) |\(perPatient ? " \(spread(patient)) |" : "") |\n"
+        md += "| 95% interval of the mean (Student t, \(record.count - 1) df) | | | \(interval(record)) |\(perPatient ? " \(interval(patient)) |" : "") |\n"
         return md
     }
 

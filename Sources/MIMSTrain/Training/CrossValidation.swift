@@ -126,8 +126,9 @@ public struct CrossValidation {
         let (mean, sd) = seeds == nil ? Metrics.meanAndSD(evaluations[0].compactMap(\.auroc)) : Metrics.meanAndSD(pooledPerSeed.compactMap(\.pooled.auroc))
         if writesReport, let first {
             var report = RunReport(folder: options.run, pipeline: pipeline, shards: options.shards,
-                                   runs: seeds == nil ? reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled)] : reportRuns,
+                                   runs: seeds == nil ? reportRuns + [RunReport.Run(name: "pooled out-of-fold", folder: options.run, test: pooled, inSummary: false)] : reportRuns,
                                    network: first.network, store: first.store)
+            if seeds == nil { report.summaryUnit = "folds" }
             report.heatmaps = false
             report.provenance = (try? RunRecord.read(folder: first.options.run))?.fields ?? [:]
             say("report: \(try report.write())")
