@@ -2,7 +2,7 @@
 # libraries are present (`make deps`), so a fresh machine needs nothing else.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev libopenjp2-7-dev libxml2-dev libgdcm-dev pkg-config
+DEB_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libjpeg-dev libpng-dev libtiff-dev zlib1g-dev libdeflate-dev libopenjp2-7-dev libxml2-dev libgdcm-dev librsvg2-dev pkg-config
 PY_PACKAGES  := h5py numpy scipy Pillow tifffile pydicom torch safetensors pyyaml oct-converter eyepy
 DEMO_RUN     ?= demo-run
 # Extra mims-train options for the demo's training run, e.g. make demo DEMO_TRAIN_FLAGS="--precision bf16"

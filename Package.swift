@@ -34,6 +34,10 @@ let package = Package(
         // Heyex XML exports go through a real XML parser (no entities, no network; docs/OCT.md).
         .systemLibrary(name: "CXML2", pkgConfig: "libxml-2.0",
                        providers: [.apt(["libxml2-dev"])]),
+        // librsvg and cairo render the report's SVG charts to PNG for print (real fonts, any resolution).
+        .systemLibrary(name: "CRSVG", pkgConfig: "librsvg-2.0",
+                       providers: [.apt(["librsvg2-dev"])]),
+        .target(name: "CSVGRaster", dependencies: ["CRSVG"]),
         // setjmp/longjmp and varargs error handlers stay inside C: Swift sees error codes and messages.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CTIFF", "CDeflate", "COpenJPEG"]),
         // GDCM (Debian's libgdcm-dev) behind a C interface: DICOM parsing and its codecs (JPEG,
@@ -53,7 +57,7 @@ let package = Package(
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "MIMSTensor", dependencies: ["CDNNL", "MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
-        .target(name: "MIMSPlot", exclude: ["README.md"]),
+        .target(name: "MIMSPlot", dependencies: ["CSVGRaster"], exclude: ["README.md"]),
         .target(name: "MIMSTrain", dependencies: ["MIMSPlot", "MIMSModels", "MIMSTensor", "MIMSShards", "MIMSConfig", "MIMSImage", "MIMSSplit", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
         .target(name: "MIMSCommandSupport", dependencies: [

@@ -9,9 +9,9 @@ public enum ColorMap {
     }
 
     /// jet(v) as 8-bit colour, rounded.
-    public static func jetColor(_ v: Float) -> Canvas.Color {
+    public static func jetColor(_ v: Float) -> PlotColor {
         let (r, g, b) = jet(v)
         func byte(_ x: Float) -> UInt8 { UInt8((255 * x).rounded()) }
-        return Canvas.Color(byte(r), byte(g), byte(b))
+        return PlotColor(byte(r), byte(g), byte(b))
     }
 }

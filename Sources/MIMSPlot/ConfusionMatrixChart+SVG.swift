@@ -2,7 +2,7 @@ import Foundation
 
 extension ConfusionMatrixChart {
     /// The matrix as standalone SVG: class names and counts as real text, each cell shaded by its
-    /// row share like ``render()``, and a hover title on every cell with its count and its
+    /// row share, and a hover title on every cell with its count and its
     /// percentage of the true class's records.
     public func svg() -> String {
         let n = counts.count, fontSize = 13.0, charWidth = 7.2

@@ -4,8 +4,8 @@ extension HeatmapFigure {
     /// The figure as standalone SVG: the overlay PNG embedded as a data URI (so the file and the HTML
     /// report need nothing beside them), shown at least 256 px tall with its pixels kept sharp; lesion
     /// boxes as outlined rectangles with their frame coordinates on hover; a jet colour bar in 64 steps
-    /// with ticks at 0, 128 and 255; the caption above. `overlayPNG` is ``overlay`` encoded as PNG.
-    public func svg(overlayPNG: [UInt8]) -> String {
+    /// with ticks at 0, 128 and 255; the caption above.
+    public func svg() -> String {
         let scale = max(1, (256 + Double(height) - 1) / Double(height)).rounded(.down)
         let fontSize = 13.0, top = 26.0
         let (w, h) = (2 * Double(panelWidth) * scale, Double(height) * scale)
@@ -13,7 +13,7 @@ extension HeatmapFigure {
         let totalWidth = barX + barWidth + 48, totalHeight = top + h + 22
         let n = SVGText.number
         var out = SVGText.header(width: totalWidth, height: totalHeight, fontSize: fontSize, title: caption.isEmpty ? "heatmap" : caption)
-        out += "<text x=\"0\" y=\"17\">\(SVGText.escape(caption))</text>\n"
+        out += "<text x=\"2\" y=\"17\">\(SVGText.escape(caption))</text>\n"
         out += "<image x=\"0\" y=\"\(n(top))\" width=\"\(n(w))\" height=\"\(n(h))\" preserveAspectRatio=\"none\" style=\"image-rendering: pixelated\" "
             + "href=\"data:image/png;base64,\(Data(overlayPNG).base64EncodedString())\"/>\n"
         out += "<text x=\"\(n(w / 4))\" y=\"\(n(top + h + 16))\" text-anchor=\"middle\" fill=\"\(SVGText.hex(.axis))\">gray overlay</text>\n"

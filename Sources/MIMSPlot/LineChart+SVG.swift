@@ -3,8 +3,7 @@ import Foundation
 extension LineChart {
     /// The chart as standalone SVG: real text in the reader's sans-serif font (crisp at any zoom),
     /// the legend beside the plot rather than over the curves, and every point's values shown when
-    /// the pointer rests on it (an SVG `<title>`). ``render()`` draws the same chart as a bitmap,
-    /// the copy for print.
+    /// the pointer rests on it (an SVG `<title>`). ``SVGRasterizer`` draws it as PNG for print.
     public func svg() -> String {
         let fontSize = 13.0, charWidth = 7.2
         let named = series.enumerated().filter { !$0.element.name.isEmpty }

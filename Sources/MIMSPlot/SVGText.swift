@@ -11,7 +11,7 @@ enum SVGText {
     /// A coordinate: two decimals are finer than any screen and keep the files short.
     static func number(_ v: Double) -> String { String(format: "%.2f", v) }
 
-    static func hex(_ c: Canvas.Color) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
+    static func hex(_ c: PlotColor) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
 
     /// The opening `<svg>` element of a chart `width` x `height` with the reader's sans-serif font, and its title.
     static func header(width: Double, height: Double, fontSize: Double, title: String) -> String {

@@ -45,23 +45,41 @@ struct HeatmapReportTests {
         let sum = Double(summary.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
         let expected = result.contribution.values.reduce(0.0) { $0 + Double($1) }
         #expect(abs(sum - expected) <= 1e-4 * max(1, abs(expected)))
-        // A slice figure: the gray and the jet overlay side by side at the frame's size, then the colour
-        // bar (jet(1) at the top, jet(0) at the bottom); the SVG beside it embeds the same two panels.
+        // A slice figure (SVG, and the PNG librsvg draws from it at twice its size): the embedded image is
+        // the gray overlay 0.6 R + 0.3 P* beside the jet one, recomputed here from the frame and the map;
+        // the colour bar runs from jet(0) at the bottom to jet(1) at the top.
         let (frameWidth, frameHeight) = (dataset.frameShape.width, dataset.frameShape.height)
         func figure(_ image: String) throws -> [String: Any] {
             let png = dir.path + "/maps/" + image
-            let output = try run(["python3", repositoryRoot + "/Tests/Interop/heatmap_figure.py", png, String(png.dropLast(4)) + ".svg",
-                                  String(frameWidth), String(frameHeight)])
+            let output = try run(["python3", repositoryRoot + "/Tests/Interop/heatmap_figure.py", png, String(png.dropLast(4)) + ".svg"])
             return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         }
         let plain = try figure(written.images[0])
-        #expect(plain["embedded_size"] as? [Int] == [2 * frameWidth, frameHeight] && plain["panels_equal"] as? Bool == true, "\(plain)")
-        #expect((plain["png_size"] as? [Int])?.last == frameHeight && ((plain["png_size"] as? [Int])?.first ?? 0) > 2 * frameWidth + 10, "\(plain)")
-        let bar = try #require(plain["bar"] as? [String: [Int]])
-        #expect(bar["top"] == bar["jet1"] && bar["bottom"] == bar["jet0"], "\(bar)")
         let shownFrame = Int(written.images[0].dropLast(4).suffix(3))!
+        #expect(plain["embedded_size"] as? [Int] == [2 * frameWidth, frameHeight], "\(plain["embedded_size"] ?? "")")
+        let position = try #require(slices.firstIndex(of: shownFrame))
+        let gray = HeatmapRenderer.gray(try dataset.frames(ofRecord: 0, first: shownFrame, count: 1), shape: dataset.frameShape)
+        let heat = HeatmapRenderer.upsampled(result, position: position, height: frameHeight, width: frameWidth)
+        let embedded = try #require(plain["embedded"] as? [[Int]])
+        for (i, pixel) in embedded.enumerated() where i % 7 == 0 {
+            let (y, x) = (i / (2 * frameWidth), i % (2 * frameWidth))
+            let (r, p) = (gray[y * frameWidth + x % frameWidth], heat[y * frameWidth + x % frameWidth])
+            if x < frameWidth {
+                let g = Int(max(0, min(255, (0.6 * r + 0.3 * p).rounded())))
+                #expect(pixel == [g, g, g], "gray panel at (\(y), \(x))")
+            } else {
+                // Red channel of the jet panel: 0.6 R + 0.3 · 255 · jet_r(P*/255), jet_r = clamp(1.5 - |4v - 3|).
+                let v = Double(p) / 255, jetRed = min(1, max(0, 1.5 - abs(4 * v - 3)))
+                #expect(abs(pixel[0] - Int((0.6 * Double(r) + 0.3 * 255 * jetRed).rounded())) <= 1, "jet panel at (\(y), \(x))")
+            }
+        }
+        let svgSize = try #require(plain["svg_size"] as? [Double])
+        #expect(plain["png_size"] as? [Int] == svgSize.map { Int(($0 * 2).rounded(.up)) }, "\(plain["png_size"] ?? "")")
+        for step in try #require(plain["bar"] as? [[String: [Int]]]) {
+            #expect(zip(step["png"]!, step["jet"]!).allSatisfy { abs($0 - $1) <= 2 }, "\(step)")
+        }
         #expect(plain["caption"] as? String == "\(written.id), slice \(shownFrame) of \(dataset.records[0].info.frameCount) (from 0), label \(written.label), "
-                + String(format: "score %.3f", written.score), "\(plain)")
+                + String(format: "score %.3f", written.score))
         #expect((plain["lesions"] as? [Any])?.isEmpty == true)
         // A lesion box on the shown slice (and one on another slice, not drawn) is outlined in magenta on both panels.
         let lesions = dir.path + "/boxes.json"
@@ -72,7 +90,13 @@ struct HeatmapReportTests {
         let boxed = try exporter.export(record: 0, to: dir.path + "/maps", images: true, game: try PointingGame(lesionsFile: lesions))
         #expect(boxed.images == written.images)
         let withBox = try figure(boxed.images[0])
-        #expect((withBox["lesions"] as? [Any])?.count == 2 && withBox["magenta"] as? [Bool] == [true], "\(withBox)")
+        let rectangles = try #require(withBox["lesions"] as? [[Double]])
+        #expect(rectangles.count == 2 && withBox["outlined"] as? [Bool] == [true, true], "\(rectangles) \(withBox["outlined"] ?? "")")
+        // Both rectangles cover frame rows 5..<21 and columns 7..<30 at the figure's scale, the second one panel to the right.
+        if rectangles.count == 2 {
+            let scale = rectangles[0][2] / 23
+            #expect(abs(rectangles[0][3] - 16 * scale) < 1e-6 && abs(rectangles[1][0] - rectangles[0][0] - Double(frameWidth) * scale) < 1e-6)
+        }
 
         // The report: every image it references exists and decodes.
         var report = RunReport(folder: dir.path + "/run", pipeline: trainer.pipeline, shards: shards,

@@ -68,13 +68,14 @@ public struct HeatmapExporter {
                 let heat = HeatmapRenderer.upsampled(result, position: position, height: shape.height, width: shape.width)
                 let pixels = HeatmapRenderer.sideBySide(gray: gray, heat: heat, height: shape.height, width: shape.width)
                 let boxes = (game?.boxes[info.id] ?? []).filter { $0.frame == frame }.map { HeatmapFigure.Box(y0: $0.y0, x0: $0.x0, y1: $0.y1, x1: $0.x1) }
-                let figure = HeatmapFigure(overlay: pixels, panelWidth: shape.width, height: shape.height, boxes: boxes,
-                                           caption: Self.caption(id: info.id, frame: frame, frames: info.frameCount, label: Int(info.label), score: result.score))
-                let canvas = figure.render()
-                let base = folder + "/" + name + "/slice-\(String(format: "%03d", frame))"
-                try AtomicFile.write(Data(try PNGEncoder.encode(Frame(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels))), to: base + ".png")
                 let overlay = try PNGEncoder.encode(Frame(width: 2 * shape.width, height: shape.height, channels: 3, pixels: pixels))
-                try AtomicFile.write(Data(figure.svg(overlayPNG: overlay).utf8), to: base + ".svg")
+                let figure = HeatmapFigure(overlayPNG: overlay, panelWidth: shape.width, height: shape.height, boxes: boxes,
+                                           caption: Self.caption(id: info.id, frame: frame, frames: info.frameCount, label: Int(info.label), score: result.score))
+                let base = folder + "/" + name + "/slice-\(String(format: "%03d", frame))"
+                let svg = figure.svg()
+                try AtomicFile.write(Data(svg.utf8), to: base + ".svg")
+                // Twice the screen size for print: the panels are already shown at least 256 px tall.
+                try AtomicFile.write(Data(try SVGRasterizer.png(svg, scale: 2)), to: base + ".png")
                 written.append(String(base.dropFirst(folder.count + 1)) + ".png")
             }
         }

@@ -98,8 +98,8 @@ public struct RunReport {
         roc.xRange = 0...1
         roc.yRange = 0...1
         roc.diagonal = true
-        // Beside a PNG, the same chart as SVG (the report shows that one).
-        if path.hasSuffix(".png") { try figure(png: roc.render(), svg: roc.svg(), to: String(path.dropLast(4))) } else { try png(roc.render(), to: path) }
+        // Beside a PNG, the SVG it was drawn from (the report shows that one).
+        if path.hasSuffix(".png") { try figure(svg: roc.svg(), to: String(path.dropLast(4))) } else { try AtomicFile.write(Data(try SVGRasterizer.png(roc.svg())), to: path) }
     }
 
     /// The mean curve of the summarized runs (seeds or folds) with a ± 1 sd band, at every iteration
@@ -109,7 +109,7 @@ public struct RunReport {
         guard summarized.count > 1 else { return [] }
         let band = Self.meanAndSD(summarized)
         return [LineChart.Series(name: "mean ± sd over \(summarized.count) \(summaryUnit)", points: band.map { ($0.x, $0.mean) },
-                                 color: Canvas.Color(20, 20, 20), band: band.map { ($0.x, $0.mean - $0.sd, $0.mean + $0.sd) })]
+                                 color: PlotColor(20, 20, 20), band: band.map { ($0.x, $0.mean - $0.sd, $0.mean + $0.sd) })]
     }
 
     /// Mean and sample sd across curves at each x every curve has, in increasing x; a NaN value
@@ -124,19 +124,16 @@ public struct RunReport {
         }
     }
 
-    /// A chart's two copies: `base.png` for print and `base.svg`, which the HTML report shows.
-    static func figure(png canvas: Canvas, svg text: String, to base: String) throws {
-        try png(canvas, to: base + ".png")
+    /// A chart's two copies: `base.svg`, which the HTML report shows, and `base.png` drawn from it at
+    /// 300 dpi for print.
+    static func figure(svg text: String, to base: String) throws {
         try AtomicFile.write(Data(text.utf8), to: base + ".svg")
+        try AtomicFile.write(Data(try SVGRasterizer.png(text)), to: base + ".png")
     }
 
     /// A run's name as part of a file name: "seed 1, pooled out-of-fold" → "seed-1-pooled-out-of-fold".
     static func fileSlug(_ name: String) -> String {
         name.split { !($0.isLetter || $0.isNumber) }.joined(separator: "-")
-    }
-
-    static func png(_ canvas: Canvas, to path: String) throws {
-        try AtomicFile.write(Data(try PNGEncoder.encode(Frame(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels))), to: path)
     }
 
     /// Writes the plots, the gallery and both report files; returns the HTML path.
@@ -157,7 +154,7 @@ public struct RunReport {
             for run in evaluated {
                 let file = evaluated.count == 1 ? "plots/confusion" : "plots/confusion-" + Self.fileSlug(run.name)
                 let chart = ConfusionMatrixChart(title: "\(run.name), \(rule)", classes: classNames, counts: run.test!.confusion)
-                try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/" + file)
+                try Self.figure(svg: chart.svg(), to: folder + "/" + file)
                 let of = evaluated.count == 1 ? "" : " of \(run.name)"
                 figures.append((first.classes == 2 ? "Confusion matrix\(of) at probability 0.5" : "Confusion matrix\(of) (rows: true class, columns: most probable class)",
                                 file + ".png"))
@@ -167,10 +164,10 @@ public struct RunReport {
         if curves.contains(where: { !$0.loss.isEmpty }) {
             let window = max(1, (curves.map(\.loss.count).max() ?? 1) / 20)
             let smoothed = curves.map { Self.smoothed($0.loss, window: window) }
-            var chart = LineChart(title: "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
+            var chart = LineChart(title: window == 1 ? "Training loss" : "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
                                   series: zip(runs, smoothed).map { .init(name: $0.name, points: $1) } + meanSeries(smoothed))
             chart.integerX = true
-            try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/loss")
+            try Self.figure(svg: chart.svg(), to: folder + "/plots/loss")
             figures.append(("Training loss", "plots/loss.png"))
         }
         if curves.contains(where: { !$0.auroc.isEmpty }) {
@@ -178,7 +175,7 @@ public struct RunReport {
                                   series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) } + meanSeries(curves.map(\.auroc)))
             chart.yRange = 0...1
             chart.integerX = true
-            try Self.figure(png: chart.render(), svg: chart.svg(), to: folder + "/plots/auroc")
+            try Self.figure(svg: chart.svg(), to: folder + "/plots/auroc")
             figures.append(("AUROC during training", "plots/auroc.png"))
         }
 
