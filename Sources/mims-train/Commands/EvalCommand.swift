@@ -42,17 +42,19 @@ struct CheckpointOptions: ParsableArguments {
         return (model.network, model.store, model.pipeline, model.dataset)
     }
 
-    /// A checkpoint's model, ready to score `split` (or `all`) of `shards`, and the checkpoint as read.
+    /// A checkpoint's model, ready to score `split` (or `all`) of `shards`, the checkpoint as read,
+    /// and the shards' signature it was checked against.
     static func load(checkpoint: String, shards: String, split: String, engine: EngineOptions) throws
-        -> (network: Network, store: ParameterStore, pipeline: Pipeline, dataset: ShardDataset, loaded: Checkpoint.Loaded) {
+        -> (network: Network, store: ParameterStore, pipeline: Pipeline, dataset: ShardDataset, loaded: Checkpoint.Loaded, signature: DatasetSignature) {
         let model = try LoadedModel.load(checkpoint: checkpoint, engine: engine)
         let dataset = split == "all"
             ? try ShardDataset(folder: shards, splits: ShardSchema.splits, name: "all") { _ in true }
             : try ShardDataset(folder: shards, split: split)
-        if let note = try Checkpoint.checkCompatible(model.loaded, path: checkpoint, with: DatasetSignature(dataset, pipeline: model.pipeline), shards: shards) {
+        let signature = DatasetSignature(dataset, pipeline: model.pipeline)
+        if let note = try Checkpoint.checkCompatible(model.loaded, path: checkpoint, with: signature, shards: shards) {
             FileHandle.standardError.write(Data((note + "\n").utf8))
         }
-        return (model.network, model.store, model.pipeline, dataset, model.loaded)
+        return (model.network, model.store, model.pipeline, dataset, model.loaded, signature)
     }
 
     /// Every record of the split scored, and the class names: the shards', else (unlabelled
@@ -66,7 +68,7 @@ struct CheckpointOptions: ParsableArguments {
         let model = try load(checkpoint: checkpoint, shards: shards, split: split, engine: engine)
         if let command, model.dataset.isUnlabelled { throw TrainingError.unlabelled(folder: shards, command: command) }
         let sampler = model.pipeline.sampler
-        var names = DatasetSignature(model.dataset, pipeline: model.pipeline).classNames
+        var names = model.signature.classNames
         if names.isEmpty { names = DatasetSignature(metadata: model.loaded.metadata)?.classNames ?? [] }
         let scored = try Evaluator(network: model.network, store: model.store).score(model.dataset, sampler: sampler)
         return (model.pipeline, scored, names)

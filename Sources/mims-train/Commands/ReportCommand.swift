@@ -33,7 +33,7 @@ struct ReportCommand: ParsableCommand {
         if selected { print("scoring the selected weights: \(best) (iteration \(model.loaded.iteration), training.select: best-val)") }
         let scored = try Evaluator(network: model.network, store: model.store).score(model.dataset, sampler: model.pipeline.sampler)
         let evaluation = try RunOutputs.write(Trainer.Evaluation(split: split, iteration: model.loaded.iteration, scored: scored),
-                                             classNames: DatasetSignature(model.dataset, pipeline: model.pipeline).classNames, run: runFolder)
+                                             classNames: model.signature.classNames, run: runFolder)
         var report = RunReport(folder: runFolder, pipeline: model.pipeline, shards: shards,
                                runs: [.init(name: model.pipeline.name, folder: runFolder, test: evaluation)], network: model.network, store: model.store)
         report.lesions = lesions
