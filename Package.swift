@@ -52,14 +52,15 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "MIMSOCT", dependencies: ["MIMSCore", "MIMSImage", "CKernels", "CXML2", "CDICOM"], exclude: ["README.md"]),
         .target(name: "MIMSConfig", dependencies: ["Yams"], exclude: ["README.md"]),
-        .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "Yams"], exclude: ["README.md"]),
+        .target(name: "MIMSIngest", dependencies: ["MIMSCore", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "Yams"], exclude: ["README.md"]),
         // oneDNN (Debian's libdnnl-dev, OpenMP threads) behind a small C bridge: the tensor engine.
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "MIMSTensor", dependencies: ["CDNNL", "MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSPlot", dependencies: ["CSVGRaster"], exclude: ["README.md"]),
         .target(name: "MIMSTrain", dependencies: ["MIMSPlot", "MIMSModels", "MIMSTensor", "MIMSShards", "MIMSConfig", "MIMSImage", "MIMSSplit", "MIMSCore"], exclude: ["README.md"]),
-        .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSIngest", "Yams"]),
+        // Split policies and reports; below MIMSIngest (which maps its records to SplitRecords), never above it.
+        .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSConfig"], exclude: ["README.md"]),
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,24 +1,22 @@
 import Foundation
 import MIMSCore
-import MIMSIngest
 import MIMSShards
 
 /// Re-splits existing shards under another policy or seed by copying stored chunks from shard to
 /// shard: no source file is read and no frame is decoded or recompressed.
 public enum Resplitter {
-    public enum Policy: Equatable, Sendable {
-        case ratio(train: Double, val: Double, test: Double)
-        /// K folds, patient-grouped and stratified; fold `index` is the test split.
-        case kFold(folds: Int, index: Int)
-    }
-
+    /// What a re-split wrote: records per split and the new shard files' names.
     public struct Result: Sendable {
         public var perSplit: [String: Int]
         public var shards: [String]
     }
 
-    public static func run(from source: String, to output: String, policy: Policy, seed: UInt64, recordsPerShard: Int? = nil,
+    /// Re-splits the shard folder `source` into the new or empty folder `output`.
+    /// - Parameter policy: any policy but those that read the source's official split, which the
+    ///   shards do not keep (``SplitPolicy/needsOfficialSplit``).
+    public static func run(from source: String, to output: String, policy: SplitPolicy, seed: UInt64, recordsPerShard: Int? = nil,
                            toolVersion: String) throws -> Result {
+        guard !policy.needsOfficialSplit else { throw SplitReportError.policyNeedsSource(policy: policy.summary) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
             throw SplitReportError.notAFolder(path: source)
@@ -44,28 +42,20 @@ public enum Resplitter {
         }
     }
 
-    static func copy(from source: String, names: [String], to output: String, policy: Policy, seed: UInt64, recordsPerShard: Int?,
+    static func copy(from source: String, names: [String], to output: String, policy: SplitPolicy, seed: UInt64, recordsPerShard: Int?,
                      toolVersion: String) throws -> Result {
         let readers = try names.map { try ShardReader(path: source + "/" + $0) }
         var location: [String: (reader: Int, record: Int)] = [:]
-        var records: [SourceRecord] = []
+        var records: [SplitRecord] = []
         for (r, reader) in readers.enumerated() {
             for (i, record) in reader.records.enumerated() {
                 location[record.id] = (r, i)
-                records.append(SourceRecord(id: record.id, path: record.source, relativePath: record.source, label: record.label, patient: record.patient))
+                records.append(SplitRecord(id: record.id, patient: record.patient, label: record.label))
             }
         }
+        // Sorted by id: the order the new shards are written in.
         records.sort { $0.id < $1.id }
-        let assignment: [String: String]
-        let policyText: String
-        switch policy {
-        case let .ratio(train, val, test):
-            assignment = SplitAssigner.assign(records, policy: .ratio(train: train, val: val, test: test), seed: seed).assignment
-            policyText = "ratio train \(train) val \(val) test \(test), stratified by label, grouped by patient"
-        case let .kFold(folds, index):
-            assignment = kFold(records, folds: folds, index: index, seed: seed)
-            policyText = "fold \(index) of \(folds) as test, stratified by label, grouped by patient"
-        }
+        let assignment = SplitAssigner.assign(records, policy: policy, seed: seed).assignment
         let first = readers[0]
         let perShard = recordsPerShard ?? max(1, readers.map(\.recordCount).max() ?? 1000)
         var shards: [String] = []
@@ -94,43 +84,11 @@ public enum Resplitter {
             }
             perSplit[split] = members.count
         }
-        var splits = SplitsFile(policy: policyText + " (re-split of \(source))", seed: seed, assignment: assignment)
-        splits.setDigest = try ShardSetVerifier.setDigest(directory: output)
+        var splits = SplitsFile(policy: policy.summary + " (re-split of \(source))", seed: seed, assignment: assignment)
         let copy = ShardSet(directory: output)
+        splits.setDigest = try copy.setDigest()
         try splits.write(to: copy.splitsPath)
         if let manifest = ShardSet(directory: source).manifestText() { try AtomicFile.write(Data(manifest.utf8), to: copy.manifestPath) }
         return Result(perSplit: perSplit, shards: shards)
-    }
-
-    /// Patients (in the stratum of their smallest label, ordered by SHA-256 of "seed:patient")
-    /// are dealt round-robin into `folds` folds; fold `index` is test, the rest train.
-    static func kFold(_ records: [SourceRecord], folds: Int, index: Int, seed: UInt64) -> [String: String] {
-        let fold = KFoldAssignment.folds(records.map { ($0.id, $0.patient, Int($0.label)) }, folds: folds, seed: seed)
-        return fold.mapValues { $0 == index ? "test" : "train" }
-    }
-}
-
-/// K folds over records, grouped by patient and stratified by label: each label's patients, in an
-/// order fixed by SHA-256 of (seed, patient), are dealt to the folds in turn. A patient with records
-/// of several labels counts under the smallest. The one rule `mims-split make --folds` and
-/// `mims-train cv` share, so a fold means the same records in both.
-public enum KFoldAssignment {
-    /// The patient a record is grouped under: its patient id, or itself when it has none.
-    public static func patientKey(id: String, patient: String) -> String { patient.isEmpty ? "record:" + id : patient }
-
-    /// Record id -> fold (0 ..< folds). A record without a patient id is a patient of its own.
-    public static func folds(_ records: [(id: String, patient: String, label: Int)], folds: Int, seed: UInt64) -> [String: Int] {
-        precondition(folds >= 2, "at least two folds")
-        func patient(_ r: (id: String, patient: String, label: Int)) -> String { patientKey(id: r.id, patient: r.patient) }
-        var labelOfPatient: [String: Int] = [:]
-        for record in records { labelOfPatient[patient(record)] = min(labelOfPatient[patient(record)] ?? record.label, record.label) }
-        var strata: [Int: [String]] = [:]
-        for (patient, label) in labelOfPatient { strata[label, default: []].append(patient) }
-        var foldOfPatient: [String: Int] = [:]
-        for label in strata.keys.sorted() {
-            let ordered = strata[label]!.map { (SHA256.hex(of: Array("\(seed):\($0)".utf8)), $0) }.sorted { $0 < $1 }.map(\.1)
-            for (position, patient) in ordered.enumerated() { foldOfPatient[patient] = position % folds }
-        }
-        return Dictionary(uniqueKeysWithValues: records.map { ($0.id, foldOfPatient[patient($0)]!) })
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
-import MIMSIngest
+import MIMSConfig
 import MIMSShards
-import Yams
 
 /// Everything a reviewer asks about a shard folder's splits, computed from the shards alone (plus
 /// splits.json, rejected.jsonl and the manifest copy beside them when present).
@@ -147,7 +146,8 @@ public struct SplitReport: Sendable {
         } else {
             inconsistencies.append("no splits.json beside the shards")
         }
-        let names_ = classNames(set.manifestPath)
+        let manifest = manifestCopy(set)
+        let names_ = classNames(manifest)
         var report = SplitReport(
             directory: directory, dataset: dataset, kind: kind, policy: splitsFile?.policy ?? "unknown", seed: splitsFile?.seed,
             classNames: names_,
@@ -160,40 +160,27 @@ public struct SplitReport: Sendable {
             for rejection in rejected where rejection.stage == .decode { if let label = rejection.label { labels[rejection.id] = label } }
             report.splitDrift = SplitDrift.lines(assignment: splitsFile.assignment, rejected: decodeRejected, labels: labels, classes: names_)
         }
-        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(set.manifestPath) {
+        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(manifest) {
             report.shortVolumes = frameCounts.filter { $0.1 < wanted }.sorted { $0.0 < $1.0 }.map { "\($0.0) (\($0.1) of \(wanted))" }
         }
         return report
     }
 
+    /// The manifest copy beside the shards, read with the field cursor the manifest parser uses,
+    /// so the report sees the values ingest saw; nil when there is none or it is not YAML (the
+    /// report then goes without class names and slice counts).
+    static func manifestCopy(_ set: ShardSet) -> Field? {
+        guard let text = set.manifestText() else { return nil }
+        return try? Field.document(text, file: set.manifestPath)
+    }
+
     /// `normalize.slices.central` of the manifest copy, when it has one.
-    static func centralSlices(_ manifestPath: String) -> Int? {
-        guard let data = FileManager.default.contents(atPath: manifestPath),
-              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return nil }
-        return node["normalize"]?["slices"]?["central"]?.int
+    static func centralSlices(_ manifest: Field?) -> Int? {
+        try? manifest?.child("normalize")?.child("slices")?.child("central")?.integer()
     }
 
     /// Class names from the manifest copy (labels.classes), or [] (classes then print as "class N").
-    static func classNames(_ manifestPath: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: manifestPath),
-              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)),
-              let classes = node["labels"]?["classes"]?.sequence else { return [] }
-        return classes.compactMap { $0.string }
-    }
-}
-
-public enum SplitReportError: Error, CustomStringConvertible, Equatable {
-    case noShards(directory: String)
-    case unreadable(path: String)
-    case notAFolder(path: String)
-    case outputNotEmpty(path: String)
-
-    public var description: String {
-        switch self {
-        case let .noShards(directory): "\(directory): no shards (<split>-<index:05d>.h5) found"
-        case let .unreadable(path): "\(path): cannot read"
-        case let .outputNotEmpty(path): "\(path): output folder is not empty; choose a new or empty folder"
-        case let .notAFolder(path): "\(path): not a shard folder (give the folder mims-ingest run wrote)"
-        }
+    static func classNames(_ manifest: Field?) -> [String] {
+        (try? manifest?.child("labels")?.child("classes")?.strings()) ?? []
     }
 }

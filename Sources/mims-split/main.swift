@@ -94,7 +94,7 @@ struct MakeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "New, empty output folder.")
     var out: String
 
-    func resolvedPolicy() throws -> Resplitter.Policy {
+    func resolvedPolicy() throws -> SplitPolicy {
         if let folds {
             guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
             guard let fold, (0..<folds).contains(fold) else { throw ValidationError("--fold must be in 0..<\(folds)") }

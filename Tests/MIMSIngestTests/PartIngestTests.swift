@@ -1,5 +1,6 @@
 import Foundation
 import MIMSShards
+import MIMSSplit
 import MIMSTestSupport
 import Testing
 @testable import MIMSIngest
@@ -275,7 +276,7 @@ struct PartIngestTests {
         try synthesize(.crcMSI, count: 40, recordsPerShard: 4, into: source)
         let manifest = try ManifestParser.load(path: source + "/manifest.yaml")
         let discovery = try Discovery.discover(manifest)
-        let split = SplitAssigner.assign(discovery.records, policy: manifest.split, seed: manifest.seed)
+        let split = SplitAssigner.assign(discovery.records.map(\.splitRecord), policy: manifest.split, seed: manifest.seed)
         let plan = PartPlan(records: discovery.records, assignment: split.assignment, discoveryRejections: discovery.rejections,
                             filesMatched: discovery.matched, recordsPerShard: 4, parts: 2)
         // Damage part 0's first four train tiles in place (same size, so the plan stays the same).

@@ -177,4 +177,16 @@ struct ResplitTests {
         #expect(testIDs[0].union(testIDs[1]).union(testIDs[2]).count == 60)
         #expect(testIDs[0].isDisjoint(with: testIDs[1]) && testIDs[1].isDisjoint(with: testIDs[2]) && testIDs[0].isDisjoint(with: testIDs[2]))
     }
+
+    /// Shards keep no official split, so a re-split refuses the policies that read it instead of
+    /// putting every record in train.
+    @Test func officialPoliciesAreRefused() throws {
+        let dir = try TemporaryDirectory()
+        for policy in [SplitPolicy.official, .officialMove(fraction: 0.02)] {
+            #expect(throws: SplitReportError.policyNeedsSource(policy: policy.summary)) {
+                try Resplitter.run(from: dir.path, to: dir.path + "/never", policy: policy, seed: 1, toolVersion: "t")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/never"))
+    }
 }

@@ -1,6 +1,7 @@
 import MIMSConfig
 import MIMSOCT
 import MIMSShards
+import MIMSSplit
 
 /// A dataset description: where the files are, how to label, group and split them, how to turn
 /// them into frames and shards. Parsed from YAML by ``ManifestParser``; documented in
@@ -25,6 +26,7 @@ public struct Manifest: Equatable, Sendable {
     /// `filter:`: only volumes whose export metadata matches are ingested; nil keeps all.
     public var filter: RecordFilter? = nil
     public var officialSplit: OfficialSplit?
+    /// `.unlabelled` for `labels: none`; never `.kFold` (folds are made by `mims-split make`).
     public var split: SplitPolicy
     public var seed: UInt64
     public var normalize: Normalization
@@ -91,18 +93,6 @@ public struct OfficialSplit: Equatable, Sendable {
     public var map: [KeyValue]
 }
 
-public enum SplitPolicy: Equatable, Sendable {
-    /// Seeded, stratified by label, grouped by patient: fractions of train, val and test.
-    case ratio(train: Double, val: Double, test: Double)
-    /// The official split as it is.
-    case official
-    /// The official split, then round(fraction x test size) test images moved into train (the
-    /// CRC-MSI protocol of the paper).
-    case officialMove(fraction: Double)
-    /// `labels: none`: every record in test.
-    case unlabelled
-}
-
 /// Which B-scans of a volume to keep.
 public enum SliceSelection: Equatable, Sendable {
     case all
@@ -134,9 +124,6 @@ public struct ShardOptions: Equatable, Sendable {
 }
 
 extension Manifest {
-    /// The policy `splits.json` records for a `labels: none` set.
-    public static let unlabelledPolicyName = "none (labels: none, every record in test)"
-
     /// Whether the records carry no labels (`labels: none`).
     public var isUnlabelled: Bool { labels == .none }
 

@@ -2,6 +2,7 @@ import Foundation
 import MIMSConfig
 import MIMSOCT
 import MIMSShards
+import MIMSSplit
 import Yams
 
 /// Parses and validates manifests. Every error names the key, its line and what was expected;

@@ -1,6 +1,7 @@
 import Foundation
 import MIMSCore
 import MIMSShards
+import MIMSSplit
 
 /// `mims-ingest merge`: the N part folders of a split ingest (`run --part I/N`) become one shard
 /// set that `verify`, `mims-split` and `mims-train` treat as a single run's.

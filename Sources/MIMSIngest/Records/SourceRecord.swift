@@ -1,4 +1,5 @@
 import MIMSShards
+import MIMSSplit
 
 /// One image or volume found on disk, before anything is decoded.
 public struct SourceRecord: Equatable, Sendable {
@@ -25,5 +26,12 @@ public struct SourceRecord: Equatable, Sendable {
         self.patient = patient
         self.officialSplit = officialSplit
         self.identity = identity
+    }
+}
+
+extension SourceRecord {
+    /// What the split policies see of the record.
+    public var splitRecord: SplitRecord {
+        SplitRecord(id: id, patient: patient, label: label, officialSplit: officialSplit)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MIMSCore
 import MIMSShards
+import MIMSSplit
 
 /// `mims-ingest run`: discover → split → decode → normalize → write → verify, resumable.
 ///
@@ -102,8 +103,8 @@ public final class IngestRunner {
             try RejectedFile.write(discovery.rejections, to: set.rejectedPath)
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(discovery.rejections))
         }
-        let split = SplitAssigner.assign(discovery.records, policy: manifest.split, seed: manifest.seed)
-        var splits = SplitsFile(policy: policyName, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
+        let split = SplitAssigner.assign(discovery.records.map(\.splitRecord), policy: manifest.split, seed: manifest.seed)
+        var splits = SplitsFile(policy: manifest.split.summary, seed: manifest.seed, assignment: split.assignment, moved: split.moved,
                                 straddlingPatients: split.straddlingPatients)
         splits.filesMatched = discovery.matched
         let part = options.part
@@ -251,15 +252,6 @@ public final class IngestRunner {
                       shards: verification.shards, perSplit: verification.perSplit, problems: verification.problems,
                       warnings: warnings, shortVolumes: shortVolumes.sorted { $0.id < $1.id }, splitDrift: drift,
                       seconds: Date().timeIntervalSince(started), part: partFile)
-    }
-
-    var policyName: String {
-        switch manifest.split {
-        case let .ratio(train, val, test): "ratio train \(train) val \(val) test \(test), stratified by label, grouped by patient"
-        case .official: "official"
-        case let .officialMove(fraction): "official, then \(fraction) of test moved to train"
-        case .unlabelled: Manifest.unlabelledPolicyName
-        }
     }
 
     /// Without --resume the folder must be empty or absent; with it, anything goes. Returns

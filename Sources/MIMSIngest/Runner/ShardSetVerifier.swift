@@ -20,23 +20,6 @@ public enum ShardSetVerifier {
         public var setDigest: String? = nil
     }
 
-    /// ``RecordDigest/ofSet(_:)`` over every record of the folder's shards; nil when a shard is
-    /// of format 1 (no record digests) or there are no shards.
-    public static func setDigest(directory: String) throws -> String? {
-        let set = ShardSet(directory: directory)
-        let names = try set.shardNames()
-        guard !names.isEmpty else { return nil }
-        var digests: [String] = []
-        for name in names {
-            let reader = try ShardReader(path: set.path(of: name))
-            for record in reader.records {
-                guard let digest = record.recordSHA256 else { return nil }
-                digests.append(digest)
-            }
-        }
-        return RecordDigest.ofSet(digests)
-    }
-
     /// - Parameter known: verifications already done (e.g. in the background while ingesting),
     ///   by file name; the other shards are verified here, several at a time.
     public static func verify(directory: String, checkPixels: Bool = true, known: [String: ShardVerification] = [:]) throws -> Result {

@@ -1,26 +1,21 @@
 import MIMSShards
 
-/// The split of every record, with what the CRC move changed.
-public struct SplitResult: Equatable, Sendable {
-    public var assignment: [String: String]
-    /// Ids moved from test to train by the `official-move` policy, sorted.
-    public var moved: [String]
-    /// Patients with records on both sides after the move, sorted.
-    public var straddlingPatients: [String]
-}
-
 /// Assigns splits deterministically from the seed and the record ids alone (never from discovery
-/// order): stratified by label, grouped by patient, or the source's official split.
+/// order): stratified by label, grouped by patient, in folds, or the source's official split.
+/// The rules are written out in docs/SPLITS.md and re-implemented independently in
+/// Tests/Interop/split_assignment.py.
 public enum SplitAssigner {
-    public static func assign(_ records: [SourceRecord], policy: SplitPolicy, seed: UInt64) -> SplitResult {
+    public static func assign(_ records: [SplitRecord], policy: SplitPolicy, seed: UInt64) -> SplitResult {
         switch policy {
         case let .ratio(train, val, test):
-            return SplitResult(assignment: grouped(records, seed: seed, fractions: [("train", train), ("val", val), ("test", test)]),
-                               moved: [], straddlingPatients: [])
+            return SplitResult(assignment: grouped(records, seed: seed, fractions: [("train", train), ("val", val), ("test", test)]))
         case .official:
-            return SplitResult(assignment: official(records), moved: [], straddlingPatients: [])
+            return SplitResult(assignment: official(records))
         case .unlabelled:
-            return SplitResult(assignment: Dictionary(uniqueKeysWithValues: records.map { ($0.id, "test") }), moved: [], straddlingPatients: [])
+            return SplitResult(assignment: Dictionary(uniqueKeysWithValues: records.map { ($0.id, "test") }))
+        case let .kFold(folds, index):
+            let fold = KFoldAssignment.folds(records.map { ($0.id, $0.patient, Int($0.label)) }, folds: folds, seed: seed)
+            return SplitResult(assignment: fold.mapValues { $0 == index ? "test" : "train" })
         case let .officialMove(fraction):
             var assignment = official(records)
             let testIDs: [String] = records.filter { assignment[$0.id] == "test" }.map(\.id)
@@ -42,13 +37,13 @@ public enum SplitAssigner {
         return hashed.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.map { $0.1 }
     }
 
-    static func official(_ records: [SourceRecord]) -> [String: String] {
+    static func official(_ records: [SplitRecord]) -> [String: String] {
         Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.officialSplit ?? "train") })
     }
 
     /// Patients sit in the stratum of their smallest label, ordered within it by SHA-256 of
     /// "seed:patient"; the first round(f x n) go to the first split, and so on.
-    static func grouped(_ records: [SourceRecord], seed: UInt64, fractions: [(String, Double)]) -> [String: String] {
+    static func grouped(_ records: [SplitRecord], seed: UInt64, fractions: [(String, Double)]) -> [String: String] {
         var labelOfPatient: [String: Int32] = [:]
         for record in records { labelOfPatient[record.patient] = min(labelOfPatient[record.patient] ?? record.label, record.label) }
         var strata: [Int32: [String]] = [:]
