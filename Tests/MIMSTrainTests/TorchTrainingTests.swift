@@ -141,8 +141,11 @@ struct TorchTrainingTests {
             let images = record["images"] as? [String] ?? []
             #expect(!images.isEmpty)
             for image in images {
-                let size = try run(["python3", "-c", "from PIL import Image; import sys; print(Image.open(sys.argv[1]).size[0])", maps + "/" + image])
-                #expect(Int(size.trimmingCharacters(in: .whitespacesAndNewlines)) == 2 * frameWidth, "\(image)")
+                // The figure's panels (embedded in its SVG; the PNG is drawn from that) are two frames wide.
+                let png = maps + "/" + image
+                let output = try run(["python3", repositoryRoot + "/Tests/Interop/heatmap_figure.py", png, String(png.dropLast(4)) + ".svg"])
+                let figure = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+                #expect((figure["embedded_size"] as? [Int])?.first == 2 * frameWidth, "\(image)")
             }
             #expect(FileManager.default.fileExists(atPath: maps + "/" + HeatmapExporter.fileName(id) + ".npy"))
         }
