@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "MIMSTensor", dependencies: ["CDNNL", "MIMSBLAS", "MIMSCore"], exclude: ["README.md"]),
         .target(name: "MIMSModels", dependencies: ["MIMSTensor", "MIMSCore"], exclude: ["README.md"]),
-        .target(name: "MIMSPlot", dependencies: ["CSVGRaster"], exclude: ["README.md"]),
+        .target(name: "MIMSPlot", dependencies: ["CSVGRaster", "MIMSImage"], exclude: ["README.md"]),
         .target(name: "MIMSTrain", dependencies: ["MIMSPlot", "MIMSModels", "MIMSTensor", "MIMSShards", "MIMSConfig", "MIMSImage", "MIMSSplit", "MIMSCore"], exclude: ["README.md"]),
         // Split policies and reports; below MIMSIngest (which maps its records to SplitRecords), never above it.
         .target(name: "MIMSSplit", dependencies: ["MIMSCore", "MIMSShards", "MIMSConfig"], exclude: ["README.md"]),

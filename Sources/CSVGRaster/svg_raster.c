@@ -1,6 +1,7 @@
 #include "mims_svg_raster.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,37 +9,16 @@
 #include <cairo.h>
 #include <librsvg/rsvg.h>
 
-typedef struct {
-    unsigned char *bytes;
-    size_t length, capacity;
-    int failed;
-} buffer_t;
-
-static cairo_status_t append(void *closure, const unsigned char *data, unsigned int length) {
-    buffer_t *b = closure;
-    if (b->length + length > b->capacity) {
-        size_t capacity = b->capacity ? b->capacity : 1 << 16;
-        while (capacity < b->length + length) capacity *= 2;
-        unsigned char *grown = realloc(b->bytes, capacity);
-        if (!grown) { b->failed = 1; return CAIRO_STATUS_NO_MEMORY; }
-        b->bytes = grown;
-        b->capacity = capacity;
-    }
-    memcpy(b->bytes + b->length, data, length);
-    b->length += length;
-    return CAIRO_STATUS_SUCCESS;
-}
-
 static int fail(char *error, size_t capacity, const char *what, GError *cause) {
     snprintf(error, capacity, "%s%s%s", what, cause ? ": " : "", cause ? cause->message : "");
     if (cause) g_error_free(cause);
     return -1;
 }
 
-int mims_svg_to_png(const char *svg, size_t length, double scale, unsigned char **png, size_t *png_length,
+int mims_svg_render(const char *svg, size_t length, double scale, unsigned char **rgb, int *out_width, int *out_height,
                     char *error, size_t error_capacity) {
-    *png = NULL;
-    *png_length = 0;
+    *rgb = NULL;
+    *out_width = *out_height = 0;
     GError *cause = NULL;
     // No base file: a reference outside the document cannot be resolved, so nothing else is read.
     RsvgHandle *handle = rsvg_handle_new_from_data((const guint8 *)svg, length, &cause);
@@ -63,14 +43,26 @@ int mims_svg_to_png(const char *svg, size_t length, double scale, unsigned char 
     if (!rsvg_handle_render_document(handle, cr, &viewport, &cause)) {
         status = fail(error, error_capacity, "librsvg could not render the SVG", cause);
     } else {
-        buffer_t out = {0};
         cairo_surface_flush(surface);
-        if (cairo_surface_write_to_png_stream(surface, append, &out) != CAIRO_STATUS_SUCCESS || out.failed) {
-            free(out.bytes);
-            status = fail(error, error_capacity, "cairo could not encode the PNG", NULL);
+        unsigned char *pixels = malloc((size_t)w * (size_t)h * 3);
+        if (!pixels) {
+            status = fail(error, error_capacity, "out of memory for the rendered image", NULL);
         } else {
-            *png = out.bytes;
-            *png_length = out.length;
+            // RGB24 is one native-endian 32-bit word per pixel, 0x00RRGGBB.
+            const unsigned char *data = cairo_image_surface_get_data(surface);
+            int stride = cairo_image_surface_get_stride(surface);
+            for (int y = 0; y < h; y++) {
+                const uint32_t *row = (const uint32_t *)(data + (size_t)y * stride);
+                unsigned char *out = pixels + (size_t)y * w * 3;
+                for (int x = 0; x < w; x++) {
+                    out[3 * x] = (unsigned char)(row[x] >> 16);
+                    out[3 * x + 1] = (unsigned char)(row[x] >> 8);
+                    out[3 * x + 2] = (unsigned char)row[x];
+                }
+            }
+            *rgb = pixels;
+            *out_width = w;
+            *out_height = h;
         }
     }
     cairo_destroy(cr);
@@ -79,4 +71,4 @@ int mims_svg_to_png(const char *svg, size_t length, double scale, unsigned char 
     return status;
 }
 
-void mims_svg_free(unsigned char *png) { free(png); }
+void mims_svg_free(unsigned char *rgb) { free(rgb); }

@@ -45,7 +45,7 @@ struct HeatmapReportTests {
         let sum = Double(summary.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
         let expected = result.contribution.values.reduce(0.0) { $0 + Double($1) }
         #expect(abs(sum - expected) <= 1e-4 * max(1, abs(expected)))
-        // A slice figure (SVG, and the PNG librsvg draws from it at twice its size): the embedded image is
+        // A slice figure (SVG, and the PNG librsvg draws from it at its size): the embedded image is
         // the gray overlay 0.6 R + 0.3 P* beside the jet one, recomputed here from the frame and the map;
         // the colour bar runs from jet(0) at the bottom to jet(1) at the top.
         let (frameWidth, frameHeight) = (dataset.frameShape.width, dataset.frameShape.height)
@@ -74,7 +74,7 @@ struct HeatmapReportTests {
             }
         }
         let svgSize = try #require(plain["svg_size"] as? [Double])
-        #expect(plain["png_size"] as? [Int] == svgSize.map { Int(($0 * 2).rounded(.up)) }, "\(plain["png_size"] ?? "")")
+        #expect(plain["png_size"] as? [Int] == svgSize.map { Int($0.rounded(.up)) }, "\(plain["png_size"] ?? "")")
         for step in try #require(plain["bar"] as? [[String: [Int]]]) {
             #expect(zip(step["png"]!, step["jet"]!).allSatisfy { abs($0 - $1) <= 2 }, "\(step)")
         }
