@@ -406,6 +406,8 @@ def check(folder: str) -> int:
             print(f"SKIPPED {name}: {reason}")
             skips.append(name)
             continue
+        except Exception as error:  # an unreadable file or unexpected parameters: report, go on
+            problems, worst = [f"{type(error).__name__}: {error}"], 0.0
         for problem in problems:
             print(f"MISMATCH {name} {problem}")
         if problems:
