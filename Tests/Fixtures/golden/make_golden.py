@@ -264,7 +264,7 @@ def mims_head(inp: Tensors, case: dict) -> Tensors:
     grad_x = x.grad.clone()
     # Supplement C at the head's input, on the same forward (training-mode BatchNorm over the
     # stacked bags): d = dlogit[bag 0, class 1]/dx. The parameters' .grad keep accumulating, so
-    # the stored grad.* are the loss's plus this pass's, as the generator always stored them.
+    # the stored grad.* are the loss's plus this pass's, as the first generator stored them.
     x.grad = None
     logits[0, 1].backward()
     first = bag_sizes[0]
@@ -288,9 +288,11 @@ QUANTIZED = {"heatmap_P_bag0_class1"}
 
 
 def auroc(scores: List[float], labels: List[int]) -> float:
-    """Mann-Whitney by counting pairs: a positive above a negative counts 1, a tie one half."""
-    positives = [s for s, l in zip(scores, labels) if l == 1]
-    negatives = [s for s, l in zip(scores, labels) if l != 1]
+    """Mann-Whitney by counting pairs: a positive above a negative counts 1, a tie one half. NaN
+    ranks lowest (docs/MODEL.md), where a plain `>` would make it lose to nothing; as -inf."""
+    key = lambda s: -math.inf if math.isnan(s) else s
+    positives = [key(s) for s, l in zip(scores, labels) if l == 1]
+    negatives = [key(s) for s, l in zip(scores, labels) if l != 1]
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in positives for n in negatives)
     return wins / (len(positives) * len(negatives))
 
