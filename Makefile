@@ -8,7 +8,7 @@ DEMO_RUN     ?= demo-run
 # Extra mims-train options for the demo's training run, e.g. make demo DEMO_TRAIN_FLAGS="--precision bf16"
 DEMO_TRAIN_FLAGS ?=
 
-.PHONY: all deps py-deps build debug test demo scale-demo bench bench-science clean fixtures
+.PHONY: all deps py-deps build debug test demo scale-demo bench bench-science clean fixtures golden
 
 all: build
 
@@ -121,6 +121,14 @@ bench: deps py-deps
 fixtures: py-deps
 	@command -v tiffcp >/dev/null || apt-get install -y -qq libtiff-tools
 	python3 Tests/Fixtures/make_image_fixtures.py
+
+## golden: recompute every golden case (Tests/Fixtures/golden) in PyTorch float64 and compare with
+## the committed files (GoldenRegenerationTests runs the same check). To regenerate or extend the
+## suite, write it elsewhere, check it, then copy what should change:
+##   python3 Tests/Fixtures/golden/make_golden.py --write /tmp/golden --seed 0
+##   python3 Tests/Fixtures/golden/make_golden.py --check /tmp/golden
+golden: py-deps
+	python3 Tests/Fixtures/golden/make_golden.py --check
 
 clean:
 	rm -rf .build .build-test $(DEMO_OUT) $(SCALE_RUN)
