@@ -1,7 +1,7 @@
 import MIMSTensor
 
 /// How a bag becomes a loss and a score (docs/MODEL.md, "Classifier" and "Variants"): the one rule
-/// the trainer, the evaluator and the heatmaps share, decided once from the pipeline.
+/// the trainer, the evaluator and the heatmaps share, picked by the variant table (``VariantSpec``).
 public enum BagScoring: Sendable, Equatable {
     /// The head pools the bag's slices together; the score is the class-1 softmax probability,
     /// the loss the bags' cross-entropy.
@@ -13,14 +13,9 @@ public enum BagScoring: Sendable, Equatable {
     /// first slice on ties), the loss the binary cross-entropy of those scores.
     case sliceMax
 
+    /// The rule of `pipeline`'s variant (``VariantSpec/scoring``) with its `pooling.aggregation`.
     public init(_ pipeline: Pipeline) {
-        if pipeline.variant.isPatchClassifier {
-            self = .sliceMean
-        } else if pipeline.aggregation == .maxInstance {
-            self = .sliceMax
-        } else {
-            self = .pooled
-        }
+        self = pipeline.variant.spec.bagScoring(pipeline.aggregation)
     }
 
     /// Whether the head sees each slice as a bag of one.

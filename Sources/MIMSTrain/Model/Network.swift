@@ -16,55 +16,27 @@ public struct Network: Sendable {
     public init(_ pipeline: Pipeline, classes: Int = 2) {
         precondition(classes >= 2, "a classifier needs at least two classes")
         self.pipeline = pipeline
-        let depth: ResNetTrunk.Depth = pipeline.variant == .resnet34Scratch ? .resnet34 : pipeline.depth
-        trunk = ResNetTrunk(depth)
-        let layer = pipeline.featureLayer
-        let channels = trunk.channels(afterLayer: layer)
+        // Everything that differs by variant is its row of the variant table.
+        let spec = pipeline.variant.spec
+        trunk = ResNetTrunk(spec.depth ?? pipeline.depth)
+        pyramid = spec.pyramid
+        featureLayers = spec.featureLayers ?? [pipeline.featureLayer]
         let aggregation: BagAggregation = switch pipeline.aggregation {
         case .topK(let k): .topK(k)
         case .mean: .mean
         case .max: .max
+        // max-inst makes every slice a bag of one (BagScoring); top-k pools within its map.
         case .maxInstance: .topK(5)
         }
-        let kernelGroups = pipeline.kernels.map { MIMSHead.Group(kernel: $0[0], channels: $0[1]) }
-        let total = pipeline.kernels.reduce(0) { $0 + $1[1] }
-        let single3x3 = [MIMSHead.Group(kernel: 3, channels: total)]
-        var pyramid = [1.0], layers = [layer]
-        let head: MIMSHead
-        switch pipeline.variant {
-        case .mims, .mimsPatchcls:
-            head = MIMSHead(inputChannels: [channels], branches: pipeline.scales.map { .init(scale: $0) }, groups: kernelGroups, aggregation: aggregation, classes: classes)
-        case .miPre, .resnet34Scratch:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: [], aggregation: aggregation, classes: classes)
-        case .pyramidMiPre:
-            pyramid = [0.5, 0.75, 1.0]
-            head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
-                            groups: [], aggregation: aggregation, classes: classes)
-        case .miPreConv, .miPreConvPatchcls:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: single3x3, aggregation: aggregation, classes: classes)
-        case .mimsNoResizing:
-            head = MIMSHead(inputChannels: [channels], branches: [.init(scale: 1)], groups: kernelGroups, aggregation: aggregation, classes: classes)
-        case .pyramidMims:
-            pyramid = [0.5, 0.75, 1.0]
-            head = MIMSHead(inputChannels: [channels, channels, channels], branches: (0..<3).map { .init(source: $0, scale: 1) },
-                            groups: kernelGroups, aggregation: aggregation, classes: classes)
-        case .miPreTrident:
-            head = MIMSHead(inputChannels: [channels], branches: (1...3).map { .init(scale: 1, dilation: $0) }, groups: single3x3,
-                            aggregation: aggregation, classes: classes)
-        case .featpyra45:
-            layers = [3, 4]
-            let half = max(1, total / 2)
-            head = MIMSHead(inputChannels: [trunk.channels(afterLayer: 3), trunk.channels(afterLayer: 4)],
-                            branches: [.init(source: 0, scale: 1), .init(source: 1, scale: 1)],
-                            groups: [.init(kernel: 3, channels: half, branches: [0]), .init(kernel: 3, channels: half, branches: [1])],
-                            aggregation: aggregation, classes: classes)
-        }
-        self.head = head
-        self.pyramid = pyramid
-        featureLayers = layers
+        // Local copies: a closure may not capture self before every member is set.
+        let builtTrunk = trunk, layers = featureLayers
+        let mapChannels = spec.pyramid.flatMap { _ in layers.map { builtTrunk.channels(afterLayer: $0) } }
+        head = spec.head(VariantSpec.HeadInputs(mapChannels: mapChannels, kernels: pipeline.kernels, scales: pipeline.scales,
+                                                aggregation: aggregation, classes: classes))
     }
 
-    /// How bags become losses and scores for this pipeline.
+    /// How bags become losses and scores for this pipeline: its variant's rule
+    /// (``VariantSpec/bagScoring(_:)``), shared by the trainer, the evaluator and the heatmaps.
     public var scoring: BagScoring { BagScoring(pipeline) }
 
     /// Whether the head sees each slice as a bag of one (patch classifiers, max-instance pooling).

@@ -13,16 +13,14 @@ public struct Pipeline: Equatable, Sendable {
         case featpyra45 = "featpyra-4-5", resnet34Scratch = "resnet34-scratch"
         case mimsPatchcls = "mims-patchcls", miPreConvPatchcls = "mi-pre-conv-patchcls"
 
-        /// Each slice is its own bag in training; a volume's score is the mean of its slices'.
-        public var isPatchClassifier: Bool { self == .mimsPatchcls || self == .miPreConvPatchcls }
+        /// Whether the head has MSConv layers built from `msconv.kernels` (``VariantSpec/reads``;
+        /// mi-pre-conv, the trident and the feature pyramid take only the kernels' total channel
+        /// count, as 3x3 layers).
+        public var usesMSConv: Bool { spec.reads.contains(.kernels) }
 
-        /// Whether the head has MSConv layers built from `msconv.kernels` (mi-pre-conv, the trident
-        /// and the feature pyramid take only the kernels' total channel count, as 3x3 layers).
-        public var usesMSConv: Bool { ![.miPre, .pyramidMiPre, .resnet34Scratch].contains(self) }
-
-        /// Whether the head resizes the feature map by `msconv.scales` (the others run at one
-        /// scale, or take their scales from the image pyramid).
-        public var usesScales: Bool { self == .mims || self == .mimsPatchcls }
+        /// Whether the head resizes the feature map by `msconv.scales` (``VariantSpec/reads``; the
+        /// others run at one scale, or take their scales from the image pyramid).
+        public var usesScales: Bool { spec.reads.contains(.scales) }
     }
 
     public enum Aggregation: Equatable, Sendable {
@@ -123,14 +121,16 @@ public struct Pipeline: Equatable, Sendable {
         let inputSize = try sizeField.integers()
         guard inputSize.count == 2, inputSize.allSatisfy({ $0 >= 32 && $0 <= 4096 }) else { throw sizeField.error("[height, width], each 32...4096") }
 
+        // Which of the variant-dependent keys this model reads is its row of the variant table.
+        let spec = variant.spec
         var kernels: [[Int]] = [], scales: [Double] = [1]
         if let msconv = try top.optional("msconv") {
-            guard variant.usesMSConv else {
+            guard spec.reads.contains(.kernels) else {
                 throw msconv.error("nothing: model \(variant.rawValue) has no MSConv layers; remove the msconv block")
             }
             try msconv.allow(["kernels", "scales"])
-            if let scalesField = try msconv.optional("scales"), !variant.usesScales {
-                throw scalesField.error("nothing: model \(variant.rawValue) does not resize its feature maps (only mims and mims-patchcls use msconv.scales); remove the key")
+            if let scalesField = try msconv.optional("scales"), !spec.reads.contains(.scales) {
+                throw scalesField.error("nothing: model \(variant.rawValue) does not resize its feature maps (only \(Variant.readers(of: .scales)) use msconv.scales); remove the key")
             }
             let kernelsField = try msconv.required("kernels")
             guard let sequence = kernelsField.node.sequence, !sequence.isEmpty else { throw kernelsField.error("a list of [size, channels] pairs") }
@@ -145,8 +145,7 @@ public struct Pipeline: Equatable, Sendable {
             scales = try scalesField?.numbers() ?? [0.5, 0.75, 1.0]
             if let scalesField, scales.isEmpty || !scales.allSatisfy({ $0 > 0 && $0 <= 4 }) { throw scalesField.error("a list of factors in (0, 4]") }
         }
-        let needsMSConv: Set<Variant> = [.mims, .miPreConv, .mimsNoResizing, .pyramidMims, .miPreTrident, .featpyra45, .mimsPatchcls, .miPreConvPatchcls]
-        if needsMSConv.contains(variant) && kernels.isEmpty {
+        if spec.reads.contains(.kernels) && kernels.isEmpty {
             throw top.missing("msconv", expected: "msconv.kernels for model \(variant.rawValue)")
         }
 
@@ -165,6 +164,11 @@ public struct Pipeline: Equatable, Sendable {
             case "max": aggregation = .max
             case "max-inst": aggregation = .maxInstance
             default: throw try pooling.required("aggregation").error("topk, mean, max or max-inst")
+            }
+            // A patch classifier's score is the mean of its slices' probabilities (its scoring rule);
+            // max-inst, the largest slice's, would be silently ignored.
+            if aggregation == .maxInstance && spec.scoring == .sliceMean {
+                throw try pooling.required("aggregation").error("topk, mean or max: model \(variant.rawValue) scores a volume by the mean of its slices' probabilities, so max-inst (the largest slice's) does not apply")
             }
         }
 

@@ -94,7 +94,7 @@ public final class Trainer {
         }
         signature = DatasetSignature(train, pipeline: pipeline)
         network = Network(pipeline, classes: signature.classCount)
-        if pipeline.variant.isPatchClassifier && train.kind != .volume3d {
+        if pipeline.variant.spec.needsVolumes && train.kind != .volume3d {
             throw TrainingError.wrongKind(pipeline: pipeline.name, reason: "model \(pipeline.variant.rawValue) needs volume3d shards; \(options.shards) holds \(train.kind.rawValue)")
         }
         let labels = Set(train.labels)
