@@ -14,10 +14,14 @@ struct NetworkGradientTests {
         let variant = try #require(Pipeline.Variant(rawValue: model))
         let msconv = !variant.usesMSConv ? "" : variant.usesScales
             ? "msconv: {kernels: [[2, 3], [3, 4]], scales: [0.5, 0.75, 1.0]}" : "msconv: {kernels: [[2, 3], [3, 4]]}"
+        // resnet34-scratch is ResNet-34 and featpyra-4-5 runs to layer4 whatever a pipeline says,
+        // and the parser refuses other values for them.
+        let backbone = variant.spec.depth.map { "depth: \($0.rawValue), feature_layer: layer3" }
+            ?? (variant.spec.featureLayers != nil ? "depth: 18, feature_layer: layer4" : "depth: 18, feature_layer: layer3")
         return try Pipeline.parse("""
         name: tiny
         model: \(model)
-        backbone: {depth: 18, feature_layer: layer3}
+        backbone: {\(backbone)}
         input_size: [48, 40]
         \(msconv)
         \(extra)

@@ -129,7 +129,7 @@ struct TorchInteropTests {
         """
         name: \(model)-\(aggregation)
         model: \(model)
-        backbone: {depth: 18, feature_layer: layer2, weights: none}
+        backbone: {\(model == "resnet34-scratch" ? "depth: 34" : "depth: 18"), feature_layer: \(model == "featpyra-4-5" ? "layer4" : "layer2"), weights: none}
         input_size: \(volumes ? "[64, 64]" : "[48, 40]")
         \(msconv.isEmpty ? "" : "msconv: " + msconv + "\n")pooling: {aggregation: \(aggregation)\(k.map { ", k: \($0)" } ?? "")}
         optimizer: {kind: adam, learning_rate: 0.001}

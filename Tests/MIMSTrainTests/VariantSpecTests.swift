@@ -45,7 +45,8 @@ struct VariantSpecTests {
     /// and the key; every variant that reads `msconv.kernels` requires it.
     @Test func keysAVariantDoesNotReadAreRefused() {
         func parse(_ model: String, _ msconv: String) -> String? {
-            let text = "name: x\nmodel: \(model)\nbackbone: {depth: 18}\ninput_size: [64, 64]\n\(msconv)"
+            let depth = Pipeline.Variant(rawValue: model)?.spec.depth?.rawValue ?? 18
+            let text = "name: x\nmodel: \(model)\nbackbone: {depth: \(depth)}\ninput_size: [64, 64]\n\(msconv)"
             do {
                 _ = try Pipeline.parse(text, file: "p.yaml")
                 return nil
@@ -72,6 +73,25 @@ struct VariantSpecTests {
                 #expect(withScales == nil, "\(withScales ?? "")")
             }
         }
+    }
+
+    /// A variant defined with a fixed depth (resnet34-scratch) or fixed feature layers (featpyra-4-5)
+    /// refuses a pipeline that names another, with the file, line and key.
+    @Test func fixedDepthAndLayersAreRefusedOtherwise() throws {
+        func parse(_ model: String, _ backbone: String) -> String? {
+            do {
+                _ = try Pipeline.parse("name: x\nmodel: \(model)\nbackbone: {\(backbone)}\ninput_size: [64, 64]\nmsconv: {kernels: [[2, 8]]}\n", file: "p.yaml")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(parse("resnet34-scratch", "depth: 18")?.hasPrefix("p.yaml:3: 'backbone.depth': 34: resnet34-scratch is ResNet-34 by definition") == true,
+                "\(parse("resnet34-scratch", "depth: 18") ?? "accepted")")
+        #expect(parse("featpyra-4-5", "depth: 18, feature_layer: layer3")?.hasPrefix("p.yaml:3: 'backbone.feature_layer': layer4 (or nothing): featpyra-4-5 reads layers 3 and 4") == true,
+                "\(parse("featpyra-4-5", "depth: 18, feature_layer: layer3") ?? "accepted")")
+        #expect(parse("featpyra-4-5", "depth: 18, feature_layer: layer4") == nil && parse("featpyra-4-5", "depth: 50") == nil)
+        #expect(parse("mims", "depth: 34, feature_layer: layer3") == nil)
     }
 
     /// A patch classifier scores a volume by the mean of its slices: `max-inst` would be ignored,

@@ -102,6 +102,11 @@ public struct Pipeline: Equatable, Sendable {
         try backbone.allow(["depth", "feature_layer", "weights", "trainable"])
         let depthField = try backbone.required("depth")
         guard let depth = ResNetTrunk.Depth(rawValue: try depthField.integer()) else { throw depthField.error("18, 34, 50 or 101") }
+        // A variant defined with a fixed depth or fixed feature layers takes no other value, so a
+        // pipeline cannot say one thing and train another.
+        if let fixed = variant.spec.depth, fixed != depth {
+            throw depthField.error("\(fixed.rawValue): \(variant.rawValue) is ResNet-\(fixed.rawValue) by definition")
+        }
         var featureLayer = 4
         if let layer = try backbone.optional("feature_layer") {
             switch try layer.string() {
@@ -109,6 +114,9 @@ public struct Pipeline: Equatable, Sendable {
             case "layer3": featureLayer = 3
             case "layer4": featureLayer = 4
             default: throw layer.error("layer2, layer3 or layer4")
+            }
+            if let fixed = variant.spec.featureLayers, featureLayer != fixed.max()! {
+                throw layer.error("layer\(fixed.max()!) (or nothing): \(variant.rawValue) reads layers \(fixed.map(String.init).joined(separator: " and ")), so its trunk runs to layer\(fixed.max()!)")
             }
         }
         let weightsField = try backbone.optional("weights")
