@@ -83,7 +83,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "MIMSTestSupport", dependencies: ["MIMSCore", "MIMSTensor"], path: "Tests/MIMSTestSupport"),
+        // MIMSIngest and MIMSOCT only for the fixtures that unit and end-to-end tests share.
+        .target(name: "MIMSTestSupport", dependencies: ["MIMSCore", "MIMSTensor", "MIMSImage", "MIMSOCT", "MIMSIngest"], path: "Tests/MIMSTestSupport"),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
@@ -97,5 +98,9 @@ let package = Package(
         .testTarget(name: "MIMSTrainTests", dependencies: ["MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport"]),
+        // The commands as a user runs them: these tests start the built mims-* binaries.
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport",
+        ]),
     ]
 )

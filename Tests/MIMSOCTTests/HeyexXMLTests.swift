@@ -7,36 +7,9 @@ import Testing
 /// Heyex XML export folders: written by ``HeyexXMLWriter`` from the documented layout, read back
 /// exactly, read the same by eyepy, and refused cleanly when damaged.
 struct HeyexXMLTests {
-    /// A Spectralis-sized export: 25 B-scans of 512 x 496, a 768 x 768 localizer, two layer lines
-    /// with gaps (NaN) on every B-scan, left eye.
-    static func realSizeWriter(frames: Int = 25, width: Int = 512, height: Int = 496, seed: UInt64 = 5) -> HeyexXMLWriter {
-        var random = TestRandom(state: seed)
-        let bscans = (0..<frames).map { _ in
-            Frame(width: width, height: height, channels: 1, pixels: (0..<width * height).map { _ in UInt8(truncatingIfNeeded: random.next()) })
-        }
-        let localizerPixels: [UInt8] = (0..<768 * 768).map { (i: Int) -> UInt8 in UInt8((i * 7 + i / 768) % 251) }
-        let localizer = Frame(width: 768, height: 768, channels: 1, pixels: localizerPixels)
-        var writer = HeyexXMLWriter(bscans: bscans, localizer: localizer)
-        writer.patientID = "PAT & <7>"
-        writer.laterality = "L"
-        writer.seriesID = 4242
-        writer.studyDate = (2019, 12, 31)
-        writer.acquisitionTime = (0, 30, 5.25, 120)
-        writer.scaleX = 0.011_34
-        writer.scaleY = 0.003_87
-        writer.distance = 0.2417
-        writer.model = "Spectralis OCT2"
-        writer.layers = (0..<frames).map { (f: Int) -> [(name: String, depths: [Float])] in
-            let ilm: [Float] = (0..<width).map { (a: Int) -> Float in a % 53 == 0 ? Float.nan : Float(100 + (f + a) % 9) + 0.25 }
-            let bm: [Float] = (0..<width).map { (a: Int) -> Float in a < 3 ? Float.nan : Float(400 - f) - 0.5 }
-            return [(name: "ILM", depths: ilm), (name: "BM", depths: bm)]
-        }
-        return writer
-    }
-
     @Test func roundTripAtRealSize() throws {
         let dir = try TemporaryDirectory()
-        let writer = Self.realSizeWriter()
+        let writer = heyexRealSizeWriter()
         try writer.write(to: dir.path)
         let volume = try HeyexXMLReader.read(path: dir.path)
         #expect(volume.width == 512 && volume.height == 496 && volume.frameCount == 25)
@@ -81,7 +54,7 @@ struct HeyexXMLTests {
     func eyepyReadsTheSameExport(_ sample: (String, Int, Int, Int)) throws {
         let (side, frames, width, height) = sample
         let dir = try TemporaryDirectory()
-        var writer = Self.realSizeWriter(frames: frames, width: width, height: height, seed: UInt64(frames))
+        var writer = heyexRealSizeWriter(frames: frames, width: width, height: height, seed: UInt64(frames))
         writer.laterality = side
         try writer.write(to: dir.path)
         let volume = try HeyexXMLReader.read(path: dir.path)
@@ -117,7 +90,7 @@ struct HeyexXMLTests {
     /// case from ExamURL (copies off Windows shares) are found.
     @Test func readsOnlyListedImagesAndToleratesCase() throws {
         let dir = try TemporaryDirectory()
-        let writer = Self.realSizeWriter(frames: 4, width: 64, height: 32)
+        let writer = heyexRealSizeWriter(frames: 4, width: 64, height: 32)
         try writer.write(to: dir.path)
         try Data(try PNGEncoder.encode(Frame(width: 9, height: 9, channels: 1, pixels: [UInt8](repeating: 1, count: 81))))
             .write(to: URL(fileURLWithPath: dir.path + "/B99.png"))
@@ -132,7 +105,7 @@ struct HeyexXMLTests {
     /// laterality, missing spacing, files that fail.
     @Test func checksWhatEyepyGuesses() throws {
         let dir = try TemporaryDirectory()
-        var writer = Self.realSizeWriter(frames: 3, width: 40, height: 20)
+        var writer = heyexRealSizeWriter(frames: 3, width: 40, height: 20)
 
         writer.declaredImageCount = 9
         writer.laterality = nil
@@ -144,7 +117,7 @@ struct HeyexXMLTests {
         #expect(a.metadata.warnings.contains { $0.contains("NumImages says 9") })
         #expect(a.metadata.warnings.contains { $0.contains("disagree on laterality") })
 
-        writer = Self.realSizeWriter(frames: 3, width: 40, height: 20)
+        writer = heyexRealSizeWriter(frames: 3, width: 40, height: 20)
         writer.imageLaterality = ["L", "L", "R"]
         try writer.write(to: dir.path + "/b")
         let b = try HeyexXMLReader.read(path: dir.path + "/b")
@@ -152,12 +125,12 @@ struct HeyexXMLTests {
         #expect(b.metadata.warnings.filter { $0.contains("says laterality OD, the series OS") }.count == 1)
 
         // A single B-scan: no distance between frames, and none is invented.
-        writer = Self.realSizeWriter(frames: 1, width: 40, height: 20)
+        writer = heyexRealSizeWriter(frames: 1, width: 40, height: 20)
         try writer.write(to: dir.path + "/c")
         #expect(try HeyexXMLReader.read(path: dir.path + "/c").metadata.spacing?.betweenFrames == 0)
 
         // Missing B-scan file: a typed error naming the XML, the line of its Image and the file.
-        writer = Self.realSizeWriter(frames: 3, width: 40, height: 20)
+        writer = heyexRealSizeWriter(frames: 3, width: 40, height: 20)
         try writer.write(to: dir.path + "/d")
         try FileManager.default.removeItem(atPath: dir.path + "/d/B2.png")
         let xml = dir.path + "/d/" + writer.xmlName
@@ -185,7 +158,7 @@ struct HeyexXMLTests {
 
     @Test func malformedAndHostileXMLGiveTypedErrorsWithLines() throws {
         let dir = try TemporaryDirectory()
-        let writer = Self.realSizeWriter(frames: 2, width: 16, height: 8)
+        let writer = heyexRealSizeWriter(frames: 2, width: 16, height: 8)
         try writer.write(to: dir.path)
         let xml = dir.path + "/" + writer.xmlName
         let good = writer.xml()
@@ -226,7 +199,7 @@ struct HeyexXMLTests {
     /// consistent volumes: never a crash or an allocation beyond the bounds.
     @Test func fuzzedExports() throws {
         let dir = try TemporaryDirectory()
-        let writer = Self.realSizeWriter(frames: 3, width: 48, height: 24)
+        let writer = heyexRealSizeWriter(frames: 3, width: 48, height: 24)
         try writer.write(to: dir.path)
         let xml = dir.path + "/" + writer.xmlName
         let original = Array(writer.xml().utf8)

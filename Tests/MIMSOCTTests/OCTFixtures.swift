@@ -2,8 +2,6 @@ import Foundation
 import MIMSShards
 import MIMSTestSupport
 
-let octFixtures: String = repositoryRoot + "/Tests/Fixtures/oct"
-
 func readFixture(_ name: String) throws -> [UInt8] {
     try [UInt8](Data(contentsOf: URL(fileURLWithPath: octFixtures + "/" + name)))
 }

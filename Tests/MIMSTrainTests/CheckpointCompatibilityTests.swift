@@ -8,28 +8,21 @@ import Testing
 
 /// A checkpoint says what data it was trained on, and is not used on data of another kind.
 struct CheckpointCompatibilityTests {
-    static func shards(_ dataset: SyntheticDataset, count: Int, _ dir: TemporaryDirectory) throws -> String {
-        _ = try SyntheticDatasetWriter(dataset: dataset, count: count, seed: 5, small: true).write(to: dir.path + "/src-\(dataset)")
-        _ = try IngestRunner(manifest: try ManifestParser.load(path: dir.path + "/src-\(dataset)/manifest.yaml"), output: dir.path + "/\(dataset)",
-                             options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
-        return dir.path + "/\(dataset)"
-    }
-
     /// The checkpoint records kind, channels, classes and input size; eval and heatmap refuse
     /// 2D shards for a volume model, naming both; init-from moves across datasets of one kind
     /// with a line saying so, and not across kinds; old checkpoints pass with a note.
     @Test func checkpointsAreUsedOnlyOnDataOfTheirKind() throws {
         let dir = try TemporaryDirectory()
-        let cirrus = try TrainerTests.shards(dir)
-        let mmd = try Self.shards(.mmd, count: 8, dir)
-        let spectralis = try Self.shards(.spectralis, count: 8, dir)
+        let cirrus = try TrainingFixtures.shards(dir)
+        let mmd = try TrainingFixtures.shards(.mmd, count: 8, dir)
+        let spectralis = try TrainingFixtures.shards(.spectralis, count: 8, dir)
         try TrainerTests.trainer(cirrus, run: dir.path + "/cirrus", iterations: 1).run()
         let path = dir.path + "/cirrus/checkpoint.safetensors"
         let loaded = try Checkpoint.read(path)
         #expect(loaded.metadata["dataset_kind"] == "volume3d" && loaded.metadata["channels"] == "1")
         #expect(loaded.metadata["class_names"] == #"["normal","DME"]"# && loaded.metadata["input_size"] == "[40, 40]")
 
-        let pipeline = try Pipeline.parse(TrainerTests.pipelineText, file: "tiny.yaml")
+        let pipeline = try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml")
         let images = DatasetSignature(try ShardDataset(folder: mmd, split: "train"), pipeline: pipeline)
         #expect(throws: TrainingError.self) { try Checkpoint.checkCompatible(loaded, path: path, with: images, shards: mmd) }
 

@@ -9,7 +9,7 @@ import Testing
 struct HeatmapReportTests {
     @Test func heatmapsAndReport() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let trainer = try TrainerTests.trainer(shards, run: dir.path + "/run")
         let last = try trainer.run()
         let test = try #require(try RunOutputs.evaluateAndWrite(trainer: trainer, split: "test"))

@@ -9,7 +9,7 @@ import Testing
 /// layout): deterministic, resumable bit for bit, really different arithmetic from fp32, and a
 /// run never continues in the other precision.
 struct PrecisionTests {
-    static let bf16Text = TrainerTests.pipelineText + "\nprecision: bf16\n"
+    static let bf16Text = TrainingFixtures.pipelineText + "\nprecision: bf16\n"
 
     static func checkpointTensors(_ run: String) throws -> [String: Tensor] {
         try Checkpoint.read(run + "/checkpoint.safetensors").parameters
@@ -17,8 +17,8 @@ struct PrecisionTests {
 
     @Test func pipelineKeyIsChecked() throws {
         #expect(try Pipeline.parse(Self.bf16Text, file: "tiny.yaml").precision == .bf16)
-        #expect(try Pipeline.parse(TrainerTests.pipelineText, file: "tiny.yaml").precision == .fp32)
-        let bad = try #require(RunTrustTests.message { _ = try Pipeline.parse(TrainerTests.pipelineText + "\nprecision: fp16\n", file: "tiny.yaml") })
+        #expect(try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml").precision == .fp32)
+        let bad = try #require(RunTrustTests.message { _ = try Pipeline.parse(TrainingFixtures.pipelineText + "\nprecision: fp16\n", file: "tiny.yaml") })
         #expect(bad.contains("precision") && bad.contains("fp32 or bf16"), "\(bad)")
     }
 
@@ -27,7 +27,7 @@ struct PrecisionTests {
     @Test func bf16RunsAreDeterministicAndResumeExactly() throws {
         guard Engine.supportsBF16 else { return }
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         try RunTrustTests.trainer(RunTrustTests.options(shards, run: dir.path + "/a"), text: Self.bf16Text).run()
         try RunTrustTests.trainer(RunTrustTests.options(shards, run: dir.path + "/b", iterations: 3), text: Self.bf16Text).run()
         try RunTrustTests.trainer(RunTrustTests.options(shards, run: dir.path + "/b", resume: true), text: Self.bf16Text).run()
@@ -48,11 +48,11 @@ struct PrecisionTests {
     @Test func resumeInTheOtherPrecisionIsRefused() throws {
         guard Engine.supportsBF16 else { return }
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let run = dir.path + "/run"
         try RunTrustTests.trainer(RunTrustTests.options(shards, run: run, iterations: 3)).run()
         #expect(try RunRecord.read(folder: run)?.fields["precision"] == "fp32")
-        var overridden = try Pipeline.parse(TrainerTests.pipelineText, file: "tiny.yaml")
+        var overridden = try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml")
         overridden.precision = .bf16
         let refused = try #require(RunTrustTests.message {
             _ = try Trainer(pipeline: overridden, options: RunTrustTests.options(shards, run: run, resume: true))
@@ -62,23 +62,5 @@ struct PrecisionTests {
             _ = try RunTrustTests.trainer(RunTrustTests.options(shards, run: run, resume: true), text: Self.bf16Text)
         })
         #expect(edited.contains("precision fp32 -> bf16"), "\(edited)")
-    }
-}
-
-/// The engine as a user meets it on the command line: the engine line in --version, --threads and
-/// --precision on bench, and a clear refusal of a precision that does not exist.
-struct EngineCommandLineTests {
-    @Test func versionThreadsAndPrecisionOnTheCommandLine() throws {
-        let version = try runProduct("mims-train", ["--version"])
-        #expect(version.status == 0 && version.output.contains("engine: oneDNN 2.6") && version.output.contains("threads"), "\(version.output)")
-        let bench = try runProduct("mims-train", ["bench", "--depth", "18", "--batch", "1", "--size", "32", "--repeats", "1",
-                                                  "--threads", "1", "--precision", "fp32"])
-        #expect(bench.status == 0, "\(bench.output)")
-        #expect(bench.output.contains(", 1 thread\n"), "\(bench.output)")
-        #expect(bench.output.range(of: #"resnet18 train-step 1x32 fp32: [0-9.]+ s"#, options: .regularExpression) != nil, "\(bench.output)")
-        #expect(bench.output.range(of: #"resnet18 forward 1x32 fp32: [0-9.]+ s"#, options: .regularExpression) != nil, "\(bench.output)")
-        #expect(bench.output.contains("peak memory: ") && !bench.output.contains("bf16:"), "\(bench.output)")
-        let wrong = try runProduct("mims-train", ["bench", "--precision", "fp16"])
-        #expect(wrong.status != 0 && wrong.output.contains("fp16"), "\(wrong.output)")
     }
 }

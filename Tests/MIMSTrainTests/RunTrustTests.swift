@@ -20,7 +20,7 @@ struct RunTrustTests {
         return options
     }
 
-    static func trainer(_ options: Trainer.Options, text: String = TrainerTests.pipelineText) throws -> Trainer {
+    static func trainer(_ options: Trainer.Options, text: String = TrainingFixtures.pipelineText) throws -> Trainer {
         let trainer = try Trainer(pipeline: try Pipeline.parse(text, file: "tiny.yaml"), options: options)
         trainer.log = { _ in }
         return trainer
@@ -39,7 +39,7 @@ struct RunTrustTests {
     /// a file given as --out is refused too; --resume or an empty folder are accepted.
     @Test func nonEmptyRunFolderIsRefused() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let run = dir.path + "/run"
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         try Data("mine".utf8).write(to: URL(fileURLWithPath: run + "/notes.txt"))
@@ -58,11 +58,11 @@ struct RunTrustTests {
     /// rate names the key, a comment-only change still counts, and other shards are named.
     @Test func resumeRefusesAnotherPipelineOrOtherShards() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let run = dir.path + "/run"
         try Self.trainer(Self.options(shards, run: run, iterations: 3)).run()
 
-        let pipeline = try Pipeline.parse(TrainerTests.pipelineText, file: "tiny.yaml")
+        let pipeline = try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml")
         let record = try #require(try RunRecord.read(folder: run))
         #expect(record.fields["pipeline_sha256"] == pipeline.sha256 && pipeline.sha256.count == 64)
         #expect(record.fields["shard_set"] == ShardSetIdentity.of(folder: shards))
@@ -70,10 +70,10 @@ struct RunTrustTests {
         #expect(checkpoint.metadata["pipeline_sha256"] == pipeline.sha256)
         #expect(checkpoint.metadata["shard_set"] == ShardSetIdentity.of(folder: shards))
 
-        let faster = TrainerTests.pipelineText.replacingOccurrences(of: "learning_rate: 0.01", with: "learning_rate: 0.5")
+        let faster = TrainingFixtures.pipelineText.replacingOccurrences(of: "learning_rate: 0.01", with: "learning_rate: 0.5")
         let changed = try #require(Self.message { _ = try Self.trainer(Self.options(shards, run: run, resume: true), text: faster) })
         #expect(changed.contains("the pipeline changed since the run started: optimizer.learning_rate 0.01 -> 0.5"), "\(changed)")
-        let commented = try #require(Self.message { _ = try Self.trainer(Self.options(shards, run: run, resume: true), text: TrainerTests.pipelineText + "\n# a note\n") })
+        let commented = try #require(Self.message { _ = try Self.trainer(Self.options(shards, run: run, resume: true), text: TrainingFixtures.pipelineText + "\n# a note\n") })
         #expect(commented.contains("pipeline file content differs"), "\(commented)")
 
         // Other shards: another synthetic draw of the same dataset.
@@ -105,8 +105,8 @@ struct RunTrustTests {
     /// unless --random-init says random weights are meant.
     @Test func imagenetPipelineNeedsWeightsOrRandomInit() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        let text = TrainerTests.pipelineText.replacingOccurrences(of: "feature_layer: layer2}", with: "feature_layer: layer2, weights: imagenet}")
+        let shards = try TrainingFixtures.shards(dir)
+        let text = TrainingFixtures.pipelineText.replacingOccurrences(of: "feature_layer: layer2}", with: "feature_layer: layer2, weights: imagenet}")
         let refused = try #require(Self.message { _ = try Self.trainer(Self.options(shards, run: dir.path + "/a"), text: text) })
         #expect(refused.contains("docs/WEIGHTS.md") && refused.contains("--backbone-weights") && refused.contains("--random-init"), "\(refused)")
         var options = Self.options(shards, run: dir.path + "/b")
@@ -131,27 +131,11 @@ struct RunTrustTests {
         #expect(pickle.contains("PyTorch pickle") && pickle.contains("scripts/convert_resnet_weights.py") && pickle.contains("docs/WEIGHTS.md"), "\(pickle)")
     }
 
-    /// CRC-MSI tiles ingested with one train image copied into test and one train patient's tile
-    /// moved there: shards with a duplicate image and a patient across train and test.
-    static func writeLeakingShards(_ dir: TemporaryDirectory, to output: String) throws {
-        let source = dir.path + "/src"
-        _ = try SyntheticDatasetWriter(dataset: .crcMSI, count: 48, seed: 3).write(to: source)
-        var manifest = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
-        manifest = manifest.replacingOccurrences(of: "policy: official-move\n  move_fraction: 0.02", with: "policy: official")
-        try manifest.write(toFile: source + "/manifest.yaml", atomically: true, encoding: .utf8)
-        let train = source + "/CRC_DX_TRAIN_MSS", test = source + "/CRC_DX_TEST_MSS"
-        let trainFiles = try FileManager.default.contentsOfDirectory(atPath: train).sorted()
-        try FileManager.default.copyItem(atPath: train + "/" + trainFiles[0], toPath: test + "/blk-DUPLICATEXXX-TCGA-ZZ-9999-01Z-00-DX1.png")
-        try FileManager.default.moveItem(atPath: train + "/" + trainFiles[1], toPath: test + "/" + trainFiles[1].replacingOccurrences(of: "blk-", with: "blk-Z"))
-        _ = try IngestRunner(manifest: try ManifestParser.load(path: source + "/manifest.yaml"), output: output,
-                             options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
-    }
-
     /// Shards that `mims-split check` fails (a duplicate image and a patient across train and
     /// test) are refused with that check's problems, unless --allow-leakage.
     @Test func leakingShardsAreRefused() throws {
         let dir = try TemporaryDirectory()
-        try Self.writeLeakingShards(dir, to: dir.path + "/shards")
+        try TrainingFixtures.writeLeakingShards(dir, to: dir.path + "/shards")
 
         let refused = try #require(Self.message { _ = try Self.trainer(Self.options(dir.path + "/shards", run: dir.path + "/run")) })
         #expect(refused.contains("mims-split check") && refused.contains("--allow-leakage"), "\(refused)")
@@ -166,7 +150,7 @@ struct RunTrustTests {
     /// set; run.json adds the command line and the date.
     @Test func provenanceIsRecorded() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let weights = ParameterStore()
         ResNetTrunk(.resnet18).initialize(weights, seed: 3)
         try SafeTensorsWriter.write(weights.tensors.filter { !$0.key.hasSuffix("num_batches_tracked") }, to: dir.path + "/r18.safetensors")
@@ -186,7 +170,7 @@ struct RunTrustTests {
         #expect(metadata["shard_set"] == ShardSetIdentity.of(folder: shards))
         let record = try #require(try RunRecord.read(folder: dir.path + "/run"))
         #expect(record.fields["command"] == "mims-train --shards \(shards) --iterations 2 --out \(dir.path)/run")
-        #expect(record.fields["started"]?.hasPrefix("20") == true && record.fields["pipeline"] == TrainerTests.pipelineText)
+        #expect(record.fields["started"]?.hasPrefix("20") == true && record.fields["pipeline"] == TrainingFixtures.pipelineText)
 
         var report = RunReport(folder: dir.path + "/run", pipeline: trainer.pipeline, shards: shards,
                                runs: [.init(name: "tiny", folder: dir.path + "/run", test: test)], network: trainer.network, store: trainer.store)

@@ -22,7 +22,7 @@ import Testing
 /// 0.5 to 2.9 relative L2 on BatchNorm biases; each rank averaging its own bags (no global
 /// weighting) by 0.54.
 struct TorchDistributedTests {
-    static let pipelineText = TorchTrainingTests.pipelineText.replacingOccurrences(of: "batch: 2,", with: "batch: 3,")
+    static let pipelineText = TrainingFixtures.pipelineText.replacingOccurrences(of: "batch: 2,", with: "batch: 3,")
     static let seed = "1"
 
     struct Launch {
@@ -38,9 +38,9 @@ struct TorchDistributedTests {
     }
 
     @Test func twoProcessesTrainAsOne() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let pipeline = dir.path + "/tiny-batch3.yaml"
         try Self.pipelineText.write(toFile: pipeline, atomically: true, encoding: .utf8)
         #expect(try Pipeline.load(path: pipeline).batch == 3)
@@ -49,13 +49,13 @@ struct TorchDistributedTests {
                 + (float64 ? ["--float64"] : [])
         }
         // Both single-process runs in one interpreter (importing torch is most of a run's time).
-        let single = try TorchInteropTests.python(["-c", "import json, sys\nfrom mims_torch import train\nsys.exit(max(train.main(a) for a in json.loads(sys.argv[1])))",
+        let single = try MimsTorch.python(["-c", "import json, sys\nfrom mims_torch import train\nsys.exit(max(train.main(a) for a in json.loads(sys.argv[1])))",
                                                    String(decoding: try JSONSerialization.data(withJSONObject: [arguments("one-32", float64: false),
                                                                                                                  arguments("one-64", float64: true)]), as: UTF8.self)])
         try #require(single.status == 0, "single-process mims_torch.train failed: \(single.error)")
         for (name, float64) in [("two-32", false), ("two-64", true)] {
             // --standalone: a free port on localhost, so concurrent test runs cannot collide.
-            let ddp = try TorchInteropTests.python(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "mims_torch.train"]
+            let ddp = try MimsTorch.python(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "mims_torch.train"]
                                                    + arguments(name, float64: float64))
             try #require(ddp.status == 0, "torchrun --nproc_per_node 2 -m mims_torch.train failed: \(ddp.error)")
             #expect(ddp.output.contains("checkpoint.safetensors: iteration 3"), "\(ddp.output)")
@@ -76,7 +76,7 @@ struct TorchDistributedTests {
                     #expect(a.values == b.values && a.values == [steps], "\(name): \(a.values) from one process, \(b.values) from two")
                     continue
                 }
-                let distance = TorchTrainingTests.relative(a.values, b.values)
+                let distance = MimsTorch.relative(a.values, b.values)
                 if distance > worst.0 { worst = (distance, name) }
                 #expect(distance <= tolerance, "\(name): relative L2 \(distance) between one and two processes")
             }
@@ -110,11 +110,11 @@ struct TorchDistributedTests {
     /// processes than bags (refused by every rank before any joins the process group, so none is
     /// left waiting), CUDA asked for where torch sees none, fp16 on CPU.
     @Test func impossibleLaunchesAreRefused() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let pipeline = dir.path + "/tiny.yaml"
-        try TorchTrainingTests.pipelineText.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        try TrainingFixtures.pipelineText.write(toFile: pipeline, atomically: true, encoding: .utf8)
         let base = ["--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/run"]
         let script = """
         import contextlib, io, json, os, sys
@@ -131,7 +131,7 @@ struct TorchDistributedTests {
             out.append([status, captured.getvalue()])
         print(json.dumps({"runs": out, "cuda": torch.cuda.is_available()}))
         """
-        let result = try TorchInteropTests.python(["-c", script, String(decoding: try JSONSerialization.data(withJSONObject: base), as: UTF8.self)])
+        let result = try MimsTorch.python(["-c", script, String(decoding: try JSONSerialization.data(withJSONObject: base), as: UTF8.self)])
         try #require(result.status == 0, "\(result.error)")
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
         let runs = (decoded["runs"] as? [[Any]] ?? []).map { (($0[0] as? Int) ?? -1, ($0[1] as? String) ?? "") }

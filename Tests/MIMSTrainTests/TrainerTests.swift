@@ -9,31 +9,13 @@ import Testing
 
 /// The trainer end to end on tiny synthetic shards: checkpoints, exact resume, evaluation.
 struct TrainerTests {
-    static let pipelineText = """
-    name: tiny
-    model: mims
-    backbone: {depth: 18, feature_layer: layer2}
-    input_size: [40, 40]
-    msconv: {kernels: [[2, 3], [3, 4]], scales: [0.5, 0.75, 1.0]}
-    optimizer: {kind: sgd, learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0001}
-    training: {iterations: 6, batch: 2, slices: [3, 5], central_slices: 6, eval_every: 3, checkpoint_every: 3, eval_split: test}
-    """
-
-    static func shards(_ dir: TemporaryDirectory) throws -> String {
-        _ = try SyntheticDatasetWriter(dataset: .cirrus, count: 8, seed: 5, small: true).write(to: dir.path + "/src")
-        let manifest = try ManifestParser.load(path: dir.path + "/src/manifest.yaml")
-        _ = try IngestRunner(manifest: manifest, output: dir.path + "/shards", options: .init(jobs: 2, toolVersion: "test"),
-                             reporter: ProgressReporter(format: .quiet)).run()
-        return dir.path + "/shards"
-    }
-
     static func trainer(_ shards: String, run: String, resume: Bool = false, iterations: Int? = nil) throws -> Trainer {
         var options = Trainer.Options(shards: shards, run: run)
         options.seed = 11
         options.resume = resume
         options.iterations = iterations
         options.plainProgress = true
-        let trainer = try Trainer(pipeline: try Pipeline.parse(pipelineText, file: "tiny.yaml"), options: options)
+        let trainer = try Trainer(pipeline: try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml"), options: options)
         trainer.log = { _ in }
         return trainer
     }
@@ -42,7 +24,7 @@ struct TrainerTests {
     /// running statistics and optimizer state as an uninterrupted run, bit for bit.
     @Test func resumeIsExact() throws {
         let dir = try TemporaryDirectory()
-        let shards = try Self.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         try Self.trainer(shards, run: dir.path + "/straight").run()
         try Self.trainer(shards, run: dir.path + "/interrupted", iterations: 3).run()
         let partial = try Checkpoint.read(dir.path + "/interrupted/checkpoint.safetensors")
@@ -78,7 +60,7 @@ struct TrainerTests {
     /// The training loss of a run is reproducible from its seed, and the weights actually move.
     @Test func deterministicAndLearning() throws {
         let dir = try TemporaryDirectory()
-        let shards = try Self.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let first = try Self.trainer(shards, run: dir.path + "/a")
         let before = first.store.tensors["head.fc.weight"]!
         try first.run()
@@ -98,7 +80,7 @@ struct TrainerTests {
     @Test func refusesBadInput() throws {
         let dir = try TemporaryDirectory()
         #expect(throws: TrainingError.self) { try Self.trainer(dir.path + "/nothing", run: dir.path + "/run") }
-        let shards = try Self.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         // A backbone file of the wrong depth.
         let wrong = ParameterStore()
         ResNetTrunk(.resnet34).initialize(wrong, seed: 1)
@@ -106,7 +88,7 @@ struct TrainerTests {
         var options = Trainer.Options(shards: shards, run: dir.path + "/run")
         options.backboneWeights = dir.path + "/r34.safetensors"
         do {
-            _ = try Trainer(pipeline: try Pipeline.parse(Self.pipelineText, file: "tiny.yaml"), options: options)
+            _ = try Trainer(pipeline: try Pipeline.parse(TrainingFixtures.pipelineText, file: "tiny.yaml"), options: options)
             Issue.record("accepted a ResNet-34 file for a ResNet-18 trunk")
         } catch {
             #expect("\(error)".contains("r34.safetensors"), "\(error)")
@@ -116,7 +98,7 @@ struct TrainerTests {
         _ = try SyntheticDatasetWriter(dataset: .mmd, count: 6, seed: 1, small: true).write(to: source.path + "/src")
         _ = try IngestRunner(manifest: try ManifestParser.load(path: source.path + "/src/manifest.yaml"), output: source.path + "/shards",
                              options: .init(jobs: 2, toolVersion: "test"), reporter: ProgressReporter(format: .quiet)).run()
-        let patch = try Pipeline.parse(Self.pipelineText.replacingOccurrences(of: "model: mims", with: "model: mims-patchcls"), file: "p.yaml")
+        let patch = try Pipeline.parse(TrainingFixtures.pipelineText.replacingOccurrences(of: "model: mims", with: "model: mims-patchcls"), file: "p.yaml")
         #expect(throws: TrainingError.self) { try Trainer(pipeline: patch, options: Trainer.Options(shards: source.path + "/shards", run: source.path + "/run")) }
     }
 }

@@ -8,8 +8,8 @@ import Testing
 struct SeedReportTests {
     @Test func severalSeedsReport() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         let seeds = ["1", "2", "3"]
         let train = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/tiny.yaml", "--out", dir.path + "/run",
                                                   "--seeds", seeds.joined(separator: ","), "--iterations", "4", "--plain"])

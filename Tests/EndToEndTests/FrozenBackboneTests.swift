@@ -15,10 +15,10 @@ struct FrozenBackboneTests {
     /// them from the checkpoint and the shards (h5py reads both files), in record order.
     @Test func cachedRowsAreTheTrunkFeaturesPyTorchComputes() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.replacingOccurrences(of: "iterations: 6", with: "iterations: 2")
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.replacingOccurrences(of: "iterations: 6", with: "iterations: 2")
             .write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         let run = dir.path + "/run"
         let trained = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/tiny.yaml", "--out", run,
@@ -51,7 +51,7 @@ struct FrozenBackboneTests {
         assert rows == f["maps"]["0"].shape[0]
         print(worst, rows)
         """
-        let compared = try TorchInteropTests.python(["-c", script, shards, run + "/checkpoint.safetensors", run + "/features-train.h5"])
+        let compared = try MimsTorch.python(["-c", script, shards, run + "/checkpoint.safetensors", run + "/features-train.h5"])
         try #require(compared.status == 0, "python: \(compared.error)")
         let fields = compared.output.split(separator: " ")
         let worst = try #require(Double(fields.first ?? ""), "\(compared.output)")
@@ -66,9 +66,9 @@ struct FrozenBackboneTests {
     @Test func frozenRunKeepsTheTrunkScoresLikeItsCheckpointAndResumesExactly() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let pipeline = dir.path + "/tiny.yaml"
-        try TrainerTests.pipelineText.replacingOccurrences(of: "feature_layer: layer2}", with: "feature_layer: layer2, trainable: false}")
+        try TrainingFixtures.pipelineText.replacingOccurrences(of: "feature_layer: layer2}", with: "feature_layer: layer2, trainable: false}")
             .write(toFile: pipeline, atomically: true, encoding: .utf8)
         func train(_ run: String, _ extra: [String] = []) throws -> String {
             let result = try runProduct("mims-train", ["--shards", shards, "--pipeline", pipeline, "--out", run, "--seed", "11", "--plain", "--no-report"] + extra)
@@ -103,12 +103,12 @@ struct FrozenBackboneTests {
         for (id, score) in fromCache { #expect(abs(score - fromNetwork[id]!) <= 2e-6, "\(id): cache \(score), network \(fromNetwork[id]!)") }
 
         // mims_torch reads the frozen pipeline's checkpoint (same scores) and refuses to train it.
-        try TorchInteropTests.requireTorch()
-        let torchPredict = try TorchInteropTests.python(["-m", "mims_torch.predict", "--shards", shards, "--checkpoint", straight + "/checkpoint.safetensors",
+        try MimsTorch.requireTorch()
+        let torchPredict = try MimsTorch.python(["-m", "mims_torch.predict", "--shards", shards, "--checkpoint", straight + "/checkpoint.safetensors",
                                                          "--out", dir.path + "/torch.csv"])
         try #require(torchPredict.status == 0, "mims_torch.predict: \(torchPredict.error)")
         for (id, score) in try scores(dir.path + "/torch.csv") { #expect(abs(score - fromNetwork[id]!) <= 1e-4, "\(id): torch \(score)") }
-        let torchTrain = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch-run"])
+        let torchTrain = try MimsTorch.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch-run"])
         #expect(torchTrain.status != 0 && torchTrain.error.contains("backbone.trainable: false (frozen-feature training) is mims-train's"), "\(torchTrain.error)")
 
         // The report says the trunk was frozen.
@@ -119,7 +119,7 @@ struct FrozenBackboneTests {
         // `--freeze-backbone` on the plain pipeline, stopped after its iteration-3 checkpoint and
         // resumed: the same weights as the pipeline key's uninterrupted run.
         let plain = dir.path + "/plain.yaml"
-        try TrainerTests.pipelineText.write(toFile: plain, atomically: true, encoding: .utf8)
+        try TrainingFixtures.pipelineText.write(toFile: plain, atomically: true, encoding: .utf8)
         let interrupted = dir.path + "/interrupted"
         func resume(_ extra: [String]) throws -> (status: Int32, output: String) {
             try runProduct("mims-train", ["--shards", shards, "--pipeline", plain, "--out", interrupted, "--seed", "11", "--plain", "--no-report", "--resume"] + extra)

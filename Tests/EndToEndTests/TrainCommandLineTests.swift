@@ -45,8 +45,8 @@ struct TrainCommandLineTests {
     @Test func signalsStopWithACheckpointAndTheResumeCommand() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        let pipeline = TrainerTests.pipelineText
+        let shards = try TrainingFixtures.shards(dir)
+        let pipeline = TrainingFixtures.pipelineText
             .replacingOccurrences(of: "iterations: 6", with: "iterations: 60")
             .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 60")
             .replacingOccurrences(of: "checkpoint_every: 3", with: "checkpoint_every: 10")
@@ -88,8 +88,8 @@ struct TrainCommandLineTests {
     @Test func mistakesOnTheCommandLineAreExplained() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         try Data().write(to: URL(fileURLWithPath: dir.path + "/a-file"))
         try Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9]).write(to: URL(fileURLWithPath: dir.path + "/resnet18.pth"))
         try FileManager.default.createDirectory(atPath: dir.path + "/seeds", withIntermediateDirectories: true)

@@ -65,7 +65,7 @@ struct TorchStudyTests {
 
     /// The run's eval-test.json against the independent recomputation from its scores-test.csv.
     static func expectRecomputed(_ run: String) throws {
-        let result = try TorchInteropTests.python(["-c", Self.independent, run + "/scores-test.csv", run + "/eval-test.json"])
+        let result = try MimsTorch.python(["-c", Self.independent, run + "/scores-test.csv", run + "/eval-test.json"])
         try #require(result.status == 0, "independent evaluation of \(run): \(result.error)")
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         let found = try Self.json(run + "/eval-test.json")
@@ -110,7 +110,7 @@ struct TorchStudyTests {
     ///    run beside the mims-train run: the torch cell is the mean of its eval files. 3.
     ///    `mims_torch.predict --run` writes a run's files again, byte for byte.
     @Test func evaluationFilesSeedsAndCompareAsMimsTrain() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
         _ = try SyntheticDatasetWriter(dataset: .crcMSI, count: 48, seed: 4).write(to: dir.path + "/src")
@@ -138,7 +138,7 @@ struct TorchStudyTests {
             #expect(summary["iteration"] as? Int == 2 && summary["split"] as? String == "test" && summary["classes"] as? Int == 2)
             let auroc = try #require(summary["auroc"] as? Double), patients = try #require(summary["patient_auroc"] as? Double)
             aurocs.append(auroc)
-            #expect(try TorchInteropTests.rows(run + "/scores-test.csv").header == "id,patient,label,score")
+            #expect(try TorchInteropEndToEndTests.rows(run + "/scores-test.csv").header == "id,patient,label,score")
             let lines = torch.output.components(separatedBy: "training tiny2-torch (mims, ResNet-18) on \(shards), seed \(seed), 2 iterations -> \(run)\n")
             try #require(lines.count == 2, "no training line for seed \(seed): \(torch.output)")
             #expect(lines[1].contains(String(format: "patient-level AUROC: %.3f\ntest AUROC: %.3f\n", patients, auroc)), "\(torch.output)")
@@ -183,7 +183,7 @@ struct TorchStudyTests {
     /// trained to 5 and resumed restores the count of evaluations since the best from its metrics
     /// and stops at 6 with the same files; resumed again it stays stopped, as mims-train's does.
     @Test func patienceStopsWhereMimsTrainStops() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
         let shards = dir.path + "/withval"
@@ -252,10 +252,10 @@ struct TorchStudyTests {
     /// an unlabelled set (`labels: none`) are refused by both engines in the same words, every
     /// problem listed; `--allow-leakage` trains on the leaking shards anyway.
     @Test func leakingAndUnlabelledShardsRefusedAsMimsTrain() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        try RunTrustTests.writeLeakingShards(dir, to: dir.path + "/leaking")
+        try TrainingFixtures.writeLeakingShards(dir, to: dir.path + "/leaking")
         let check = try runProduct("mims-split", ["check", dir.path + "/leaking"])
         #expect(check.status != 0, "mims-split check passed the leaking shards: \(check.output)")
 

@@ -42,7 +42,7 @@ struct InspectCommandTests {
     @Test func inspectsHeyexExportFolders() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-ingest first")
         let dir = try TemporaryDirectory()
-        var writer = HeyexXMLTests.realSizeWriter(frames: 5, width: 64, height: 48)
+        var writer = heyexRealSizeWriter(frames: 5, width: 64, height: 48)
         writer.laterality = "R"
         try writer.write(to: dir.path + "/exam")
         let vol = octFixtures + "/line-willis-0.vol"

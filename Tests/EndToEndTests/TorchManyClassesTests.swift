@@ -42,7 +42,7 @@ struct TorchManyClassesTests {
                 f["label"][int(index)] = label
         """
         let change = String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: labels.map { (String($0.key), $0.value) })), as: UTF8.self)
-        let result = try TorchInteropTests.python(["-c", script, copy, change])
+        let result = try MimsTorch.python(["-c", script, copy, change])
         try #require(result.status == 0, "relabelling \(copy): \(result.error)")
         if let (old, new) = classes {
             let path = copy + "/manifest.yaml"
@@ -108,7 +108,7 @@ struct TorchManyClassesTests {
     ///    which exercises the rule; an AMD EPYC rounds them apart (0.601562 at 5), so no CPU's
     ///    rounding may decide what the test expects.
     @Test func threeClassesScoreTrainAndSelectAsMimsTrain() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         try #require(Self.pipelineText.contains("[32, 32]") && Self.bestText.contains("select: best-val"), "ManyClassesTests.pipeline changed: \(Self.bestText)")
         let dir = try TemporaryDirectory()
@@ -124,7 +124,7 @@ struct TorchManyClassesTests {
         let initial = dir.path + "/run/checkpoint.safetensors"
 
         // A patch classifier over three classes: the Cirrus volumes with one train record relabelled 2.
-        let volumes = try Self.relabelled(try TrainerTests.shards(dir), as: dir.path + "/cirrus3", labels: [0: 2],
+        let volumes = try Self.relabelled(try TrainingFixtures.shards(dir), as: dir.path + "/cirrus3", labels: [0: 2],
                                           classes: ("classes: [normal, DME]", "classes: [normal, DME, other]"))
         let patch = """
         name: pc3
@@ -189,7 +189,7 @@ struct TorchManyClassesTests {
         for (name, a) in expected.parameters {
             guard let b = found.parameters[name] else { continue }
             if name.hasSuffix("num_batches_tracked") { #expect(a.values == b.values, "\(name)"); continue }
-            let distance = TorchTrainingTests.relative(a.values, b.values)
+            let distance = MimsTorch.relative(a.values, b.values)
             if distance > worst.0 { worst = (distance, name) }
         }
         #expect(worst.0 <= TorchTrainingTests.tolerance, "best: \(worst.1) differs by \(worst.0) between the engines")
@@ -199,7 +199,7 @@ struct TorchManyClassesTests {
         let wide = try Checkpoint.read(dir.path + "/torch64/checkpoint.safetensors")
         let last = try Checkpoint.read(dir.path + "/torch-best/checkpoint.safetensors")
         let spread = last.parameters.filter { !$0.key.hasSuffix("num_batches_tracked") }
-            .map { (TorchTrainingTests.relative($0.value.values, wide.parameters[$0.key]?.values ?? []), $0.key) }.max { $0.0 < $1.0 } ?? (0, "")
+            .map { (MimsTorch.relative($0.value.values, wide.parameters[$0.key]?.values ?? []), $0.key) }.max { $0.0 < $1.0 } ?? (0, "")
         print("TorchManyClassesTests: engines differ by at most \(worst.0) (\(worst.1)); torch float32 against float64 by \(spread.0) (\(spread.1))")
         #expect(spread.0 <= 1e-4, "torch float32 and float64 differ by \(spread.0) (\(spread.1)) after 6 steps: the setting is no longer well conditioned; pick a seed where they agree")
         #expect(last.metadata["iteration"] == "6" && last.metadata["selected"] == nil)
@@ -250,7 +250,7 @@ struct TorchManyClassesTests {
         let onward = try Checkpoint.read(dir.path + "/resumed/checkpoint.safetensors")
         #expect(onward.iteration == 6)
         for (name, a) in last.parameters where !name.hasSuffix("num_batches_tracked") {
-            let distance = TorchTrainingTests.relative(a.values, onward.parameters[name]?.values ?? [])
+            let distance = MimsTorch.relative(a.values, onward.parameters[name]?.values ?? [])
             #expect(distance <= TorchTrainingTests.tolerance, "\(name): mims-train 5 + mims_torch 1 differs from mims_torch 6 by \(distance)")
         }
     }
@@ -259,7 +259,7 @@ struct TorchManyClassesTests {
     /// beyond the shard set's classes, an unlabelled record, max-inst with three classes, best-val
     /// without a val split.
     @Test func refusalsAsMimsTrain() throws {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
         let shards = try Self.shards(dir)

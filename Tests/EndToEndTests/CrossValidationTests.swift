@@ -23,8 +23,8 @@ struct CrossValidationTests {
     @Test func threeFoldsPoolToTheirUnion() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         let cv = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/tiny.yaml", "--out", dir.path + "/cv",
                                                "--folds", "3", "--fold-seed", "5", "--iterations", "2", "--plain", "--no-report"])
         try #require(cv.status == 0, "cv: \(cv.output)")
@@ -53,7 +53,7 @@ struct CrossValidationTests {
         let pooled = try Self.rows(dir.path + "/cv/scores-oof.csv")
         #expect(pooled == union, "the out-of-fold scores are not the union of the folds' test scores")
 
-        let independent = try TorchInteropTests.python(["-c", Self.pooledAUROC, dir.path + "/cv/scores-oof.csv"])
+        let independent = try MimsTorch.python(["-c", Self.pooledAUROC, dir.path + "/cv/scores-oof.csv"])
         try #require(independent.status == 0, "\(independent.error)")
         let expected = try #require(Double(independent.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/cv/eval-oof.json"))) as? [String: Any])
@@ -74,8 +74,8 @@ struct CrossValidationSeedsTests {
     @Test func seedsPoolSeparatelyAndAverage() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         let cv = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/tiny.yaml", "--out", dir.path + "/cv",
                                                "--folds", "2", "--seeds", "1,2", "--iterations", "2", "--plain", "--no-report"])
         try #require(cv.status == 0, "cv: \(cv.output)")
@@ -90,7 +90,7 @@ struct CrossValidationSeedsTests {
             }
             let oof = dir.path + "/cv/seed-\(seed)/scores-oof.csv"
             #expect(try CrossValidationTests.rows(oof) == union, "seed \(seed): the out-of-fold scores are not its folds' union")
-            let independent = try TorchInteropTests.python(["-c", CrossValidationTests.pooledAUROC, oof])
+            let independent = try MimsTorch.python(["-c", CrossValidationTests.pooledAUROC, oof])
             try #require(independent.status == 0, "\(independent.error)")
             pooled.append(try #require(Double(independent.output.trimmingCharacters(in: .whitespacesAndNewlines))))
         }
@@ -107,8 +107,8 @@ struct CrossValidationSeedsTests {
     @Test func valFoldSelectsInsideEachFold() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        let pipeline = TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
+        let shards = try TrainingFixtures.shards(dir)
+        let pipeline = TrainingFixtures.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
             .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 1")
         try pipeline.write(toFile: dir.path + "/best.yaml", atomically: true, encoding: .utf8)
         let refused = try runProduct("mims-train", ["cv", "--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/refused",
@@ -140,8 +140,8 @@ struct BestValidationTests {
     @Test func testScoresComeFromTheBestValEvaluation() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        let pipeline = TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
+        let shards = try TrainingFixtures.shards(dir)
+        let pipeline = TrainingFixtures.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
             .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 1")
         try pipeline.write(toFile: dir.path + "/best.yaml", atomically: true, encoding: .utf8)
         let refused = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/best.yaml", "--out", dir.path + "/refused", "--plain"])
@@ -181,11 +181,11 @@ struct BestValidationTests {
     @Test func patienceStopsWhereTheValCurveStalls() throws {
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let split = try runProduct("mims-split", ["make", shards, "--policy", "ratio", "--train", "0.5", "--val", "0.25", "--test", "0.25",
                                                   "--seed", "3", "--out", dir.path + "/withval"])
         try #require(split.status == 0, "mims-split make: \(split.output)")
-        let base = TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
+        let base = TrainingFixtures.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: val, select: best-val")
             .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 1").replacingOccurrences(of: "iterations: 6", with: "iterations: 10")
         try base.write(toFile: dir.path + "/full.yaml", atomically: true, encoding: .utf8)
         let full = try runProduct("mims-train", ["--shards", dir.path + "/withval", "--pipeline", dir.path + "/full.yaml", "--out", dir.path + "/full",
@@ -235,7 +235,7 @@ struct BestValidationTests {
             .filter { $0.contains("\"type\": \"train\"") }.count
         #expect(trainLines == expected, "\(trainLines) training steps logged, the run stopped after \(expected)")
         // patience without best-val is refused by its line.
-        try TrainerTests.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: test, patience: 2")
+        try TrainingFixtures.pipelineText.replacingOccurrences(of: "eval_split: test", with: "eval_split: test, patience: 2")
             .write(toFile: dir.path + "/bad.yaml", atomically: true, encoding: .utf8)
         let bad = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/bad.yaml", "--out", dir.path + "/bad", "--plain"])
         #expect(bad.status != 0 && bad.output.contains("'training.patience': nothing without select: best-val"), "\(bad.output)")

@@ -23,25 +23,15 @@ struct TorchTrainingTests {
     static let tolerance = 2e-5
     static let seed = 4
 
-    static let pipelineText = TrainerTests.pipelineText
+    static let pipelineText = TrainingFixtures.pipelineText
         .replacingOccurrences(of: "input_size: [40, 40]", with: "input_size: [64, 64]")
         .replacingOccurrences(of: "learning_rate: 0.01", with: "learning_rate: 0.001")
 
-    /// Relative L2 distance of two tensors, over the first's norm (absolute when that is zero).
-    static func relative(_ a: [Float], _ b: [Float]) -> Double {
-        var difference = 0.0, norm = 0.0
-        for (x, y) in zip(a, b) {
-            difference += Double(x - y) * Double(x - y)
-            norm += Double(x) * Double(x)
-        }
-        return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
-    }
-
     /// The shards, the pipeline file and a mims-train checkpoint (1 iteration, seed 3) both engines start from.
     static func fixture(_ dir: TemporaryDirectory) throws -> (shards: String, pipeline: String, initial: String) {
-        try TorchInteropTests.requireTorch()
+        try MimsTorch.requireTorch()
         try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-train").path), "build mims-train first")
-        let shards = try TrainerTests.shards(dir)
+        let shards = try TrainingFixtures.shards(dir)
         let pipeline = dir.path + "/tiny64.yaml"
         try Self.pipelineText.write(toFile: pipeline, atomically: true, encoding: .utf8)
         let start = try runProduct("mims-train", ["--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/init",
@@ -62,12 +52,12 @@ struct TorchTrainingTests {
         let swift = try runProduct("mims-train", ["--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/swift", "--init-from", initial,
                                                   "--iterations", "5", "--seed", String(Self.seed), "--plain", "--no-report"])
         try #require(swift.status == 0, "mims-train --init-from failed: \(swift.output)")
-        let torch = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch",
+        let torch = try MimsTorch.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch",
                                                   "--init-from", initial, "--iterations", "5", "--seed", String(Self.seed), "--threads", "2"])
         try #require(torch.status == 0, "python -m mims_torch.train failed: \(torch.error)")
         // The same run in float64, printed only: the two float32 engines follow each other far more
         // closely than either follows float64 in chaotic settings, so it is a check of the setting, not a bound.
-        let wide = try TorchInteropTests.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch64",
+        let wide = try MimsTorch.python(["-m", "mims_torch.train", "--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/torch64",
                                                  "--init-from", initial, "--iterations", "5", "--seed", String(Self.seed), "--threads", "2", "--float64"])
         try #require(wide.status == 0, "python -m mims_torch.train --float64 failed: \(wide.error)")
         let reference = try Checkpoint.read(dir.path + "/torch64/checkpoint.safetensors")
@@ -87,8 +77,8 @@ struct TorchTrainingTests {
                 #expect(a.values == b.values, "\(name): \(b.values) from torch, \(a.values) from mims-train")
                 continue
             }
-            let distance = Self.relative(a.values, b.values)
-            let rounding = Self.relative(b.values, reference.parameters[name]?.values ?? [])
+            let distance = MimsTorch.relative(a.values, b.values)
+            let rounding = MimsTorch.relative(b.values, reference.parameters[name]?.values ?? [])
             if rounding > spread.0 { spread = (rounding, name) }
 
             if distance > worst.0 { worst = (distance, name) }
@@ -125,7 +115,7 @@ struct TorchTrainingTests {
         // mims-train heatmap on the torch checkpoint: every record of the test split, each with the
         // score mims_torch wrote for it (heatmaps score in evaluation mode, as predict does; 1e-4
         // as TorchInteropTests), its PNGs decoding at twice the frame width, its .npy readable.
-        let torchScores = try TorchInteropTests.rows(dir.path + "/torch/scores-test.csv").rows
+        let torchScores = try TorchInteropEndToEndTests.rows(dir.path + "/torch/scores-test.csv").rows
         let maps = dir.path + "/maps"
         let heatmap = try runProduct("mims-train", ["heatmap", "--shards", shards, "--checkpoint", dir.path + "/torch/checkpoint.safetensors",
                                                     "--out", maps, "--records", String(torchScores.count)])
@@ -193,7 +183,7 @@ struct TorchTrainingTests {
         print(json.dumps(out))
         """
         let encoded = try JSONSerialization.data(withJSONObject: jobs.map { [$0.module, $0.arguments] as [Any] })
-        let result = try TorchInteropTests.python(["-c", script, String(decoding: encoded, as: UTF8.self)])
+        let result = try MimsTorch.python(["-c", script, String(decoding: encoded, as: UTF8.self)])
         try #require(result.status == 0, "\(result.error)")
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[Any]], "\(result.output)")
         return decoded.map { (($0[0] as? Int) ?? -1, ($0[1] as? String) ?? "", ($0[2] as? String) ?? "") }
@@ -272,7 +262,7 @@ struct TorchTrainingTests {
         for name in swiftThree.parameters.keys.sorted() {
             let (a, b) = (swiftThree.parameters[name]?.values ?? [], crossed.parameters[name]?.values ?? [])
             if name.hasSuffix("num_batches_tracked") { #expect(a == b, "\(name)"); continue }
-            #expect(Self.relative(a, b) <= Self.tolerance, "\(name): mims-train 2 + mims_torch 1 differs from mims-train 3 by \(Self.relative(a, b))")
+            #expect(MimsTorch.relative(a, b) <= Self.tolerance, "\(name): mims-train 2 + mims_torch 1 differs from mims-train 3 by \(MimsTorch.relative(a, b))")
         }
 
         // A resume with another pipeline: refused as mims-train refuses it, word for word.
@@ -299,7 +289,7 @@ struct TorchTrainingTests {
         for name in file.entries.keys.sorted() where name.hasPrefix("layer3.") || name.hasPrefix("layer4.") {
             #expect(loaded.parameters["backbone." + name]?.values == (try file.tensor(name)).values, "\(name)")
         }
-        let moved = Self.relative(try file.tensor("conv1.weight").values, loaded.parameters["backbone.conv1.weight"]?.values ?? [])
+        let moved = MimsTorch.relative(try file.tensor("conv1.weight").values, loaded.parameters["backbone.conv1.weight"]?.values ?? [])
         #expect(moved > 0 && moved < 1e-2, "conv1 moved \(moved) from the file in one step")
         #expect(runs[6].status == 1)
         let swiftDepth = try runProduct("mims-train", ["--shards", shards, "--pipeline", pipeline, "--out", dir.path + "/wrong-depth-swift",

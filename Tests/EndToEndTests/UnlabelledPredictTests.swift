@@ -92,7 +92,7 @@ struct UnlabelledPredictTests {
         let ingestUnlabelled = try runProduct("mims-ingest", ["run", dir.path + "/src/unlabelled.yaml", "--out", dir.path + "/unlabelled",
                                                               "--log-format", "text"])
         try #require(ingestUnlabelled.status == 0, "ingest: \(ingestUnlabelled.output)")
-        let h5 = try TorchInteropTests.python(["-c", Self.h5Check, dir.path + "/unlabelled"])
+        let h5 = try MimsTorch.python(["-c", Self.h5Check, dir.path + "/unlabelled"])
         try #require(h5.status == 0, "h5py: \(h5.error)")
         let facts = try #require(try JSONSerialization.jsonObject(with: Data(h5.output.utf8)) as? [String: Any])
         #expect((facts["labels"] as? [Int]) == Array(repeating: -1, count: 8))

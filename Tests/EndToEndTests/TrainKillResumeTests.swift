@@ -16,8 +16,8 @@ struct TrainKillResumeTests {
     @Test func killedTrainingResumesToTheUninterruptedCheckpoint() throws {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mims-train first")
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        let pipeline = TrainerTests.pipelineText
+        let shards = try TrainingFixtures.shards(dir)
+        let pipeline = TrainingFixtures.pipelineText
             .replacingOccurrences(of: "iterations: 6", with: "iterations: 40")
             .replacingOccurrences(of: "eval_every: 3", with: "eval_every: 40")
         try pipeline.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)

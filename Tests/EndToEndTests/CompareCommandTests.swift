@@ -70,7 +70,7 @@ struct CompareCommandTests {
         #expect(lines[2] == "| mims | 0.800 ± 0.014 (2) | 0.660 (1) | 0.730 |", "\(lines[2])")
         #expect(lines[3] == "| mi-pre | 0.720 ± 0.028 (2) | - | 0.720 (of 1) |", "\(lines[3])")
 
-        let expected = try TorchInteropTests.python(["-c", Self.independent, folders[0] + "," + folders[1], folders[2] + "," + folders[3]])
+        let expected = try MimsTorch.python(["-c", Self.independent, folders[0] + "," + folders[1], folders[2] + "," + folders[3]])
         try #require(expected.status == 0, "independent DeLong: \(expected.error)")
         let reference = try #require(try JSONSerialization.jsonObject(with: Data(expected.output.utf8)) as? [String: Double])
         let csv = try runProduct("mims-train", ["compare"] + folders + ["--format", "csv", "--out", dir.path + "/table.csv"])
@@ -107,8 +107,8 @@ struct CompareCommandTests {
     /// eval-test.json files hold.
     @Test func readsASeedsRun() throws {
         let dir = try TemporaryDirectory()
-        let shards = try TrainerTests.shards(dir)
-        try TrainerTests.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let shards = try TrainingFixtures.shards(dir)
+        try TrainingFixtures.pipelineText.write(toFile: dir.path + "/tiny.yaml", atomically: true, encoding: .utf8)
         let train = try runProduct("mims-train", ["--shards", shards, "--pipeline", dir.path + "/tiny.yaml", "--out", dir.path + "/run",
                                                   "--seeds", "1,2", "--iterations", "2", "--plain", "--no-report"])
         try #require(train.status == 0, "train: \(train.output)")
