@@ -252,13 +252,14 @@ struct EngineTests {
         let x = Self.random([n, 64, size, size], seed: 30).reordered(to: .nChw16c), w = Self.random([64, 64, 3, 3], seed: 31, scale: 0.1)
         let geometry = Conv2DGeometry(stride: 1, padding: 1)
         func run(_ winograd: Bool) -> (Tensor, Tensor, Tensor) {
-            let saved = Conv2D.winograd
-            Conv2D.winograd = winograd
-            defer { Conv2D.winograd = saved }
-            let y = Conv2D.forward(x, weight: w, bias: nil, geometry: geometry, outputLayout: .nChw16c)
-            let gy = Self.random(y.shape, seed: 32).reordered(to: .nChw16c)
-            let g = Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: false)
-            return (y.reordered(to: .nchw), g.gradX!.reordered(to: .nchw), g.gradWeight)
+            // For this task only: tests running meanwhile keep the process-wide choice (a global
+            // switch here once made a parallel test see the direct kernel).
+            Conv2D.$winogradInThisTask.withValue(winograd) {
+                let y = Conv2D.forward(x, weight: w, bias: nil, geometry: geometry, outputLayout: .nChw16c)
+                let gy = Self.random(y.shape, seed: 32).reordered(to: .nChw16c)
+                let g = Conv2D.backward(x, weight: w, gradY: gy, geometry: geometry, hasBias: false)
+                return (y.reordered(to: .nchw), g.gradX!.reordered(to: .nchw), g.gradWeight)
+            }
         }
         let (wino, direct) = (run(true), run(false))
         #expect(relativeError(wino.0, direct.0) < 1e-5, "forward at \(size)x\(size): \(relativeError(wino.0, direct.0))")

@@ -27,6 +27,9 @@ public enum Conv2D {
     /// ResNet-101 step by about 10% here (docs/BENCHMARKS.md). Inference uses it too, with the
     /// weight transform done once per set of weights (``prepare(for:weight:bias:geometry:outputLayout:precision:residual:relu:)``).
     nonisolated(unsafe) public static var winograd = true
+    /// Overrides ``winograd`` for the current task only, so a test can compare both algorithms
+    /// without changing what convolutions running meanwhile in other tasks use.
+    @TaskLocal public static var winogradInThisTask: Bool?
 
     static func shape(_ x: Tensor, weight: Tensor, hasBias: Bool, geometry: Conv2DGeometry, outputLayout: Tensor.Layout,
                       precision: Precision, inference: Bool = false, residual: Bool = false, relu: Bool = false) -> mims_conv_shape {
@@ -34,7 +37,7 @@ public enum Conv2D {
         precondition(weight.shape[1] == x.shape[1], "weight expects \(weight.shape[1]) input channels, x has \(x.shape[1])")
         precondition(weight.layout == .nchw, "conv2d weights are OIHW")
         let (kh, kw) = (weight.shape[2], weight.shape[3])
-        let useWinograd = winograd && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
+        let useWinograd = (winogradInThisTask ?? winograd) && precision == .fp32 && kh == 3 && kw == 3 && geometry.stride == 1 && geometry.dilation == 1
             && x.layout == .nChw16c && outputLayout == .nChw16c
         return mims_conv_shape(n: Int32(x.shape[0]), c: Int32(x.shape[1]), h: Int32(x.shape[2]), w: Int32(x.shape[3]),
                                o: Int32(weight.shape[0]), kh: Int32(kh), kw: Int32(kw), stride: Int32(geometry.stride),
