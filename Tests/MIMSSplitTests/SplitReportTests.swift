@@ -65,18 +65,9 @@ struct SplitReportTests {
     /// A planted duplicate image and a planted patient overlap are both caught.
     @Test func plantedLeakageIsCaught() throws {
         let dir = try TemporaryDirectory()
-        let source = dir.path + "/src"
-        _ = try SyntheticDatasetWriter(dataset: .crcMSI, count: 48, seed: 3).write(to: source)
-        var manifest = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
-        manifest = manifest.replacingOccurrences(of: "policy: official-move\n  move_fraction: 0.02", with: "policy: official")
-        try manifest.write(toFile: source + "/manifest.yaml", atomically: true, encoding: .utf8)
-        let train = source + "/CRC_DX_TRAIN_MSS", test = source + "/CRC_DX_TEST_MSS"
-        let trainFiles = try FileManager.default.contentsOfDirectory(atPath: train).sorted()
-        // Duplicate: the same bytes under another name in the test split.
-        try FileManager.default.copyItem(atPath: train + "/" + trainFiles[0], toPath: test + "/blk-DUPLICATEXXX-TCGA-ZZ-9999-01Z-00-DX1.png")
-        // Overlap: a tile of a training patient (its TCGA code) moved into the test split.
-        try FileManager.default.moveItem(atPath: train + "/" + trainFiles[1], toPath: test + "/" + trainFiles[1].replacingOccurrences(of: "blk-", with: "blk-Z"))
-        try ingest(source, dir.path + "/out")
+        // A duplicate (the same bytes under another name in test) and an overlap (a training
+        // patient's tile moved into test), planted by the shared fixture.
+        try TrainingFixtures.writeLeakingShards(dir, to: dir.path + "/out")
         let report = try SplitReport.build(directory: dir.path + "/out")
         #expect(report.duplicates.contains { $0.acrossSplits })
         #expect(report.overlaps.contains { !$0.intended })
