@@ -5,9 +5,9 @@ import MIMSPlot
 import MIMSShards
 import MIMSTensor
 
-/// Writes heatmaps of records to a folder: `<id>/slice-<frame>.png` for the top-ranked slices (gray
-/// and jet overlays side by side, lesion boxes when known, a colour bar; `.svg` beside it holds the
-/// same figure with its caption for the HTML report), `<id>.npy` with T for every slice of the bag ([slices, h, w],
+/// Writes heatmaps of records to a folder: `<id>/slice-<frame>.svg` and `.png` (``FigureFiles``) for the
+/// top-ranked slices (caption, gray and jet overlays side by side, lesion boxes when known, a colour
+/// bar), `<id>.npy` with T for every slice of the bag ([slices, h, w],
 /// float32) and `heatmaps.json` describing each record.
 public struct HeatmapExporter {
     public struct Written: Sendable {
@@ -71,13 +71,11 @@ public struct HeatmapExporter {
                 let overlay = try PNGEncoder.encode(Frame(width: 2 * shape.width, height: shape.height, channels: 3, pixels: pixels))
                 let figure = HeatmapFigure(overlayPNG: overlay, panelWidth: shape.width, height: shape.height, boxes: boxes,
                                            caption: Self.caption(id: info.id, frame: frame, frames: info.frameCount, label: Int(info.label), score: result.score))
-                let base = folder + "/" + name + "/slice-\(String(format: "%03d", frame))"
-                let svg = figure.svg()
-                try AtomicFile.write(Data(svg.utf8), to: base + ".svg")
+                let file = name + "/slice-\(String(format: "%03d", frame))"
                 // At the figure's own size: its panels are already drawn at least 256 px tall, and a
                 // larger copy only interpolates the frame's pixels (about 4x the bytes at twice the size).
-                try AtomicFile.write(Data(try SVGRasterizer.png(svg, scale: 1)), to: base + ".png")
-                written.append(String(base.dropFirst(folder.count + 1)) + ".png")
+                try FigureFiles.write(svg: figure.svg(), to: folder + "/" + file, scale: 1)
+                written.append(file + ".png")
             }
         }
         return Written(id: info.id, label: Int(info.label), score: result.score, images: written, hit: hit)

@@ -99,7 +99,7 @@ public struct RunReport {
         roc.yRange = 0...1
         roc.diagonal = true
         // Beside a PNG, the SVG it was drawn from (the report shows that one).
-        if path.hasSuffix(".png") { try figure(svg: roc.svg(), to: String(path.dropLast(4))) } else { try AtomicFile.write(Data(try SVGRasterizer.png(roc.svg())), to: path) }
+        if path.hasSuffix(".png") { try FigureFiles.write(svg: roc.svg(), to: String(path.dropLast(4))) } else { try AtomicFile.write(Data(try SVGRasterizer.png(roc.svg())), to: path) }
     }
 
     /// The mean curve of the summarized runs (seeds or folds) with a ± 1 sd band, at every iteration
@@ -122,13 +122,6 @@ public struct RunReport {
             let (mean, sd) = Metrics.meanAndSD(values)
             return (x, mean!, sd!)
         }
-    }
-
-    /// A chart's two copies: `base.svg`, which the HTML report shows, and `base.png` drawn from it at
-    /// 300 dpi for print.
-    static func figure(svg text: String, to base: String) throws {
-        try AtomicFile.write(Data(text.utf8), to: base + ".svg")
-        try AtomicFile.write(Data(try SVGRasterizer.png(text)), to: base + ".png")
     }
 
     /// A run's name as part of a file name: "seed 1, pooled out-of-fold" → "seed-1-pooled-out-of-fold".
@@ -154,7 +147,7 @@ public struct RunReport {
             for run in evaluated {
                 let file = evaluated.count == 1 ? "plots/confusion" : "plots/confusion-" + Self.fileSlug(run.name)
                 let chart = ConfusionMatrixChart(title: "\(run.name), \(rule)", classes: classNames, counts: run.test!.confusion)
-                try Self.figure(svg: chart.svg(), to: folder + "/" + file)
+                try FigureFiles.write(svg: chart.svg(), to: folder + "/" + file)
                 let of = evaluated.count == 1 ? "" : " of \(run.name)"
                 figures.append((first.classes == 2 ? "Confusion matrix\(of) at probability 0.5" : "Confusion matrix\(of) (rows: true class, columns: most probable class)",
                                 file + ".png"))
@@ -167,7 +160,7 @@ public struct RunReport {
             var chart = LineChart(title: window == 1 ? "Training loss" : "Training loss (mean of \(window) iterations)", xLabel: "iteration", yLabel: "loss",
                                   series: zip(runs, smoothed).map { .init(name: $0.name, points: $1) } + meanSeries(smoothed))
             chart.integerX = true
-            try Self.figure(svg: chart.svg(), to: folder + "/plots/loss")
+            try FigureFiles.write(svg: chart.svg(), to: folder + "/plots/loss")
             figures.append(("Training loss", "plots/loss.png"))
         }
         if curves.contains(where: { !$0.auroc.isEmpty }) {
@@ -175,7 +168,7 @@ public struct RunReport {
                                   series: zip(runs, curves).map { .init(name: $0.name, points: $1.auroc, markers: true) } + meanSeries(curves.map(\.auroc)))
             chart.yRange = 0...1
             chart.integerX = true
-            try Self.figure(svg: chart.svg(), to: folder + "/plots/auroc")
+            try FigureFiles.write(svg: chart.svg(), to: folder + "/plots/auroc")
             figures.append(("AUROC during training", "plots/auroc.png"))
         }
 
