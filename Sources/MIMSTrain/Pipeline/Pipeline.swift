@@ -98,13 +98,16 @@ public struct Pipeline: Equatable, Sendable {
             throw variantField.error("one of \(Variant.allCases.map(\.rawValue).joined(separator: ", "))")
         }
 
+        // Which variant-dependent keys and values this model takes is its row of the variant table.
+        let spec = variant.spec
+
         let backbone = try top.required("backbone")
         try backbone.allow(["depth", "feature_layer", "weights", "trainable"])
         let depthField = try backbone.required("depth")
         guard let depth = ResNetTrunk.Depth(rawValue: try depthField.integer()) else { throw depthField.error("18, 34, 50 or 101") }
         // A variant defined with a fixed depth or fixed feature layers takes no other value, so a
         // pipeline cannot say one thing and train another.
-        if let fixed = variant.spec.depth, fixed != depth {
+        if let fixed = spec.depth, fixed != depth {
             throw depthField.error("\(fixed.rawValue): \(variant.rawValue) is ResNet-\(fixed.rawValue) by definition")
         }
         var featureLayer = 4
@@ -115,7 +118,7 @@ public struct Pipeline: Equatable, Sendable {
             case "layer4": featureLayer = 4
             default: throw layer.error("layer2, layer3 or layer4")
             }
-            if let fixed = variant.spec.featureLayers, featureLayer != fixed.max()! {
+            if let fixed = spec.featureLayers, featureLayer != fixed.max()! {
                 throw layer.error("layer\(fixed.max()!) (or nothing): \(variant.rawValue) reads layers \(fixed.map(String.init).joined(separator: " and ")), so its trunk runs to layer\(fixed.max()!)")
             }
         }
@@ -129,8 +132,6 @@ public struct Pipeline: Equatable, Sendable {
         let inputSize = try sizeField.integers()
         guard inputSize.count == 2, inputSize.allSatisfy({ $0 >= 32 && $0 <= 4096 }) else { throw sizeField.error("[height, width], each 32...4096") }
 
-        // Which of the variant-dependent keys this model reads is its row of the variant table.
-        let spec = variant.spec
         var kernels: [[Int]] = [], scales: [Double] = [1]
         if let msconv = try top.optional("msconv") {
             guard spec.reads.contains(.kernels) else {
