@@ -151,6 +151,9 @@ static int convert_in(const conversion *c, const void *data, int index, const vo
     return convert(c, data, buffer);
 }
 
+static dnnl_data_type_t element(int type) { return type == MIMS_TYPE_BF16 ? dnnl_bf16 : dnnl_f32; }
+static size_t element_size(int type) { return type == MIMS_TYPE_BF16 ? 2 : 4; }
+
 static void plain_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int layout, dnnl_data_type_t type) {
     dnnl_dims_t dims = {n, c, h, w};
     dnnl_memory_desc_init_by_tag(md, 4, dims, type, layout == MIMS_LAYOUT_NCHW16C ? dnnl_nChw16c : dnnl_nchw);
@@ -223,6 +226,8 @@ static int conv_geometry_ok(const mims_conv_shape *s) {
         return fail("convolution shape out of range");
     if ((s->src_layout == MIMS_LAYOUT_NCHW16C && s->c % 16) || (s->dst_layout == MIMS_LAYOUT_NCHW16C && s->o % 16))
         return fail("nChw16c needs channels in multiples of 16");
+    if ((s->src_type != MIMS_TYPE_F32 && s->src_type != MIMS_TYPE_BF16) || (s->dst_type != MIMS_TYPE_F32 && s->dst_type != MIMS_TYPE_BF16))
+        return fail("unknown element type");
     int oh, ow;
     mims_conv_output(s, &oh, &ow);
     if (oh < 1 || ow < 1) return fail("convolution output would be empty");
@@ -240,14 +245,16 @@ static int conv_forward_init(conv_entry *e) {
     int oh, ow;
     mims_conv_output(s, &oh, &ow);
     dnnl_data_type_t compute = s->precision == MIMS_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
-    plain_md(&e->src_user, s->n, s->c, s->h, s->w, s->src_layout, dnnl_f32);
-    plain_md(&e->dst_user, s->n, s->o, oh, ow, s->dst_layout, dnnl_f32);
+    plain_md(&e->src_user, s->n, s->c, s->h, s->w, s->src_layout, element(s->src_type));
+    plain_md(&e->dst_user, s->n, s->o, oh, ow, s->dst_layout, element(s->dst_type));
     dnnl_dims_t wdims = {s->o, s->c, s->kh, s->kw}, bdims = {s->o};
     dnnl_memory_desc_init_by_tag(&e->weights_user, 4, wdims, dnnl_f32, dnnl_oihw);
     dnnl_memory_desc_init_by_tag(&e->bias_md, 1, bdims, dnnl_f32, dnnl_x);
     dnnl_memory_desc_t src, weights, dst;
     plain_md(&src, s->n, s->c, s->h, s->w, s->src_layout, compute);
     dnnl_memory_desc_init_by_tag(&weights, 4, wdims, compute, dnnl_format_tag_any);
+    /* The destination in the caller's layout and type: a bf16 convolution writes bf16 activations
+     * directly (rounded once, from its float32 accumulators). */
     dst = e->dst_user;
     dnnl_dims_t strides = {s->stride, s->stride}, dilates = {s->dilation - 1, s->dilation - 1}, padding = {s->padding, s->padding};
     dnnl_alg_kind_t algorithm = s->algorithm == MIMS_CONV_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
@@ -335,7 +342,7 @@ static void *output_buffer(const conversion *back, void *user) {
 }
 
 /* The forward pass with weights already in the primitive's format; the caller holds the lock. */
-static int conv_forward_locked(conv_entry *e, const float *src, const void *weights, const float *bias, float *dst) {
+static int conv_forward_locked(conv_entry *e, const void *src, const void *weights, const float *bias, void *dst) {
     const void *src_in;
     if (convert_in(&e->forward_src, src, SLOT_SRC, &src_in)) return -1;
     void *out = output_buffer(&e->forward_dst, dst);
@@ -349,7 +356,7 @@ static int conv_forward_locked(conv_entry *e, const float *src, const void *weig
     return 0;
 }
 
-int mims_conv_forward(const mims_conv_shape *s, const float *src, const float *weights, const float *bias, float *dst) {
+int mims_conv_forward(const mims_conv_shape *s, const void *src, const float *weights, const float *bias, void *dst) {
     pthread_mutex_lock(&lock);
     int status = -1;
     conv_entry *e = conv_get(s, 0);
@@ -379,7 +386,7 @@ int mims_conv_prepare_weights(const mims_conv_shape *s, const float *weights, vo
     return status;
 }
 
-int mims_conv_forward_prepared(const mims_conv_shape *s, const float *src, const void *prepared, const float *bias, float *dst) {
+int mims_conv_forward_prepared(const mims_conv_shape *s, const void *src, const void *prepared, const float *bias, void *dst) {
     pthread_mutex_lock(&lock);
     conv_entry *e = conv_get(s, 0);
     int status = e ? conv_forward_locked(e, src, prepared, bias, dst) : -1;
@@ -396,8 +403,8 @@ int mims_conv_same_weights(const mims_conv_shape *a, const mims_conv_shape *b) {
     return same;
 }
 
-int mims_conv_backward(const mims_conv_shape *s, const float *src, const float *weights, const float *diff_dst,
-                       float *diff_src, float *diff_weights, float *diff_bias) {
+int mims_conv_backward(const mims_conv_shape *s, const void *src, const float *weights, const void *diff_dst,
+                       void *diff_src, float *diff_weights, float *diff_bias) {
     pthread_mutex_lock(&lock);
     int status = -1;
     conv_entry *e = conv_get(s, 1);
@@ -452,7 +459,7 @@ const char *mims_conv_implementation(const mims_conv_shape *s) {
 /* ---- batch normalization ----------------------------------------------------------------- */
 
 typedef struct bn_entry {
-    int key[8]; /* n, c, h, w, layout, flags, prop, backward */
+    int key[9]; /* n, c, h, w, layout, type, flags, prop, backward */
     dnnl_memory_desc_t data, stat, scale;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t primitive;
@@ -461,17 +468,17 @@ typedef struct bn_entry {
 
 static bn_entry *norms;
 
-static bn_entry *bn_get(int n, int c, int h, int w, int layout, unsigned flags, dnnl_prop_kind_t prop, int backward) {
+static bn_entry *bn_get(int n, int c, int h, int w, int layout, int type, unsigned flags, dnnl_prop_kind_t prop, int backward) {
     if (ensure_engine()) return NULL;
     if (n < 1 || c < 1 || h < 1 || w < 1 || (layout == MIMS_LAYOUT_NCHW16C && c % 16)) { fail("batch-norm shape out of range"); return NULL; }
-    int key[8] = {n, c, h, w, layout, (int)flags, (int)prop, backward};
+    int key[9] = {n, c, h, w, layout, type, (int)flags, (int)prop, backward};
     for (bn_entry *e = norms; e; e = e->next)
         if (memcmp(e->key, key, sizeof key) == 0) return e;
     last_error[0] = 0;
     bn_entry *e = calloc(1, sizeof *e);
     if (!e) { fail("out of memory"); return NULL; }
     memcpy(e->key, key, sizeof key);
-    plain_md(&e->data, n, c, h, w, layout, dnnl_f32);
+    plain_md(&e->data, n, c, h, w, layout, element(type));
     dnnl_dims_t cdims = {c};
     dnnl_memory_desc_init_by_tag(&e->stat, 1, cdims, dnnl_f32, dnnl_x);
     e->scale = e->stat;
@@ -505,41 +512,50 @@ static bn_entry *bn_get(int n, int c, int h, int w, int layout, unsigned flags, 
  * would need it otherwise. */
 static int bn_eps_ok(float eps) { return eps == 1e-5f ? 0 : fail("batch normalization supports eps = 1e-5 only (got %g)", eps); }
 
-size_t mims_bn_workspace_size(int n, int c, int h, int w, int layout) {
+size_t mims_bn_workspace_size(int n, int c, int h, int w, int layout, int type) {
     pthread_mutex_lock(&lock);
     size_t size = 0;
-    bn_entry *e = bn_get(n, c, h, w, layout, dnnl_use_scale | dnnl_use_shift | dnnl_fuse_norm_relu, dnnl_forward_training, 0);
+    bn_entry *e = bn_get(n, c, h, w, layout, type, dnnl_use_scale | dnnl_use_shift | dnnl_fuse_norm_relu, dnnl_forward_training, 0);
     if (e) size = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0));
     pthread_mutex_unlock(&lock);
     return size;
 }
 
+/* Element i of a float32 or bf16 array; `bf16` is a constant where this is inlined, so each loop
+ * below is compiled once per type and vectorizes. */
+static inline __attribute__((always_inline)) float load_value(const void *src, size_t i, const int bf16) {
+    if (!bf16) return ((const float *)src)[i];
+    const uint32_t bits = (uint32_t)((const uint16_t *)src)[i] << 16;
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
 /* Sums of (x - shift) and (x - shift)^2 per channel: float over runs of 64 pixels, which
  * vectorize, then double across runs. With the shift near the channel's mean (the mean of its
  * first pixels) the runs' float sums are exact to a few ulp of values of the spread's size, and
- * nothing cancels; compiled for AVX-512 and a plain fallback, chosen when the library loads. */
-__attribute__((target_clones("avx512f", "default")))
-void mims_bn_statistics(int n, int c, int h, int w, int layout, const float *src, int c_begin, int c_end,
-                        float *mean, float *variance) {
+ * nothing cancels. */
+static inline __attribute__((always_inline)) void statistics(int n, int c, int h, int w, int layout, const void *src, int c_begin,
+                                                             int c_end, float *mean, float *variance, const int bf16) {
     const size_t plane = (size_t)h * w, count = (size_t)n * plane, run = 64;
     const size_t head = plane < 256 ? plane : 256;
     if (layout == MIMS_LAYOUT_NCHW16C) {
         const int blocks = c / 16;
         for (int block = c_begin / 16; block < c_end / 16; block++) {
             double sum[16] = {0}, squares[16] = {0}, first[16] = {0};
-            const float *start = src + (size_t)block * plane * 16;
+            const size_t start = (size_t)block * plane * 16;
             for (size_t pixel = 0; pixel < head; pixel++)
-                for (int k = 0; k < 16; k++) first[k] += start[pixel * 16 + k];
+                for (int k = 0; k < 16; k++) first[k] += load_value(src, start + pixel * 16 + k, bf16);
             float shift[16];
             for (int k = 0; k < 16; k++) shift[k] = (float)(first[k] / head);
             for (int image = 0; image < n; image++) {
-                const float *p = src + ((size_t)image * blocks + block) * plane * 16;
+                const size_t p = ((size_t)image * blocks + block) * plane * 16;
                 for (size_t from = 0; from < plane; from += run) {
                     const size_t to = from + run < plane ? from + run : plane;
                     float s[16] = {0}, q[16] = {0};
                     for (size_t pixel = from; pixel < to; pixel++)
                         for (int k = 0; k < 16; k++) {
-                            const float d = p[pixel * 16 + k] - shift[k];
+                            const float d = load_value(src, p + pixel * 16 + k, bf16) - shift[k];
                             s[k] += d;
                             q[k] += d * d;
                         }
@@ -556,16 +572,16 @@ void mims_bn_statistics(int n, int c, int h, int w, int layout, const float *src
     }
     for (int channel = c_begin; channel < c_end; channel++) {
         double first = 0;
-        for (size_t i = 0; i < head; i++) first += src[(size_t)channel * plane + i];
+        for (size_t i = 0; i < head; i++) first += load_value(src, (size_t)channel * plane + i, bf16);
         const float shift = (float)(first / head);
         double sum = 0, squares = 0;
         for (int image = 0; image < n; image++) {
-            const float *p = src + ((size_t)image * c + channel) * plane;
+            const size_t p = ((size_t)image * c + channel) * plane;
             for (size_t from = 0; from < plane; from += run) {
                 const size_t to = from + run < plane ? from + run : plane;
                 float s = 0, q = 0;
                 for (size_t i = from; i < to; i++) {
-                    const float d = p[i] - shift;
+                    const float d = load_value(src, p + i, bf16) - shift;
                     s += d;
                     q += d * d;
                 }
@@ -579,8 +595,16 @@ void mims_bn_statistics(int n, int c, int h, int w, int layout, const float *src
     }
 }
 
-int mims_bn_forward(int n, int c, int h, int w, int layout, int use_batch_stats, int relu, int keep_workspace, float eps,
-                    const float *src, const float *scale, const float *shift, float *dst, float *mean, float *variance,
+/* Compiled for AVX-512 and a plain fallback, chosen when the library loads. */
+__attribute__((target_clones("avx512f", "default")))
+void mims_bn_statistics(int n, int c, int h, int w, int layout, int type, const void *src, int c_begin, int c_end,
+                        float *mean, float *variance) {
+    if (type == MIMS_TYPE_BF16) statistics(n, c, h, w, layout, src, c_begin, c_end, mean, variance, 1);
+    else statistics(n, c, h, w, layout, src, c_begin, c_end, mean, variance, 0);
+}
+
+int mims_bn_forward(int n, int c, int h, int w, int layout, int type, int use_batch_stats, int relu, int keep_workspace, float eps,
+                    const void *src, const float *scale, const float *shift, void *dst, float *mean, float *variance,
                     void *workspace) {
     if (bn_eps_ok(eps)) return -1;
     pthread_mutex_lock(&lock);
@@ -590,9 +614,9 @@ int mims_bn_forward(int n, int c, int h, int w, int layout, int use_batch_stats,
      * with batch-statistics flags, so its gradient runs through the mean and variance) reads. */
     unsigned flags = dnnl_use_scale | dnnl_use_shift | (relu ? dnnl_fuse_norm_relu : 0) | dnnl_use_global_stats;
     dnnl_prop_kind_t prop = relu && (use_batch_stats || keep_workspace) ? dnnl_forward_training : dnnl_forward_inference;
-    bn_entry *e = bn_get(n, c, h, w, layout, flags, prop, 0);
+    bn_entry *e = bn_get(n, c, h, w, layout, type, flags, prop, 0);
     if (e && relu && prop == dnnl_forward_training) {
-        bn_entry *training = bn_get(n, c, h, w, layout, dnnl_use_scale | dnnl_use_shift | dnnl_fuse_norm_relu, dnnl_forward_training, 0);
+        bn_entry *training = bn_get(n, c, h, w, layout, type, dnnl_use_scale | dnnl_use_shift | dnnl_fuse_norm_relu, dnnl_forward_training, 0);
         if (!training) e = NULL;
         else if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0),
                                          dnnl_primitive_desc_query_md(training->pd, dnnl_query_workspace_md, 0))) {
@@ -613,15 +637,15 @@ int mims_bn_forward(int n, int c, int h, int w, int layout, int use_batch_stats,
     return status;
 }
 
-int mims_bn_backward(int n, int c, int h, int w, int layout, int use_batch_stats, int relu, float eps,
-                     const float *src, const float *diff_dst, const float *scale, const float *shift, const float *mean,
-                     const float *variance, const void *workspace, float *diff_src, float *diff_scale, float *diff_shift) {
+int mims_bn_backward(int n, int c, int h, int w, int layout, int type, int use_batch_stats, int relu, float eps,
+                     const void *src, const void *diff_dst, const float *scale, const float *shift, const float *mean,
+                     const float *variance, const void *workspace, void *diff_src, float *diff_scale, float *diff_shift) {
     if (bn_eps_ok(eps)) return -1;
     pthread_mutex_lock(&lock);
     int status = -1;
     unsigned flags = dnnl_use_scale | dnnl_use_shift | (relu ? dnnl_fuse_norm_relu : 0) | (use_batch_stats ? 0 : dnnl_use_global_stats);
     int wants_parameters = diff_scale && diff_shift;
-    bn_entry *e = bn_get(n, c, h, w, layout, flags, wants_parameters ? dnnl_backward : dnnl_backward_data, 1);
+    bn_entry *e = bn_get(n, c, h, w, layout, type, flags, wants_parameters ? dnnl_backward : dnnl_backward_data, 1);
     if (e) {
         const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0);
         argument args[] = {
@@ -640,7 +664,7 @@ int mims_bn_backward(int n, int c, int h, int w, int layout, int use_batch_stats
 /* ---- max pooling ------------------------------------------------------------------------- */
 
 typedef struct pool_entry {
-    int key[9]; /* n, c, h, w, layout, kernel, stride, padding, kind (0 inference, 1 training, 2 backward) */
+    int key[10]; /* n, c, h, w, layout, type, kernel, stride, padding, kind (0 inference, 1 training, 2 backward) */
     dnnl_memory_desc_t src, dst;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t primitive;
@@ -649,22 +673,22 @@ typedef struct pool_entry {
 
 static pool_entry *pools;
 
-static pool_entry *pool_get(int n, int c, int h, int w, int layout, int kernel, int stride, int padding, int kind) {
+static pool_entry *pool_get(int n, int c, int h, int w, int layout, int type, int kernel, int stride, int padding, int kind) {
     if (ensure_engine()) return NULL;
     int oh = (h + 2 * padding - kernel) / stride + 1, ow = (w + 2 * padding - kernel) / stride + 1;
     if (n < 1 || c < 1 || h < 1 || w < 1 || kernel < 1 || stride < 1 || padding < 0 || oh < 1 || ow < 1 || (layout == MIMS_LAYOUT_NCHW16C && c % 16)) {
         fail("max-pooling shape out of range");
         return NULL;
     }
-    int key[9] = {n, c, h, w, layout, kernel, stride, padding, kind};
+    int key[10] = {n, c, h, w, layout, type, kernel, stride, padding, kind};
     for (pool_entry *e = pools; e; e = e->next)
         if (memcmp(e->key, key, sizeof key) == 0) return e;
     last_error[0] = 0;
     pool_entry *e = calloc(1, sizeof *e);
     if (!e) { fail("out of memory"); return NULL; }
     memcpy(e->key, key, sizeof key);
-    plain_md(&e->src, n, c, h, w, layout, dnnl_f32);
-    plain_md(&e->dst, n, c, oh, ow, layout, dnnl_f32);
+    plain_md(&e->src, n, c, h, w, layout, element(type));
+    plain_md(&e->dst, n, c, oh, ow, layout, element(type));
     /* Right padding so that oneDNN's output size equals PyTorch's floor-mode size. */
     dnnl_dims_t strides = {stride, stride}, kernels = {kernel, kernel}, dilation = {0, 0}, left = {padding, padding};
     dnnl_dims_t right = {(oh - 1) * stride + kernel - h - padding, (ow - 1) * stride + kernel - w - padding};
@@ -697,20 +721,20 @@ static pool_entry *pool_get(int n, int c, int h, int w, int layout, int kernel, 
     return e;
 }
 
-size_t mims_pool_workspace_size(int n, int c, int h, int w, int layout, int kernel, int stride, int padding) {
+size_t mims_pool_workspace_size(int n, int c, int h, int w, int layout, int type, int kernel, int stride, int padding) {
     pthread_mutex_lock(&lock);
     size_t size = 0;
-    pool_entry *e = pool_get(n, c, h, w, layout, kernel, stride, padding, 1);
+    pool_entry *e = pool_get(n, c, h, w, layout, type, kernel, stride, padding, 1);
     if (e) size = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0));
     pthread_mutex_unlock(&lock);
     return size;
 }
 
-int mims_pool_forward(int n, int c, int h, int w, int layout, int kernel, int stride, int padding,
-                      const float *src, float *dst, void *workspace) {
+int mims_pool_forward(int n, int c, int h, int w, int layout, int type, int kernel, int stride, int padding,
+                      const void *src, void *dst, void *workspace) {
     pthread_mutex_lock(&lock);
     int status = -1;
-    pool_entry *e = pool_get(n, c, h, w, layout, kernel, stride, padding, workspace ? 1 : 0);
+    pool_entry *e = pool_get(n, c, h, w, layout, type, kernel, stride, padding, workspace ? 1 : 0);
     if (e) {
         argument args[] = {
             {DNNL_ARG_SRC, &e->src, src}, {DNNL_ARG_DST, &e->dst, dst},
@@ -722,11 +746,11 @@ int mims_pool_forward(int n, int c, int h, int w, int layout, int kernel, int st
     return status;
 }
 
-int mims_pool_backward(int n, int c, int h, int w, int layout, int kernel, int stride, int padding,
-                       const float *diff_dst, const void *workspace, float *diff_src) {
+int mims_pool_backward(int n, int c, int h, int w, int layout, int type, int kernel, int stride, int padding,
+                       const void *diff_dst, const void *workspace, void *diff_src) {
     pthread_mutex_lock(&lock);
     int status = -1;
-    pool_entry *e = pool_get(n, c, h, w, layout, kernel, stride, padding, 2);
+    pool_entry *e = pool_get(n, c, h, w, layout, type, kernel, stride, padding, 2);
     if (e) {
         argument args[] = {
             {DNNL_ARG_DIFF_DST, &e->dst, diff_dst}, {DNNL_ARG_DIFF_SRC, &e->src, diff_src},
@@ -741,14 +765,14 @@ int mims_pool_backward(int n, int c, int h, int w, int layout, int kernel, int s
 /* ---- layout reorders --------------------------------------------------------------------- */
 
 typedef struct reorder_entry {
-    int key[6];
+    int key[8];
     conversion conversion;
     struct reorder_entry *next;
 } reorder_entry;
 
 static reorder_entry *reorders;
 
-int mims_reorder(int n, int c, int h, int w, int src_layout, int dst_layout, const float *src, float *dst) {
+int mims_reorder(int n, int c, int h, int w, int src_layout, int src_type, int dst_layout, int dst_type, const void *src, void *dst) {
     pthread_mutex_lock(&lock);
     int status = -1;
     if (ensure_engine()) goto done;
@@ -756,7 +780,7 @@ int mims_reorder(int n, int c, int h, int w, int src_layout, int dst_layout, con
         fail("reorder shape out of range");
         goto done;
     }
-    int key[6] = {n, c, h, w, src_layout, dst_layout};
+    int key[8] = {n, c, h, w, src_layout, src_type, dst_layout, dst_type};
     reorder_entry *e = reorders;
     while (e && memcmp(e->key, key, sizeof key) != 0) e = e->next;
     if (!e) {
@@ -764,14 +788,14 @@ int mims_reorder(int n, int c, int h, int w, int src_layout, int dst_layout, con
         if (!e) { fail("out of memory"); goto done; }
         memcpy(e->key, key, sizeof key);
         dnnl_memory_desc_t from, to;
-        plain_md(&from, n, c, h, w, src_layout, dnnl_f32);
-        plain_md(&to, n, c, h, w, dst_layout, dnnl_f32);
+        plain_md(&from, n, c, h, w, src_layout, element(src_type));
+        plain_md(&to, n, c, h, w, dst_layout, element(dst_type));
         if (conversion_init(&e->conversion, &from, &to)) { free(e); goto done; }
         e->next = reorders;
         reorders = e;
     }
     if (!e->conversion.primitive) {
-        memcpy(dst, src, (size_t)n * c * h * w * sizeof(float));
+        memcpy(dst, src, (size_t)n * c * h * w * element_size(src_type));
         status = 0;
     } else {
         status = convert(&e->conversion, src, dst);

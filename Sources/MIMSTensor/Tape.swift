@@ -32,8 +32,16 @@ public final class Tape {
     /// False for inference: nothing is recorded for a backward pass and parameters are constants.
     public let recordsGradients: Bool
 
-    /// The convolutions' arithmetic on this tape (``Precision``); everything else is float32.
+    /// The convolutions' arithmetic on this tape (``Precision``). In bf16 the blocked activations
+    /// between them (and their gradients) are stored as bf16 too; the head and everything plain
+    /// stay float32.
     public let precision: Precision
+
+    /// How a convolution on this tape stores an output in `layout`: bf16 for the trunk's blocked
+    /// activations in bf16 precision (half the memory and memory traffic), float32 otherwise.
+    func activationElement(_ layout: Tensor.Layout) -> Tensor.Element {
+        precision == .bf16 && layout == .nChw16c ? .bf16 : .f32
+    }
 
     public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
         // Training changes every weight: the inference cache would only hold memory.
@@ -98,15 +106,7 @@ public final class Tape {
             for (input, grad) in zip(record.inputs, inputGradients) {
                 guard let grad, needsGradient[input] else { continue }
                 if gradients[input] != nil {
-                    precondition(gradients[input]!.layout == grad.layout, "gradients of one value in two layouts")
-                    gradients[input]!.values.withUnsafeMutableBufferPointer { total in
-                        grad.values.withUnsafeBufferPointer { g in
-                            let (t, a) = (SendablePointer(total.baseAddress!), SendablePointer(g.baseAddress!))
-                            ElementwiseParallel.run(total.count) { range in
-                                for i in range { t.pointer[i] += a.pointer[i] }
-                            }
-                        }
-                    }
+                    Elementwise.accumulate(&gradients[input]!, grad)
                 } else {
                     gradients[input] = grad
                 }
@@ -129,7 +129,8 @@ extension Tape {
     public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Conv2DGeometry, layout: Tensor.Layout = .nchw) -> Variable {
         let xs = value(x), ws = value(weight), bs = bias.map(value)
         let precision = self.precision
-        let y = Conv2D.forward(xs, weight: ws, bias: bs, geometry: geometry, outputLayout: layout, precision: precision)
+        let y = Conv2D.forward(xs, weight: ws, bias: bs, geometry: geometry, outputLayout: layout, outputElement: activationElement(layout),
+                               precision: precision)
         let inputGradient = needsGradient[x.id]
         return record([x, weight] + (bias.map { [$0] } ?? []), output: y) { gy in
             let g = Conv2D.backward(xs, weight: ws, gradY: gy, geometry: geometry, hasBias: bs != nil, inputGradient: inputGradient,
@@ -185,10 +186,11 @@ extension Tape {
         let prepared = store.preparedWeights(key + "@" + precision.rawValue + (residual != nil ? "+" : "") + (relu ? "r" : ""), fitting: input) {
             let (folded, bias) = BatchNorm2D.folded(value(weight), weight: store.tensors[bn + ".weight"]!, bias: store.tensors[bn + ".bias"]!,
                                                     runningMean: store.tensors[bn + ".running_mean"]!, runningVar: store.tensors[bn + ".running_var"]!)
-            return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout, precision: precision,
-                                  residual: residual != nil, relu: relu)
+            return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout,
+                                  outputElement: activationElement(layout), precision: precision, residual: residual != nil, relu: relu)
         }
-        return constant(Conv2D.fusedForward(input, prepared: prepared, residual: residual.map { value($0).reordered(to: layout) }))
+        let element = activationElement(layout)
+        return constant(Conv2D.fusedForward(input, prepared: prepared, residual: residual.map { value($0).reordered(to: layout, element: element) }))
     }
 
     public func relu(_ x: Variable) -> Variable {
@@ -197,27 +199,11 @@ extension Tape {
     }
 
     /// a + b, or with `relu` max(0, a + b) in one pass (a residual block's end).
-    /// When the two are in different layouts, `b` is reordered to `a`'s (a block whose input
-    /// arrived plain while its own convolutions write blocked).
+    /// When the two differ in layout or element type, `b` is reordered to `a`'s (a block whose
+    /// input arrived plain while its own convolutions write blocked).
     public func add(_ a: Variable, _ b: Variable, relu: Bool = false) -> Variable {
-        let b = reorder(b, to: value(a).layout)
-        let (x, y) = (value(a), value(b))
-        precondition(x.shape == y.shape && x.layout == y.layout, "add: shapes \(x.shape) and \(y.shape), layouts \(x.layout) and \(y.layout)")
-        var sum = Tensor.uninitialized(x.shape, layout: x.layout)
-        x.values.withUnsafeBufferPointer { xs in
-            y.values.withUnsafeBufferPointer { ys in
-                sum.values.withUnsafeMutableBufferPointer { out in
-                    let (a, b, c) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!), SendablePointer(out.baseAddress!))
-                    ElementwiseParallel.run(out.count) { range in
-                        if relu {
-                            for i in range { c.pointer[i] = max(0, a.pointer[i] + b.pointer[i]) }
-                        } else {
-                            for i in range { c.pointer[i] = a.pointer[i] + b.pointer[i] }
-                        }
-                    }
-                }
-            }
-        }
+        let b = reorder(b, to: value(a).layout, element: value(a).element)
+        let sum = Elementwise.add(value(a), value(b), relu: relu)
         guard relu else { return record([a, b], output: sum) { gy in [gy, gy] } }
         let output = sum
         return record([a, b], output: sum) { gy in
@@ -235,11 +221,14 @@ extension Tape {
     }
 
     /// The same value in another memory layout (its gradient goes back the other way): the edges
-    /// between the engine's blocked activations and ops that read plain tensors.
-    public func reorder(_ x: Variable, to layout: Tensor.Layout) -> Variable {
-        let source = value(x).layout
-        if source == layout { return x }
-        return record([x], output: value(x).reordered(to: layout)) { gy in [gy.reordered(to: source)] }
+    /// between the engine's blocked activations and ops that read plain tensors. A plain result is
+    /// float32 unless `element` says otherwise (``Tensor/reordered(to:element:)``).
+    public func reorder(_ x: Variable, to layout: Tensor.Layout, element: Tensor.Element? = nil) -> Variable {
+        let source = value(x)
+        let target = source.reordered(to: layout, element: element)
+        if target.layout == source.layout && target.element == source.element { return x }
+        let (sourceLayout, sourceElement) = (source.layout, source.element)
+        return record([x], output: target) { gy in [gy.reordered(to: sourceLayout, element: sourceElement)] }
     }
 
     public func resize(_ x: Variable, height: Int, width: Int) -> Variable {

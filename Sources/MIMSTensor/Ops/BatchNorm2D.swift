@@ -3,7 +3,8 @@ import MIMSCore
 
 /// PyTorch's BatchNorm2d on oneDNN: batch statistics in training (biased variance to normalize,
 /// unbiased for the running estimate, momentum update as PyTorch does), running statistics in
-/// evaluation; optionally fused with the ReLU after it. Works on either ``Tensor/Layout``.
+/// evaluation; optionally fused with the ReLU after it. Works on either ``Tensor/Layout`` and on
+/// float32 or bf16 activations (statistics, parameters and their gradients are float32 either way).
 public enum BatchNorm2D {
     /// What the backward pass needs from the forward: the input itself (shared storage, no copy),
     /// the statistics it was normalized with, and with a fused ReLU oneDNN's mask of where the
@@ -71,6 +72,13 @@ public enum BatchNorm2D {
         precondition(!saved.batchStatistics, "inputGradient is for evaluation-mode batch norm")
         precondition(gradY.shape == saved.x.shape && gradY.layout == saved.x.layout, "batch-norm gradient \(gradY.shape) for input \(saved.x.shape)")
         precondition(!saved.relu || saved.output != nil, "evaluation-mode batch norm with ReLU needs keepForBackward for a backward pass")
+        if gradY.element == .bf16 {
+            // Heatmaps of a bf16 model: a rare pass, so computed on widened copies.
+            var widened = saved
+            widened.output = saved.output.map { $0.reordered(to: $0.layout, element: .f32) }
+            return inputGradient(gradY.reordered(to: gradY.layout, element: .f32), saved: widened, weight: weight)
+                .reordered(to: gradY.layout, element: .bf16)
+        }
         let c = gradY.shape[1], plane = gradY.shape[2] * gradY.shape[3]
         let scale = (0..<c).map { weight.values[$0] / (saved.variance[$0] + epsilon).squareRoot() }
         var gradX = Tensor.uninitialized(gradY.shape, layout: gradY.layout)
@@ -98,21 +106,22 @@ public enum BatchNorm2D {
     private static func gradient(_ gradY: Tensor, saved: Saved, weight: Tensor, bias: Tensor, gradScale: UnsafeMutablePointer<Float>,
                                  gradShift: UnsafeMutablePointer<Float>) -> Tensor {
         precondition(saved.batchStatistics, "backward is for training-mode batch norm; use inputGradient after evalForward")
-        precondition(gradY.shape == saved.x.shape && gradY.layout == saved.x.layout, "batch-norm gradient \(gradY.shape) for input \(saved.x.shape)")
+        precondition(gradY.shape == saved.x.shape && gradY.layout == saved.x.layout && gradY.element == saved.x.element,
+                     "batch-norm gradient \(gradY.shape) for input \(saved.x.shape)")
         precondition(!saved.relu || !saved.workspace.isEmpty, "batch-norm backward through a fused ReLU needs the forward's workspace")
         let (n, c, h, w) = dims(gradY)
-        var gradX = Tensor.uninitialized(gradY.shape, layout: gradY.layout)
-        let status = saved.x.values.withUnsafeBufferPointer { xs in
-            gradY.values.withUnsafeBufferPointer { gys in
+        var gradX = Tensor.uninitialized(gradY.shape, layout: gradY.layout, element: gradY.element)
+        let status = saved.x.withUnsafeData { xs in
+            gradY.withUnsafeData { gys in
                 weight.values.withUnsafeBufferPointer { ws in
                   bias.values.withUnsafeBufferPointer { bs in
                     saved.mean.withUnsafeBufferPointer { ms in
                         saved.variance.withUnsafeBufferPointer { vs in
                             saved.workspace.withUnsafeBytes { workspace in
-                                gradX.values.withUnsafeMutableBufferPointer { gxs in
-                                    mims_bn_backward(n, c, h, w, gradY.layout.code, 1, saved.relu ? 1 : 0, epsilon,
-                                                     xs.baseAddress!, gys.baseAddress!, ws.baseAddress!, bs.baseAddress!, ms.baseAddress!,
-                                                     vs.baseAddress!, workspace.baseAddress, gxs.baseAddress!, gradScale, gradShift)
+                                gradX.withUnsafeMutableData { gxs in
+                                    mims_bn_backward(n, c, h, w, gradY.layout.code, gradY.element.code, 1, saved.relu ? 1 : 0, epsilon,
+                                                     xs, gys, ws.baseAddress!, bs.baseAddress!, ms.baseAddress!,
+                                                     vs.baseAddress!, workspace.baseAddress, gxs, gradScale, gradShift)
                                 }
                             }
                         }
@@ -149,18 +158,18 @@ public enum BatchNorm2D {
         precondition(x.rank == 4 && weight.count == x.shape[1] && bias.count == x.shape[1], "batch norm of \(x.shape) with \(weight.count) weights")
         let (n, c, h, w) = dims(x)
         if batchStatistics { statistics(x, mean: &mean, variance: &variance) }
-        var y = Tensor.uninitialized(x.shape, layout: x.layout)
+        var y = Tensor.uninitialized(x.shape, layout: x.layout, element: x.element)
         var workspace = [UInt8](repeating: 0, count: relu && (batchStatistics || keepWorkspace)
-                                    ? mims_bn_workspace_size(n, c, h, w, x.layout.code) : 0)
-        let status = x.values.withUnsafeBufferPointer { xs in
+                                    ? mims_bn_workspace_size(n, c, h, w, x.layout.code, x.element.code) : 0)
+        let status = x.withUnsafeData { xs in
             weight.values.withUnsafeBufferPointer { ws in
                 bias.values.withUnsafeBufferPointer { bs in
                     mean.withUnsafeMutableBufferPointer { ms in
                         variance.withUnsafeMutableBufferPointer { vs in
                             workspace.withUnsafeMutableBytes { space in
-                                y.values.withUnsafeMutableBufferPointer { ys in
-                                    mims_bn_forward(n, c, h, w, x.layout.code, batchStatistics ? 1 : 0, relu ? 1 : 0, keepWorkspace ? 1 : 0, eps,
-                                                    xs.baseAddress!, ws.baseAddress!, bs.baseAddress!, ys.baseAddress!, ms.baseAddress!,
+                                y.withUnsafeMutableData { ys in
+                                    mims_bn_forward(n, c, h, w, x.layout.code, x.element.code, batchStatistics ? 1 : 0, relu ? 1 : 0,
+                                                    keepWorkspace ? 1 : 0, eps, xs, ws.baseAddress!, bs.baseAddress!, ys, ms.baseAddress!,
                                                     vs.baseAddress!, space.baseAddress)
                                 }
                             }
@@ -179,13 +188,13 @@ public enum BatchNorm2D {
         let (n, c, h, w) = dims(x)
         let unit = x.layout == .nChw16c ? 16 : 1, units = Int(c) / unit
         let parts = x.count < 1 << 16 ? 1 : min(Parallel.workers, units)
-        x.values.withUnsafeBufferPointer { xs in
+        x.withUnsafeData { xs in
             mean.withUnsafeMutableBufferPointer { ms in
                 variance.withUnsafeMutableBufferPointer { vs in
-                    let (source, means, variances) = (SendablePointer(xs.baseAddress!), SendablePointer(ms.baseAddress!), SendablePointer(vs.baseAddress!))
-                    let layout = x.layout.code
+                    let (source, means, variances) = (SendablePointer(raw: UnsafeMutableRawPointer(mutating: xs)), SendablePointer(ms.baseAddress!), SendablePointer(vs.baseAddress!))
+                    let (layout, type) = (x.layout.code, x.element.code)
                     _ = Parallel.mapRanges(count: units, parts: parts) { range in
-                        mims_bn_statistics(n, c, h, w, layout, source.pointer, Int32(range.lowerBound * unit), Int32(range.upperBound * unit),
+                        mims_bn_statistics(n, c, h, w, layout, type, UnsafeRawPointer(source.pointer), Int32(range.lowerBound * unit), Int32(range.upperBound * unit),
                                            means.pointer, variances.pointer)
                     }
                 }
