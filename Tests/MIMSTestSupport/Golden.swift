@@ -14,11 +14,12 @@ public func caseParameters(_ file: SafeTensorsFile) throws -> [String: Any] {
 /// ‖a − b‖ / ‖b‖
 public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
     precondition(a.shape == b.shape && a.layout == b.layout, "shapes \(a.shape) and \(b.shape), layouts \(a.layout) and \(b.layout)")
+    let (x, y) = (a.floatValues, b.floatValues)
     var num = 0.0, den = 0.0
-    for i in 0..<b.count {
-        let d = Double(a.values[i]) - Double(b.values[i])
+    for i in 0..<y.count {
+        let d = Double(x[i]) - Double(y[i])
         num += d * d
-        den += Double(b.values[i]) * Double(b.values[i])
+        den += Double(y[i]) * Double(y[i])
     }
     return (num / max(den, 1e-30)).squareRoot()
 }
