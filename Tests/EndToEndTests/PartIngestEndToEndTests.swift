@@ -121,6 +121,22 @@ struct PartIngestEndToEndTests: PartIngestFixtures {
         #expect(try ingest(["verify", dir.path + "/merged-cut"]).status == 0)
     }
 
+    /// Parts that do not make one set are refused by the command too: exit status 1, the part named.
+    @Test func mergeCommandRefusesAMissingPart() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-ingest").path), "build mims-ingest first")
+        let dir = try TemporaryDirectory()
+        let source = dir.path + "/src", manifest = source + "/manifest.yaml"
+        try synthesize(.crcMSI, count: 30, recordsPerShard: 4, into: source)
+        let p0 = dir.path + "/p0", p2 = dir.path + "/p2", out = dir.path + "/out"
+        for (part, folder) in [("0/3", p0), ("2/3", p2)] {
+            let run = try ingest(["run", manifest, "--out", folder, "--part", part, "--jobs", "1"])
+            try #require(run.status == 0, "part \(part): \(run.output)")
+        }
+        let command = try runProduct("mims-ingest", ["merge", p0, p2, "--out", out])
+        #expect(command.status != 0 && command.output.contains("part 1/3 is missing"), "\(command.output)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     func shardLines(_ dir: String) -> Int {
         guard let data = FileManager.default.contents(atPath: dir + "/" + ShardSet.journalName) else { return 0 }
         return String(decoding: data, as: UTF8.self).components(separatedBy: "\"event\":\"shard\"").count - 1

@@ -39,7 +39,8 @@ struct PartIngestTests: PartIngestFixtures {
     }
 
     /// Missing, doubled, foreign, unfinished or stale parts are refused with the part named, and
-    /// nothing is written; a finished merge is not redone, a killed one is finished.
+    /// nothing is written (the merge command's refusal: EndToEndTests/PartIngestEndToEndTests.swift);
+    /// a finished merge is not redone, a killed one is finished.
     @Test func mergeRefusesPartsThatDoNotMakeOneSet() throws {
         let dir = try TemporaryDirectory()
         let source = dir.path + "/src"
@@ -98,10 +99,6 @@ struct PartIngestTests: PartIngestFixtures {
         #expect(refusal([p0, running, p2]).hasPrefix("\(running) (part 1/3) is unfinished"))
         #expect(refusal([p0, dir.path + "/nowhere", p2]) == "\(dir.path)/nowhere: not a part of a split ingest: no such folder")
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: ShardSetMerger.partialPath(for: out)))
-
-        // The same refusal through the command: exit status 1, the part named.
-        let command = try runProduct("mims-ingest", ["merge", p0, p2, "--out", out])
-        #expect(command.status != 0 && command.output.contains("part 1/3 is missing"), "\(command.output)")
 
         // A killed merge left its folder: the same merge starts it over; another merge's is refused.
         let first = try ShardSetMerger.merge(parts: [p0, p1, p2], into: dir.path + "/first")
