@@ -84,7 +84,7 @@ let package = Package(
         ]),
 
         // MIMSIngest and MIMSOCT only for the fixtures that unit and end-to-end tests share.
-        .target(name: "MIMSTestSupport", dependencies: ["MIMSCore", "MIMSTensor", "MIMSImage", "MIMSOCT", "MIMSIngest"], path: "Tests/MIMSTestSupport"),
+        .target(name: "MIMSTestSupport", dependencies: ["MIMSCore", "MIMSTensor", "MIMSImage", "MIMSOCT", "MIMSIngest", "MIMSShards"], path: "Tests/MIMSTestSupport"),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),

@@ -58,6 +58,14 @@ static void jp2_error(const char *text, void *user) {
 
 static void jp2_quiet(const char *text, void *user) { (void)text; (void)user; }
 
+// The codec's handlers, for the decoder and the encoder alike: the first error into `messages`,
+// warnings and info dropped.
+static void jp2_set_handlers(opj_codec_t *codec, jp2_messages *messages) {
+    opj_set_error_handler(codec, jp2_error, messages);
+    opj_set_warning_handler(codec, jp2_quiet, NULL);
+    opj_set_info_handler(codec, jp2_quiet, NULL);
+}
+
 int mims_j2k_decode(const uint8_t *data, size_t size, mims_decode_limits limits, mims_image *out,
                     uint32_t *precision, char *message, size_t message_capacity) {
     if (message && message_capacity) message[0] = 0;
@@ -87,9 +95,7 @@ int mims_j2k_decode(const uint8_t *data, size_t size, mims_decode_limits limits,
         status = MIMS_CODEC_NO_MEMORY;
         goto done;
     }
-    opj_set_error_handler(codec, jp2_error, &messages);
-    opj_set_warning_handler(codec, jp2_quiet, NULL);
-    opj_set_info_handler(codec, jp2_quiet, NULL);
+    jp2_set_handlers(codec, &messages);
     opj_stream_set_user_data(stream, &in, NULL);
     opj_stream_set_user_data_length(stream, size);
     opj_stream_set_read_function(stream, jp2_read);
@@ -260,9 +266,7 @@ int mims_j2k_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint
         status = MIMS_CODEC_NO_MEMORY;
         goto done;
     }
-    opj_set_error_handler(codec, jp2_error, &messages);
-    opj_set_warning_handler(codec, jp2_quiet, NULL);
-    opj_set_info_handler(codec, jp2_quiet, NULL);
+    jp2_set_handlers(codec, &messages);
     opj_stream_set_user_data(stream, &o, NULL);
     opj_stream_set_write_function(stream, jp2_write);
     opj_stream_set_skip_function(stream, jp2_write_skip);

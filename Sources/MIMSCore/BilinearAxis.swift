@@ -20,3 +20,30 @@ public struct BilinearAxis: Sendable {
         }
     }
 }
+
+/// A bilinear resize of one plane, height x width to outHeight x outWidth: the one loop behind the
+/// image resizes (MIMSImage `BilinearResize`, float planes and uint8 frames) and the tensor op
+/// (MIMSTensor `BilinearResize2D`). Output (y, x) is
+/// (1−λh)((1−λw)x00 + λw·x01) + λh((1−λw)x10 + λw·x11), computed in Float in that order.
+public struct BilinearPlaneResize: Sendable {
+    public let rows: BilinearAxis
+    public let cols: BilinearAxis
+
+    public init(height: Int, width: Int, outHeight: Int, outWidth: Int) {
+        rows = BilinearAxis(input: height, output: outHeight)
+        cols = BilinearAxis(input: width, output: outWidth)
+    }
+
+    /// Computes every output sample in row-major order: `sample(row, column)` reads the source
+    /// plane, `store(y, x, value)` takes the result.
+    @inlinable
+    public func callAsFunction(_ sample: (_ row: Int, _ column: Int) -> Float, store: (_ y: Int, _ x: Int, _ value: Float) -> Void) {
+        for y in 0..<rows.i0.count {
+            let r0 = rows.i0[y], r1 = rows.i1[y], h0 = rows.l0[y], h1 = rows.l1[y]
+            for x in 0..<cols.i0.count {
+                let a = cols.i0[x], b = cols.i1[x], w0 = cols.l0[x], w1 = cols.l1[x]
+                store(y, x, h0 * (w0 * sample(r0, a) + w1 * sample(r0, b)) + h1 * (w0 * sample(r1, a) + w1 * sample(r1, b)))
+            }
+        }
+    }
+}

@@ -5,105 +5,11 @@ import MIMSTestSupport
 import Testing
 @testable import MIMSIngest
 
-/// `mims-ingest run --part I/N` and `mims-ingest merge`: parts running at once, merged, hold
-/// exactly the records of a single run (read back with h5py), survive SIGKILL, and a merge of
-/// parts that do not belong together fails naming the part.
-struct PartIngestTests {
-    static let epoch = ["SOURCE_DATE_EPOCH": "1700000000"]
-
-    /// A synthetic dataset with small shards (so parts cut through shards and leave short ones)
-    /// and, optionally, `corrupt` files overwritten with junk (so parts reject records).
-    func synthesize(_ dataset: SyntheticDataset, count: Int, recordsPerShard: Int, corrupt: Int = 0, into source: String) throws {
-        _ = try SyntheticDatasetWriter(dataset: dataset, count: count, seed: 5, small: true).write(to: source)
-        var manifest = try String(contentsOfFile: source + "/manifest.yaml", encoding: .utf8)
-        manifest = manifest.replacingOccurrences(of: #"records_per_shard: \d+"#, with: "records_per_shard: \(recordsPerShard)", options: .regularExpression)
-        try manifest.write(toFile: source + "/manifest.yaml", atomically: true, encoding: .utf8)
-        let discovered = try Discovery.discover(ManifestParser.load(path: source + "/manifest.yaml")).records
-        // Spread over the id order, so that several parts reject something.
-        for index in stride(from: 1, to: discovered.count, by: max(1, discovered.count / max(1, corrupt))).prefix(corrupt) {
-            try Data("not an image".utf8).write(to: URL(fileURLWithPath: discovered[index].path))
-        }
-    }
-
-    /// Runs `mims-ingest` to its end with a fixed creation time: exit status and output.
-    func ingest(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runProduct("mims-ingest", arguments, environment: Self.epoch)
-    }
-
-    /// Starts the N parts at once, each with one worker, and waits for all of them.
-    func runParts(_ count: Int, manifest: String, into dir: String) throws -> [String] {
-        let outs = (0..<count).map { dir + "/part-\($0)" }
-        let processes = try (0..<count).map {
-            try startProduct("mims-ingest", ["run", manifest, "--out", outs[$0], "--part", "\($0)/\(count)", "--jobs", "1", "--max-rejects", "1000"],
-                             environment: Self.epoch)
-        }
-        for (index, process) in processes.enumerated() {
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "part \(index)/\(count)")
-        }
-        return outs
-    }
-
-    /// The set as h5py reads it (Tests/Interop/shard_set_records.py).
-    func records(_ dir: String) throws -> [String: Any] {
-        let output = try run(["python3", repositoryRoot + "/Tests/Interop/shard_set_records.py", dir])
-        return try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
-    }
-
-    func shardFiles(_ dir: String) throws -> [String] {
-        try ShardSet(directory: dir).shardNames()
-    }
-
-    /// Per split, the ids in the order mims-train indexes them (shard name order, then record order).
-    func recordOrder(_ dir: String) throws -> [String: [String]] {
-        let set = ShardSet(directory: dir)
-        var order: [String: [String]] = [:]
-        for split in ShardSchema.splits {
-            order[split] = try set.shardNames(split: split).flatMap { try ShardReader(path: set.path(of: $0)).records.map(\.id) }
-        }
-        return order
-    }
-
-    @Test(arguments: [SyntheticDataset.crcMSI, .cirrus])
-    func mergedPartsHoldTheRecordsOfASingleRun(_ dataset: SyntheticDataset) throws {
-        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-ingest").path), "build mims-ingest first")
-        let dir = try TemporaryDirectory()
-        let source = dir.path + "/src", manifest = source + "/manifest.yaml"
-        let (count, perShard) = dataset == .crcMSI ? (150, 9) : (14, 2)
-        try synthesize(dataset, count: count, recordsPerShard: perShard, corrupt: dataset == .crcMSI ? 4 : 2, into: source)
-        #expect(try ingest(["run", manifest, "--out", dir.path + "/single", "--max-rejects", "1000"]).status == 0)
-        let parts = try runParts(3, manifest: manifest, into: dir.path)
-        let merged = try ingest(["merge"] + parts.reversed() + ["--out", dir.path + "/merged", "--log-format", "text"])
-        #expect(merged.status == 0, "\(merged.output)")
-
-        let single = try records(dir.path + "/single"), joined = try records(dir.path + "/merged")
-        let singleRecords = single["records"] as! [String: [String: Any]]
-        let joinedRecords = joined["records"] as! [String: [String: Any]]
-        let corrupt = dataset == .crcMSI ? 4 : 2
-        #expect(singleRecords.count == count - corrupt)
-        #expect(Set(joinedRecords.keys) == Set(singleRecords.keys))
-        for (id, record) in singleRecords {
-            #expect(NSDictionary(dictionary: record) == NSDictionary(dictionary: joinedRecords[id] ?? [:]), "\(id)")
-        }
-        #expect(Set(singleRecords.values.map { $0["split"] as! String }).count >= 2)
-        if dataset == .cirrus { #expect(singleRecords.values.allSatisfy { ($0["frame_count"] as! Int) > 1 }) }
-        // splits.json (every id's split, files matched, set digest), rejected.jsonl and warnings.jsonl.
-        #expect(NSDictionary(dictionary: single["splits"] as! [String: Any]) == NSDictionary(dictionary: joined["splits"] as! [String: Any]))
-        #expect((single["rejected"] as! [Any]).count == corrupt)
-        #expect(NSArray(array: single["rejected"] as! [Any]) == NSArray(array: joined["rejected"] as! [Any]))
-        #expect(NSArray(array: single["warnings"] as! [Any]) == NSArray(array: joined["warnings"] as! [Any]))
-        // In the single run's order, numbered without gaps, as a single run is.
-        #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
-        for split in ShardSchema.splits {
-            let indices = try ShardSet(directory: dir.path + "/merged").shardNames(split: split).compactMap { ShardSchema.parseFileName($0)?.index }
-            #expect(indices == Array(0..<indices.count), "\(split)")
-        }
-        let verify = try ingest(["verify", dir.path + "/merged"])
-        #expect(verify.status == 0, "\(verify.output)")
-        let check = try runProduct("mims-split", ["check", dir.path + "/merged"])
-        #expect(check.status == 0, "\(check.output)")
-    }
-
+/// Split ingest in process (`IngestRunner` with a part, `ShardSetMerger`): one part is the single
+/// run, a shard of rejects leaves no gap, the plan is contiguous and balanced, and a merge of parts
+/// that do not belong together fails naming the part. The parts run as commands at once, and
+/// killed, in EndToEndTests/PartIngestEndToEndTests.swift.
+struct PartIngestTests: PartIngestFixtures {
     /// N = 1: the part and its merge are the single run, file for file (the journal aside). With
     /// a reject the shards differ only in where they end (a part's reject leaves its planned shard
     /// one short; a single run pulls the next record in): the other files, the records and their
@@ -132,60 +38,9 @@ struct PartIngestTests {
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/merged").problems.isEmpty)
     }
 
-    /// A part killed with SIGKILL once some shards are journaled, then resumed, merges to exactly
-    /// the set of uninterrupted parts.
-    @Test func killedPartResumesToTheSameMergedSet() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: productURL("mims-ingest").path), "build mims-ingest first")
-        let dir = try TemporaryDirectory()
-        let source = dir.path + "/src", manifest = source + "/manifest.yaml"
-        try synthesize(.crcMSI, count: 500, recordsPerShard: 5, corrupt: 3, into: source)
-        let clean = try runParts(2, manifest: manifest, into: dir.path + "/clean")
-        #expect(try ingest(["merge"] + clean + ["--out", dir.path + "/merged-clean"]).status == 0)
-
-        let cut = dir.path + "/cut"
-        let arguments = ["run", manifest, "--out", cut, "--part", "1/2", "--jobs", "1", "--max-rejects", "1000"]
-        var kills = 0
-        for round in 1...2 {
-            let part = try startProduct("mims-ingest", arguments + (round > 1 ? ["--resume"] : []), environment: Self.epoch)
-            // Kill once this round has journaled two more shards (the first round: two shards).
-            let before = shardLines(cut)
-            let deadline = Date().addingTimeInterval(60)
-            while part.isRunning && shardLines(cut) < before + 2 && Date() < deadline { usleep(2_000) }
-            if part.isRunning {
-                kill(part.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            part.waitUntilExit()
-            for name in try shardFiles(cut) {
-                #expect(ShardVerifier.verify(path: cut + "/" + name, checkPixels: false).isValid, "\(name)")
-            }
-        }
-        #expect(kills == 2, "the part finished before it could be killed; make the dataset larger")
-        // Not finished: the merge refuses it and names it.
-        let early = try ingest(["merge", clean[0], cut, "--out", dir.path + "/merged-cut"])
-        #expect(early.status != 0 && early.output.contains("\(cut) (part 1/2) is unfinished"), "\(early.output)")
-        #expect(try ingest(arguments + ["--resume"]).status == 0)
-        let merged = try ingest(["merge", cut, clean[0], "--out", dir.path + "/merged-cut"])
-        #expect(merged.status == 0, "\(merged.output)")
-
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/merged-clean").filter { $0 != ShardSet.journalName }.sorted()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/merged-cut").filter { $0 != ShardSet.journalName }.sorted() == names)
-        for name in names {
-            #expect(FileManager.default.contents(atPath: dir.path + "/merged-clean/" + name) == FileManager.default.contents(atPath: dir.path + "/merged-cut/" + name), "\(name)")
-        }
-        let a = try records(dir.path + "/merged-clean"), b = try records(dir.path + "/merged-cut")
-        #expect((a["records"] as! [String: Any]).count == 497)
-        #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b))
-        #expect(try ingest(["verify", dir.path + "/merged-cut"]).status == 0)
-    }
-
-    func shardLines(_ dir: String) -> Int {
-        guard let data = FileManager.default.contents(atPath: dir + "/" + ShardSet.journalName) else { return 0 }
-        return String(decoding: data, as: UTF8.self).components(separatedBy: "\"event\":\"shard\"").count - 1
-    }
-
     /// Missing, doubled, foreign, unfinished or stale parts are refused with the part named, and
-    /// nothing is written; a finished merge is not redone, a killed one is finished.
+    /// nothing is written (the merge command's refusal: EndToEndTests/PartIngestEndToEndTests.swift);
+    /// a finished merge is not redone, a killed one is finished.
     @Test func mergeRefusesPartsThatDoNotMakeOneSet() throws {
         let dir = try TemporaryDirectory()
         let source = dir.path + "/src"
@@ -244,10 +99,6 @@ struct PartIngestTests {
         #expect(refusal([p0, running, p2]).hasPrefix("\(running) (part 1/3) is unfinished"))
         #expect(refusal([p0, dir.path + "/nowhere", p2]) == "\(dir.path)/nowhere: not a part of a split ingest: no such folder")
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: ShardSetMerger.partialPath(for: out)))
-
-        // The same refusal through the command: exit status 1, the part named.
-        let command = try runProduct("mims-ingest", ["merge", p0, p2, "--out", out])
-        #expect(command.status != 0 && command.output.contains("part 1/3 is missing"), "\(command.output)")
 
         // A killed merge left its folder: the same merge starts it over; another merge's is refused.
         let first = try ShardSetMerger.merge(parts: [p0, p1, p2], into: dir.path + "/first")

@@ -115,6 +115,15 @@ public struct Normalization: Equatable, Sendable {
         a.size?.height == b.size?.height && a.size?.width == b.size?.width && a.channels == b.channels
             && a.slices == b.slices && a.intensity == b.intensity && a.minFrames == b.minFrames
     }
+
+    /// The `min_frames` rule: a volume of `frames` frames (before slice selection) is rejected when
+    /// that is fewer than `minFrames`. `requiredBy` names whose data set the minimum in the reason
+    /// (`predict --files`: the model's training data); without it the reason names the manifest key.
+    func requireMinFrames(_ frames: Int, requiredBy: String? = nil) throws {
+        guard let minimum = minFrames, frames < minimum else { return }
+        throw IngestRejection(requiredBy.map { "has \(frames) frames, fewer than the \(minimum) (normalize.min_frames) \($0) required" }
+                              ?? "has \(frames) frames, fewer than normalize.min_frames \(minimum)")
+    }
 }
 
 public struct ShardOptions: Equatable, Sendable {

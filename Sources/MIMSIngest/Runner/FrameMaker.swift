@@ -58,9 +58,7 @@ public struct FrameMaker: Sendable {
     public func make(path: String) throws -> Made {
         do {
             let decoded = try RecordProcessor.decodeFrames(path: path, kind: recipe.kind, reader: reader, normalize: normalize)
-            if let minimum = recipe.minFrames, decoded.originalShape[0] < minimum {
-                throw IngestRejection("has \(decoded.originalShape[0]) frames, fewer than the \(minimum) (normalize.min_frames) the model's training data required")
-            }
+            try normalize.requireMinFrames(decoded.originalShape[0], requiredBy: "the model's training data")
             guard let first = decoded.frames.first else { throw IngestRejection("holds no frames") }
             let shape = recipe.size.map { FrameShape(height: $0[0], width: $0[1], channels: recipe.channels) }
                 ?? FrameShape(height: first.height, width: first.width, channels: recipe.channels)

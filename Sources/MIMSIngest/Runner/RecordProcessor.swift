@@ -62,9 +62,7 @@ public struct RecordProcessor: Sendable {
             if case let .central(wanted) = manifest.normalize.slices, decoded.originalShape[0] < wanted {
                 shortFrames = (decoded.frames.count, wanted)
             }
-            if let minimum = manifest.normalize.minFrames, decoded.originalShape[0] < minimum {
-                throw IngestRejection("has \(decoded.originalShape[0]) frames, fewer than normalize.min_frames \(minimum)")
-            }
+            try manifest.normalize.requireMinFrames(decoded.originalShape[0])
             let pixels = try Self.normalizedPixels(decoded.frames, frameShape: frameShape, resizes: manifest.normalize.size != nil)
             var metadata = decoded.metadata
             metadata.sourceSpacingMM = decoded.spacing

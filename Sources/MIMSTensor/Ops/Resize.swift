@@ -5,18 +5,11 @@ import MIMSCore
 public enum BilinearResize2D {
     public static func forward(_ x: Tensor, height: Int, width: Int) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let rows = BilinearAxis(input: h, output: height), cols = BilinearAxis(input: w, output: width)
+        let resize = BilinearPlaneResize(height: h, width: w, outHeight: height, outWidth: width)
         var y = Tensor.zeros([n, c, height, width])
         for plane in 0..<n * c {
             let input = plane * h * w, output = plane * height * width
-            for oy in 0..<height {
-                let r0 = input + rows.i0[oy] * w, r1 = input + rows.i1[oy] * w
-                for ox in 0..<width {
-                    let (a, b) = (cols.i0[ox], cols.i1[ox])
-                    y.values[output + oy * width + ox] = rows.l0[oy] * (cols.l0[ox] * x.values[r0 + a] + cols.l1[ox] * x.values[r0 + b])
-                        + rows.l1[oy] * (cols.l0[ox] * x.values[r1 + a] + cols.l1[ox] * x.values[r1 + b])
-                }
-            }
+            resize({ x.values[input + $0 * w + $1] }, store: { y.values[output + $0 * width + $1] = $2 })
         }
         return y
     }

@@ -37,11 +37,12 @@ public final class FeatureCache: @unchecked Sendable {
     private let maps: [HDF5Dataset]
     private let lock = NSLock()
 
-    /// Opens the cache at `path` when it was computed from exactly `identity`, else computes it
-    /// (replacing any stale file) with `network`'s trunk and `store`'s weights.
+    /// Opens the cache at `path` when it was computed from exactly the identity of `dataset` and
+    /// `trunk`, else computes it (replacing any stale file) with `network`'s trunk and `store`'s
+    /// weights, which `trunk` must describe.
     public static func openOrBuild(path: String, dataset: ShardDataset, network: Network, store: ParameterStore, sampler: SliceSampler,
-                                   log: (String) -> Void) throws -> FeatureCache {
-        let identity = Self.identity(dataset: dataset, network: network, store: store, sampler: sampler)
+                                   trunk: TrunkIdentity, log: (String) -> Void) throws -> FeatureCache {
+        let identity = Self.identity(dataset: dataset, trunk: trunk)
         if FileManager.default.fileExists(atPath: path) {
             do {
                 let cache = try FeatureCache(path: path, dataset: dataset, sampler: sampler, identity: identity)
@@ -133,28 +134,40 @@ public final class FeatureCache: @unchecked Sendable {
                             records: choices.map(\.record), slices: choices.flatMap(\.slices))
     }
 
-    /// What the features depend on, as one JSON text.
-    static func identity(dataset: ShardDataset, network: Network, store: ParameterStore, sampler: SliceSampler) -> String {
+    /// What every cache of a run shares: the trunk's architecture and a hash of its weights, the
+    /// input size, window, precision and engine. Hashing the weights reads the whole trunk, so a
+    /// run (whose trunk is frozen) computes this once and passes it for each split's cache.
+    public struct TrunkIdentity: Sendable {
+        let fields: [String: String]
+
+        public init(network: Network, store: ParameterStore, sampler: SliceSampler) {
+            var weights = SHA256()
+            for name in store.tensors.keys.sorted() where name.hasPrefix("backbone.") {
+                let tensor = store.tensors[name]!.reordered(to: .nchw)
+                weights.update(Array("\(name) \(tensor.shape)\n".utf8))
+                tensor.values.withUnsafeBytes { weights.update($0) }
+            }
+            let pipeline = network.pipeline
+            fields = [
+                "trunk": "resnet\(network.trunk.depth.rawValue) layers \(network.featureLayers) pyramid \(network.pyramid)",
+                "trunk_sha256": weights.finalizeHex(),
+                "input_size": "\(pipeline.inputSize)",
+                "central_slices": String(sampler.central),
+                "precision": pipeline.precision.rawValue,
+                "engine": Engine.summary,
+            ]
+        }
+    }
+
+    /// What the features of `dataset` depend on, as one JSON text: its shard set, split and
+    /// records, and the run's `trunk`.
+    static func identity(dataset: ShardDataset, trunk: TrunkIdentity) -> String {
         var records = SHA256()
         for record in dataset.records { records.update(Array("\(record.info.id)\t\(record.info.frameCount)\n".utf8)) }
-        var weights = SHA256()
-        for name in store.tensors.keys.sorted() where name.hasPrefix("backbone.") {
-            let tensor = store.tensors[name]!.reordered(to: .nchw)
-            weights.update(Array("\(name) \(tensor.shape)\n".utf8))
-            tensor.values.withUnsafeBytes { weights.update($0) }
-        }
-        let pipeline = network.pipeline
-        let fields: [String: String] = [
-            "shard_set": ShardSetIdentity.of(folder: dataset.folder),
-            "split": dataset.split,
-            "records_sha256": records.finalizeHex(),
-            "trunk": "resnet\(network.trunk.depth.rawValue) layers \(network.featureLayers) pyramid \(network.pyramid)",
-            "trunk_sha256": weights.finalizeHex(),
-            "input_size": "\(pipeline.inputSize)",
-            "central_slices": String(sampler.central),
-            "precision": pipeline.precision.rawValue,
-            "engine": Engine.summary,
-        ]
+        var fields = trunk.fields
+        fields["shard_set"] = ShardSetIdentity.of(folder: dataset.folder)
+        fields["split"] = dataset.split
+        fields["records_sha256"] = records.finalizeHex()
         return JSONText.object(fields.mapValues(JSONText.string))
     }
 

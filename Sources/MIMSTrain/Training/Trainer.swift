@@ -48,6 +48,8 @@ public final class Trainer {
     let evaluation: ShardDataset?
     /// A cross-validation fold's held-out records (its test split); nil outside folds.
     let heldOut: ShardDataset?
+    /// A fold's val records (`cv --val-fold`), built once; nil outside folds and without a val fold.
+    let foldValidation: ShardDataset?
     var startIteration = 0
     /// Iteration of the checkpoint on disk, nil before the first.
     var checkpointIteration: Int?
@@ -71,6 +73,8 @@ public final class Trainer {
     public private(set) var stoppedEarly: Int?
     /// A frozen trunk's cached features by split name (`backbone.trainable: false`).
     var featureCaches: [String: FeatureCache] = [:]
+    /// What those caches share (the frozen trunk's weights hashed once per run).
+    var featureTrunk: FeatureCache.TrunkIdentity?
 
     /// Checks everything a run needs before any training starts: shards of the right kind for the
     /// model, at least two classes present and every label one of the shard set's classes,
@@ -123,14 +127,17 @@ public final class Trainer {
             // The held-out fold is the test split; the periodic evaluations use it too unless the
             // fold has a val share and the pipeline evaluates on val.
             let test = try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "test") { fold.test.contains($0.id) }
+            let val = fold.val.isEmpty ? nil : try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "val") { fold.val.contains($0.id) }
             heldOut = test
-            evaluation = !fold.val.isEmpty && pipeline.evalSplit == "val"
-                ? try ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "val") { fold.val.contains($0.id) } : test
+            foldValidation = val
+            evaluation = pipeline.evalSplit == "val" ? val ?? test : test
         } else if let asked = try? ShardDataset(folder: options.shards, split: pipeline.evalSplit) {
             heldOut = nil
+            foldValidation = nil
             evaluation = asked
         } else {
             heldOut = nil
+            foldValidation = nil
             evaluation = try? ShardDataset(folder: options.shards, split: "test")
             notes.append("note: the shards have no \(pipeline.evalSplit) split (training.eval_split); evaluating on "
                          + (evaluation == nil ? "nothing during training" : "test during training"))
@@ -180,13 +187,11 @@ public final class Trainer {
     /// The records the run calls `split`: the shard set's split, or in a fold its held-out
     /// records as "test"; nil when there are none.
     public func dataset(split: String) -> ShardDataset? {
-        if let fold = options.fold {
+        if options.fold != nil {
             switch split {
             case "test": return heldOut
             case "train": return train
-            case "val" where !fold.val.isEmpty:
-                return evaluation?.split == "val" ? evaluation
-                    : try? ShardDataset(folder: options.shards, splits: ShardSchema.splits, name: "val") { fold.val.contains($0.id) }
+            case "val": return foldValidation
             default: return nil
             }
         }
@@ -365,8 +370,10 @@ public final class Trainer {
     /// from the run folder when a resumed run made them already.
     func features(of dataset: ShardDataset) throws -> FeatureCache {
         if let cache = featureCaches[dataset.split] { return cache }
+        let trunk = featureTrunk ?? FeatureCache.TrunkIdentity(network: network, store: store, sampler: pipeline.sampler)
+        featureTrunk = trunk
         let cache = try FeatureCache.openOrBuild(path: options.run + "/features-\(dataset.split).h5", dataset: dataset, network: network,
-                                                 store: store, sampler: pipeline.sampler, log: log)
+                                                 store: store, sampler: pipeline.sampler, trunk: trunk, log: log)
         featureCaches[dataset.split] = cache
         return cache
     }
