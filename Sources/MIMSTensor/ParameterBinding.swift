@@ -68,7 +68,4 @@ public struct ParameterBinding {
     public var gradients: [String: Tensor] {
         placed.variables.compactMapValues(tape.gradient)
     }
-
-    /// Full names of the parameters put on the tape.
-    public var parameterNames: [String] { placed.variables.keys.sorted() }
 }

@@ -5,6 +5,8 @@ import MIMSCore
 /// ``backward(from:seed:)`` runs them in reverse.
 ///
 /// One tape per training step: create it, run the forward, call backward, read the gradients.
+/// The tape knows values, not names: a model's parameters come onto it through a
+/// ``ParameterBinding``, which reads their gradients back by name.
 public final class Tape {
     /// A value on the tape.
     public struct Variable: Hashable, Sendable {
@@ -24,8 +26,6 @@ public final class Tape {
     /// The convolutions' arithmetic on this tape (``Precision``); everything else is float32.
     public let precision: Precision
 
-    /// Parameters come onto the tape as ``variable(_:)``s, one per tensor however often it is used;
-    /// ``ParameterBinding`` does that for a ``ParameterStore`` and reads the gradients back by name.
     public init(training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
         self.training = training
         self.recordsGradients = recordsGradients
