@@ -1,4 +1,3 @@
-import MIMSCore
 import MIMSTensor
 #if canImport(Glibc)
 import Glibc
@@ -12,11 +11,13 @@ import Glibc
 /// its own magnitude normalization; a *group* is one shared convolution applied to its branches.
 /// With no groups the pooling runs straight over the primary maps (`mi-pre`).
 ///
-/// Parameter names follow the golden `mims_head_*` cases: `msconv.convs.G.weight/bias`,
-/// `msconv.bns.I.G.*` (branch I, group G), `msconv.sw` [branches, N], `topk.theta`, `fc.*`.
-public struct MIMSHead: Sendable, Equatable {
+/// The layers follow the golden `mims_head_*` cases' names: `msconv.convs.G` (a ``Conv2DLayer``),
+/// `msconv.bns.I.G` (a ``BatchNorm2DLayer``, branch I, group G), `fc` (a ``LinearLayer``), and the
+/// head's own tensors `msconv.sw` [branches, N] and `topk.theta`. They are derived from the
+/// branches and groups, so a head is equal to another exactly when its configuration is.
+public struct MIMSHead: Layer, Equatable {
     public struct Branch: Sendable, Equatable {
-        /// Index into the primary maps handed to ``forward(_:_:bagSizes:)``.
+        /// Index into the primary maps handed to ``callAsFunction(_:_:bagSizes:)``.
         public var source: Int
         /// Resize factor s: h = max(1, floor(H s + 0.5)); 1 is the identity.
         public var scale: Double
@@ -71,64 +72,66 @@ public struct MIMSHead: Sendable, Equatable {
 
     func branches(of group: Group) -> [Int] { group.branches ?? Array(branches.indices) }
 
-    /// Every parameter and buffer name with its shape.
-    public func parameterShapes() -> [String: [Int]] {
-        var shapes: [String: [Int]] = ["fc.weight": [classes, features], "fc.bias": [classes]]
-        if case .topK(let k) = aggregation { shapes["topk.theta"] = [k] }
-        guard !groups.isEmpty else { return shapes }
-        shapes["msconv.sw"] = [branches.count, features]
-        for (g, group) in groups.enumerated() {
-            // Shared weights: every map a group's branches view has the same channels.
-            let source = branches[branches(of: group)[0]].source
-            shapes["msconv.convs.\(g).weight"] = [group.channels, inputChannels[source], group.kernel, group.kernel]
-            shapes["msconv.convs.\(g).bias"] = [group.channels]
-            for i in branches(of: group) {
-                let p = "msconv.bns.\(i).\(g)."
-                for suffix in ["weight", "bias", "running_mean", "running_var"] { shapes[p + suffix] = [group.channels] }
-                shapes[p + "num_batches_tracked"] = []
-            }
-        }
-        return shapes
+    /// Group g's shared kernels, `msconv.convs.g` (each branch runs them with its own dilation).
+    func conv(_ g: Int) -> Conv2DLayer {
+        let group = groups[g]
+        // Shared weights: every map a group's branches view has the same channels.
+        let source = branches[branches(of: group)[0]].source
+        return Conv2DLayer("msconv.convs.\(g)", inputs: inputChannels[source], outputs: group.channels, kernel: group.kernel,
+                           hasBias: true, initialization: .uniformFanIn)
     }
+
+    /// The BatchNorm of branch i in group g, `msconv.bns.i.g`.
+    func batchNorm(branch i: Int, group g: Int) -> BatchNorm2DLayer {
+        BatchNorm2DLayer("msconv.bns.\(i).\(g)", channels: groups[g].channels)
+    }
+
+    var classifier: LinearLayer { LinearLayer("fc", inputs: features, outputs: classes) }
 
     /// PyTorch's default initialization: convolutions and fc uniform in ±1/√fan_in (weights and
     /// biases), BN weight 1 and bias 0, running mean 0 and variance 1, sw = 1, and
     /// θ_r = (r − 1) ln 0.5.
-    public func initialize(_ store: ParameterStore, seed: UInt64) {
-        var random = SplitMix64(seed: seed)
-        for (name, shape) in parameterShapes().sorted(by: { $0.key < $1.key }) {
-            let count = shape.reduce(1, *)
-            var values = [Float](repeating: 0, count: count)
-            if name.hasPrefix("msconv.convs.") || name.hasPrefix("fc.") {
-                let weightShape = name.hasPrefix("fc.") ? [classes, features] : parameterShapes()[name.replacingSuffix(".bias", with: ".weight")]!
-                let bound = 1 / Double(weightShape.dropFirst().reduce(1, *)).squareRoot()
-                values = (0..<count).map { _ in Float((random.unit() * 2 - 1) * bound) }
-            } else if name == "topk.theta" {
-                values = (0..<count).map { Float(Double($0) * log(0.5)) }
-            } else if name == "msconv.sw" || name.hasSuffix(".weight") || name.hasSuffix(".running_var") {
-                values = [Float](repeating: 1, count: count)
-            }
-            store.tensors[name] = Tensor(shape: shape, values: values)
+    public func parameters(prefix: String) -> [ParameterSpec] {
+        var specs = classifier.parameters(prefix: prefix)
+        if case .topK(let k) = aggregation { specs.append(ParameterSpec(prefix + "topk.theta", [k], .ramp(step: log(0.5)))) }
+        guard !groups.isEmpty else { return specs }
+        specs.append(ParameterSpec(prefix + "msconv.sw", [branches.count, features], .constant(1)))
+        for (g, group) in groups.enumerated() {
+            specs += conv(g).parameters(prefix: prefix)
+            for i in branches(of: group) { specs += batchNorm(branch: i, group: g).parameters(prefix: prefix) }
         }
+        return specs
     }
 
-    /// Logits [bags, classes] from the primary maps (each [slices, C, H, W]).
-    public func forward(_ tape: Tape, _ maps: [Tape.Variable], bagSizes: [Int]) -> Tape.Variable {
-        tape.linear(pooled(tape, maps, bagSizes: bagSizes), weight: tape.parameter("fc.weight"), bias: tape.parameter("fc.bias"))
+    /// Every parameter and buffer name with its shape.
+    public func parameterShapes() -> [String: [Int]] { parameters(prefix: "").shapes }
+
+    public func initialize(_ store: ParameterStore, seed: UInt64) { parameters(prefix: "").initialize(store, seed: seed) }
+
+    /// Logits [bags, classes] from the primary maps (each [slices, C, H, W]), and the values each
+    /// top-k or max pooling chose (which slices a heatmap ranks first).
+    public func callAsFunction(_ parameters: ParameterBinding, _ maps: [Tape.Variable], bagSizes: [Int])
+        -> (logits: Tape.Variable, selections: [BagSelection]) {
+        let (features, selections) = pooled(parameters, maps, bagSizes: bagSizes)
+        return (classifier(parameters, features), selections)
     }
 
-    /// The pooled features [bags, N] going into the classifier.
-    public func pooled(_ tape: Tape, _ maps: [Tape.Variable], bagSizes: [Int]) -> Tape.Variable {
-        let theta: Tape.Variable? = if case .topK = aggregation { tape.parameter("topk.theta") } else { nil }
+    /// The pooled features [bags, N] going into the classifier, and the poolings' selections.
+    public func pooled(_ parameters: ParameterBinding, _ maps: [Tape.Variable], bagSizes: [Int])
+        -> (features: Tape.Variable, selections: [BagSelection]) {
+        let tape = parameters.tape
+        let theta: Tape.Variable? = if case .topK = aggregation { parameters.parameter("topk.theta") } else { nil }
         if groups.isEmpty {
-            return tape.bagPool(branches.map { maps[$0.source] }, bagSizes: bagSizes, aggregation: aggregation, theta: theta)
+            let (features, selection) = tape.bagPool(branches.map { maps[$0.source] }, bagSizes: bagSizes, aggregation: aggregation, theta: theta)
+            return (features, selection.map { [$0] } ?? [])
         }
-        let sw = tape.parameter("msconv.sw")
+        let sw = parameters.parameter("msconv.sw")
         var resized: [Int: Tape.Variable] = [:]
         var pooled: [Tape.Variable] = []
+        var selections: [BagSelection] = []
         var offset = 0
         for (g, group) in groups.enumerated() {
-            let weight = tape.parameter("msconv.convs.\(g).weight"), bias = tape.parameter("msconv.convs.\(g).bias")
+            var conv = conv(g)
             var outputs: [Tape.Variable] = []
             for i in branches(of: group) {
                 let branch = branches[i]
@@ -138,25 +141,20 @@ public struct MIMSHead: Sendable, Equatable {
                     resized[i] = v
                     return v
                 }()
-                let geometry = Conv2DGeometry(stride: 1, padding: branch.dilation * (group.kernel / 2), dilation: branch.dilation)
-                let conv = tape.conv2d(input, weight: weight, bias: bias, geometry: geometry)
-                let normalized = tape.batchNorm(conv, prefix: "msconv.bns.\(i).\(g)")
+                conv.geometry = Conv2DGeometry(stride: 1, padding: branch.dilation * (group.kernel / 2), dilation: branch.dilation)
+                let normalized = batchNorm(branch: i, group: g)(parameters, conv(parameters, input))
                 outputs.append(tape.scaleChannels(normalized, by: sw, row: i, offset: offset))
             }
-            pooled.append(tape.bagPool(outputs, bagSizes: bagSizes, aggregation: aggregation, theta: theta))
+            let (features, selection) = tape.bagPool(outputs, bagSizes: bagSizes, aggregation: aggregation, theta: theta)
+            pooled.append(features)
+            if let selection { selections.append(selection) }
             offset += group.channels
         }
-        return tape.concatChannels(pooled)
+        return (tape.concatChannels(pooled), selections)
     }
 
     /// h = max(1, floor(H s + 0.5)).
     public static func scaled(_ size: Int, _ scale: Double) -> Int {
         scale == 1 ? size : max(1, Int((Double(size) * scale + 0.5).rounded(.down)))
-    }
-}
-
-extension String {
-    func replacingSuffix(_ suffix: String, with replacement: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
     }
 }

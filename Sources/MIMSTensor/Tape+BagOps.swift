@@ -1,27 +1,30 @@
 /// Bag pooling, channel and batch reshaping, and reductions on the tape.
 extension Tape {
     /// Pools each bag's values per channel over all `inputs` (scales), slices and positions
-    /// (see ``BagPool``). `theta` is required for `.topK`.
-    public func bagPool(_ inputs: [Variable], bagSizes: [Int], aggregation: BagAggregation, theta: Variable? = nil) -> Variable {
+    /// (see ``BagPool``). `theta` is required for `.topK`. Top-k and max also return which values
+    /// they chose (the caller keeps it, say for a heatmap; the tape only needs it for backward).
+    public func bagPool(_ inputs: [Variable], bagSizes: [Int], aggregation: BagAggregation, theta: Variable? = nil)
+        -> (output: Variable, selection: BagSelection?) {
         let xs = inputs.map(value), shapes = xs.map(\.shape)
         switch aggregation {
         case .topK(let k):
             guard let theta else { preconditionFailure("top-k pooling needs theta") }
             let t = value(theta)
             let (y, selection) = BagPool.topKForward(xs, bagSizes: bagSizes, theta: t, k: k)
-            selections.append((selection, shapes))
-            return record(inputs + [theta], output: y) { gy in
+            let output = record(inputs + [theta], output: y) { gy in
                 let g = BagPool.topKBackward(gy, selection: selection, inputShapes: shapes, theta: t)
                 return g.gradInputs + [g.gradTheta]
             }
+            return (output, BagSelection(selection: selection, inputShapes: shapes))
         case .mean:
-            return record(inputs, output: BagPool.meanForward(xs, bagSizes: bagSizes)) { gy in
+            let output = record(inputs, output: BagPool.meanForward(xs, bagSizes: bagSizes)) { gy in
                 BagPool.meanBackward(gy, inputShapes: shapes, bagSizes: bagSizes)
             }
+            return (output, nil)
         case .max:
             let (y, selection) = BagPool.maxForward(xs, bagSizes: bagSizes)
-            selections.append((selection, shapes))
-            return record(inputs, output: y) { gy in BagPool.maxBackward(gy, selection: selection, inputShapes: shapes) }
+            let output = record(inputs, output: y) { gy in BagPool.maxBackward(gy, selection: selection, inputShapes: shapes) }
+            return (output, BagSelection(selection: selection, inputShapes: shapes))
         }
     }
 

@@ -5,6 +5,8 @@ import MIMSCore
 /// ``backward(from:seed:)`` runs them in reverse.
 ///
 /// One tape per training step: create it, run the forward, call backward, read the gradients.
+/// The tape knows values, not names: a model's parameters come onto it through a
+/// ``ParameterBinding``, which reads their gradients back by name.
 public final class Tape {
     /// A value on the tape.
     public struct Variable: Hashable, Sendable {
@@ -15,19 +17,8 @@ public final class Tape {
     private var needsGradient: [Bool] = []
     private var records: [(output: Int, inputs: [Int], backward: (Tensor) -> [Tensor?])] = []
     private var gradients: [Tensor?] = []
-    private var parameterIDs: [String: Int] = [:]
-    /// The store whose parameters this tape reads and whose running statistics it updates.
-    public let store: ParameterStore?
     /// Training mode: batch statistics in BatchNorm, running statistics updated.
     public let training: Bool
-
-    /// Every top-k or max selection made on this tape, with its inputs' shapes, in order: which
-    /// slices supplied the pooled values (heatmap slice ranking).
-    public internal(set) var selections: [(selection: BagPool.Selection, inputShapes: [[Int]])] = []
-
-    /// Prepended to every parameter name this tape reads (say "backbone." or "head."), so one
-    /// store holds a whole model under its checkpoint names while blocks use local names.
-    public var namePrefix = ""
 
     /// False for inference: nothing is recorded for a backward pass and parameters are constants.
     public let recordsGradients: Bool
@@ -43,10 +34,7 @@ public final class Tape {
         precision == .bf16 && layout == .nChw16c ? .bf16 : .f32
     }
 
-    public init(store: ParameterStore? = nil, training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
-        // Training changes every weight: the inference cache would only hold memory.
-        if training { store?.dropInferenceCache() }
-        self.store = store
+    public init(training: Bool = true, recordsGradients: Bool = true, precision: Precision = .fp32) {
         self.training = training
         self.recordsGradients = recordsGradients
         self.precision = precision
@@ -55,33 +43,16 @@ public final class Tape {
     /// A value that needs no gradient.
     public func constant(_ tensor: Tensor) -> Variable { add(tensor, gradient: false) }
 
-    /// A value whose gradient is wanted (an input or a free parameter).
+    /// A value whose gradient is wanted (an input or a parameter), unless the tape records none.
     public func variable(_ tensor: Tensor) -> Variable { add(tensor, gradient: recordsGradients) }
-
-    /// The store's parameter `name`, on the tape once however often it is used.
-    public func parameter(_ localName: String) -> Variable {
-        let name = namePrefix + localName
-        if let id = parameterIDs[name] { return Variable(id: id) }
-        guard let tensor = store?.tensors[name] else { preconditionFailure("no parameter '\(name)' in the store") }
-        let variable = add(tensor, gradient: recordsGradients)
-        parameterIDs[name] = variable.id
-        return variable
-    }
 
     public func value(_ variable: Variable) -> Tensor { values[variable.id] }
 
     /// The gradient after ``backward(from:seed:)``; nil when nothing flowed into it.
     public func gradient(_ variable: Variable) -> Tensor? { variable.id < gradients.count ? gradients[variable.id] : nil }
 
-    /// The gradient of the store's parameter `name`;
-    /// `name` is the full name, prefix included.
-    public func gradient(of name: String) -> Tensor? { parameterIDs[name].flatMap { $0 < gradients.count ? gradients[$0] : nil } }
-
     /// Forgets every gradient, so a second ``backward(from:seed:)`` (say, for a heatmap) starts clean.
     public func clearGradients() { gradients.removeAll(keepingCapacity: true) }
-
-    /// Names of the store's parameters used on this tape.
-    public var parameterNames: [String] { parameterIDs.keys.sorted() }
 
     /// Records an op: `forward` gives the output; `backward` maps the output gradient to one
     /// gradient per input (nil where an input needs none).
@@ -139,53 +110,45 @@ extension Tape {
         }
     }
 
-    /// BatchNorm2d with the store's `prefix.weight/bias/running_mean/running_var`; in training the
-    /// running statistics and `num_batches_tracked` are updated as PyTorch does.
+    /// BatchNorm2d with γ, β and running statistics `parameters`; in training the running
+    /// statistics are updated there as PyTorch does (their owner, a layer, stores them back).
     /// With `relu`, max(0, BN(x)) as one fused op (the same values and gradients as
     /// `relu(batchNorm(x))`, one activation pass and tensor fewer).
-    public func batchNorm(_ x: Variable, prefix: String, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) -> Variable {
-        let weight = parameter(prefix + ".weight"), bias = parameter(prefix + ".bias")
-        guard let store else { preconditionFailure("batchNorm needs a parameter store") }
-        let prefix = namePrefix + prefix
+    public func batchNorm(_ x: Variable, _ parameters: inout BatchNormParameters, momentum: Float = 0.1, eps: Float = 1e-5,
+                          relu: Bool = false) -> Variable {
+        let weight = parameters.weight, bias = parameters.bias
         let ws = value(weight), bs = value(bias)
         if !training {
-            let (y, saved) = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: store.tensors[prefix + ".running_mean"]!,
-                                                     runningVar: store.tensors[prefix + ".running_var"]!, eps: eps, relu: relu,
+            let (y, saved) = BatchNorm2D.evalForward(value(x), weight: ws, bias: bs, runningMean: parameters.runningMean,
+                                                     runningVar: parameters.runningVar, eps: eps, relu: relu,
                                                      keepForBackward: recordsGradients)
             return record([x, weight, bias], output: y) { gy in [BatchNorm2D.inputGradient(gy, saved: saved, weight: ws), nil, nil] }
         }
-        var mean = store.tensors[prefix + ".running_mean"]!, variance = store.tensors[prefix + ".running_var"]!
-        let (y, saved) = BatchNorm2D.trainForward(value(x), weight: ws, bias: bs, runningMean: &mean, runningVar: &variance,
-                                                  momentum: momentum, eps: eps, relu: relu)
-        store.tensors[prefix + ".running_mean"] = mean
-        store.tensors[prefix + ".running_var"] = variance
-        if let tracked = store.tensors[prefix + ".num_batches_tracked"] {
-            store.tensors[prefix + ".num_batches_tracked"] = Tensor(shape: tracked.shape, values: [tracked.values[0] + 1])
-        }
+        let (y, saved) = BatchNorm2D.trainForward(value(x), weight: ws, bias: bs, runningMean: &parameters.runningMean,
+                                                  runningVar: &parameters.runningVar, momentum: momentum, eps: eps, relu: relu)
         return record([x, weight, bias], output: y) { gy in
             let g = BatchNorm2D.backward(gy, saved: saved, weight: ws, bias: bs)
             return [g.gradX, g.gradWeight, g.gradBias]
         }
     }
 
-    /// conv - BatchNorm (- + residual) (- ReLU), a ResNet block's unit, with the store's `weight`
-    /// and BatchNorm `prefix`, in the tape's precision and the output in `layout`. Recorded as the
-    /// separate ops when training or differentiating. In pure inference the BatchNorm is folded into
-    /// the convolution (w·γ/σ, β − μ·γ/σ), the residual and ReLU run as its post-ops (one pass over
-    /// the output instead of four), and the store keeps the prepared weights until a tensor changes.
-    public func convBatchNorm(_ x: Variable, weight name: String, batchNorm prefix: String, geometry: Conv2DGeometry,
-                              layout: Tensor.Layout = .nchw, relu: Bool, residual: Variable? = nil) -> Variable {
-        let weight = parameter(name)
+    /// conv - BatchNorm (- + residual) (- ReLU), a ResNet block's unit, in the tape's precision and
+    /// the output in `layout`. Recorded as the separate ops when training or differentiating. In
+    /// pure inference the BatchNorm is folded into the convolution (w·γ/σ, β − μ·γ/σ), the residual
+    /// and ReLU run as its post-ops (one pass over the output instead of four), and `store` keeps
+    /// the prepared weights under `key` (the weight's full name) until one of its tensors changes.
+    public func convBatchNorm(_ x: Variable, weight: Variable, batchNorm: inout BatchNormParameters, geometry: Conv2DGeometry,
+                              layout: Tensor.Layout = .nchw, relu: Bool, residual: Variable? = nil,
+                              cachingIn store: ParameterStore, as key: String) -> Variable {
         if training || recordsGradients {
             let conv = conv2d(x, weight: weight, geometry: geometry, layout: layout)
-            guard let residual else { return batchNorm(conv, prefix: prefix, relu: relu) }
-            return add(batchNorm(conv, prefix: prefix), residual, relu: relu)
+            guard let residual else { return self.batchNorm(conv, &batchNorm, relu: relu) }
+            return add(self.batchNorm(conv, &batchNorm), residual, relu: relu)
         }
-        guard let store else { preconditionFailure("convBatchNorm needs a parameter store") }
-        let input = value(x), key = namePrefix + name, bn = namePrefix + prefix, precision = self.precision
+        let input = value(x), bn = batchNorm, precision = self.precision
         let prepared = store.preparedWeights(key + "@" + precision.rawValue + (residual != nil ? "+" : "") + (relu ? "r" : ""), fitting: input) {
-            let (folded, bias) = BatchNorm2D.folded(value(weight), weight: store.tensors[bn + ".weight"]!, bias: store.tensors[bn + ".bias"]!,
-                                                    runningMean: store.tensors[bn + ".running_mean"]!, runningVar: store.tensors[bn + ".running_var"]!)
+            let (folded, bias) = BatchNorm2D.folded(value(weight), weight: value(bn.weight), bias: value(bn.bias),
+                                                    runningMean: bn.runningMean, runningVar: bn.runningVar)
             return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout,
                                   outputElement: activationElement(layout), precision: precision, residual: residual != nil, relu: relu)
         }

@@ -16,7 +16,7 @@ struct HeadGoldenTests {
         let x = values.reshaped([values.shape[0], values.shape[1], 1, values.shape[2]])
         let tape = Tape()
         let vx = tape.variable(x), vt = tape.variable(theta)
-        let y = tape.bagPool([vx], bagSizes: Array(repeating: 1, count: values.shape[0]), aggregation: .topK(k), theta: vt)
+        let y = tape.bagPool([vx], bagSizes: Array(repeating: 1, count: values.shape[0]), aggregation: .topK(k), theta: vt).output
         #expect(relativeError(tape.value(y), try file.tensor("y")) < 1e-4)
         tape.backward(from: y, seed: try file.tensor("grad_y"))
         #expect(relativeError(try #require(tape.gradient(vx)).reshaped(values.shape), try file.tensor("grad_values")) < 1e-4)
@@ -44,9 +44,9 @@ struct HeadGoldenTests {
         let head = MIMSHead.mims(inputChannels: x.shape[1], kernels: kernels, scales: p["scales"] as! [Double], aggregation: .topK(p["k"] as! Int))
         var parameters: [String: Tensor] = [:]
         for entry in file.entries.keys where entry.hasPrefix("param.") { parameters["head." + entry.dropFirst(6)] = try file.tensor(entry) }
-        let tape = Tape(store: ParameterStore(parameters), training: true, precision: .bf16)
-        tape.namePrefix = "head."
-        let logits = head.forward(tape, [tape.variable(x)], bagSizes: try file.integers("bag_sizes").map(Int.init))
+        let tape = Tape(training: true, precision: .bf16)
+        let logits = head(ParameterBinding(ParameterStore(parameters), on: tape).under("head"), [tape.variable(x)],
+                          bagSizes: try file.integers("bag_sizes").map(Int.init)).logits
         let error = relativeError(tape.value(logits), try file.tensor("logits"))
         #expect(error < 3e-2 && error > 0, "bf16 logits: relative error \(error)")
         let loss = tape.crossEntropy(logits, labels: try file.integers("labels").map(Int.init))
@@ -70,16 +70,16 @@ struct HeadGoldenTests {
         let bagSizes = try file.integers("bag_sizes").map(Int.init), labels = try file.integers("labels").map(Int.init)
         let store = ParameterStore(parameters)
 
-        let tape = Tape(store: store, training: true)
-        tape.namePrefix = "head."
+        let tape = Tape(training: true)
+        let bound = ParameterBinding(store, on: tape)
         let vx = tape.variable(x)
-        let logits = head.forward(tape, [vx], bagSizes: bagSizes)
+        let logits = head(bound.under("head"), [vx], bagSizes: bagSizes).logits
         #expect(relativeError(tape.value(logits), try file.tensor("logits")) < 1e-4)
         let loss = tape.crossEntropy(logits, labels: labels)
         #expect(relativeError(tape.value(loss), try file.tensor("loss")) < 1e-4)
         tape.backward(from: loss)
         #expect(relativeError(try #require(tape.gradient(vx)), try file.tensor("grad_x")) < 1e-4)
-        let lossGradients = Dictionary(uniqueKeysWithValues: tape.parameterNames.compactMap { name in tape.gradient(of: name).map { (name, $0) } })
+        let lossGradients = bound.gradients
         for entry in file.entries.keys.sorted() where entry.hasPrefix("after.") {
             #expect(relativeError(store.tensors["head." + entry.dropFirst(6)]!, try file.tensor(entry)) < 1e-4, "\(entry)")
         }
@@ -108,7 +108,7 @@ struct HeadGoldenTests {
         for entry in file.entries.keys.sorted() where entry.hasPrefix("grad.") {
             let name = "head." + entry.dropFirst(5)
             var gradient = try #require(lossGradients[name], "no gradient for \(entry)")
-            if let second = tape.gradient(of: name) { for i in 0..<gradient.count { gradient.values[i] += second.values[i] } }
+            if let second = bound.gradient(of: name) { for i in 0..<gradient.count { gradient.values[i] += second.values[i] } }
             let reference = try file.tensor(entry)
             if norm(reference) < 1e-12 {
                 // A conv bias feeding a training-mode BN has gradient exactly zero; float32 leaves

@@ -55,17 +55,18 @@ struct ResNetTrunkTests {
         let trunk = ResNetTrunk(.resnet18)
         let store = ParameterStore()
         trunk.initialize(store, seed: 1)
-        let tape = Tape(store: store, training: true)
+        let tape = Tape(training: true)
+        let bound = ParameterBinding(store, on: tape)
         var random = SplitMix64(seed: 2)
         let x = tape.variable(Tensor(shape: [2, 3, 64, 48], values: (0..<2 * 3 * 64 * 48).map { _ in Float(random.unit()) }))
-        let features = trunk.forward(tape, x)
+        let features = trunk(bound, x)
         #expect(tape.value(features).shape == [2, 512, 2, 2])
-        let evaluation = Tape(store: store, training: false)
-        let layer3 = trunk.forward(evaluation, evaluation.constant(tape.value(x)), lastLayer: 3)
+        let evaluation = Tape(training: false)
+        let layer3 = trunk(ParameterBinding(store, on: evaluation), evaluation.constant(tape.value(x)), lastLayer: 3)
         #expect(evaluation.value(layer3).shape == [2, 256, 4, 3])
         tape.backward(from: features)
         let trainable = trunk.parameterShapes().keys.filter { $0.hasSuffix("weight") || $0.hasSuffix("bias") }
-        #expect(trainable.allSatisfy { tape.gradient(of: $0) != nil })
+        #expect(trainable.allSatisfy { bound.gradient(of: $0) != nil })
         #expect(store.tensors["bn1.num_batches_tracked"]?.values == [1])
     }
 }

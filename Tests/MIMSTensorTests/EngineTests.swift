@@ -45,15 +45,14 @@ struct EngineTests {
             "bn.running_mean": Tensor.zeros([32]), "bn.running_var": Tensor(shape: [32], values: [Float](repeating: 1, count: 32)),
         ])
         func run(_ layout: Tensor.Layout) -> (y: Tensor, gx: Tensor, gw: Tensor, gb: Tensor, runningVar: Tensor) {
-            let copy = ParameterStore(store.tensors)
-            let tape = Tape(store: copy, training: true)
-            let input = tape.variable(x.reordered(to: layout))
-            let conv = tape.conv2d(input, weight: tape.parameter("w"), geometry: geometry, layout: layout)
-            let pooled = tape.reorder(tape.maxPool(tape.batchNorm(conv, prefix: "bn", relu: true)), to: .nchw)
+            let tape = Tape(training: true)
+            let input = tape.variable(x.reordered(to: layout)), w = tape.variable(store.tensors["w"]!)
+            var bn = Self.batchNorm(store, on: tape)
+            let conv = tape.conv2d(input, weight: w, geometry: geometry, layout: layout)
+            let pooled = tape.reorder(tape.maxPool(tape.batchNorm(conv, &bn, relu: true)), to: .nchw)
             let gy = Self.random(tape.value(pooled).shape, seed: 6)
             tape.backward(from: pooled, seed: gy)
-            return (tape.value(pooled), tape.gradient(input)!.reordered(to: .nchw), tape.gradient(of: "w")!, tape.gradient(of: "bn.weight")!,
-                    copy.tensors["bn.running_var"]!)
+            return (tape.value(pooled), tape.gradient(input)!.reordered(to: .nchw), tape.gradient(w)!, tape.gradient(bn.weight)!, bn.runningVar)
         }
         let plain = run(.nchw), blocked = run(.nChw16c)
         #expect(relativeError(blocked.y, plain.y) < 1e-6)
@@ -175,6 +174,20 @@ struct EngineTests {
         }
     }
 
+    /// The BatchNorm `bn.*` of `store` on `tape`, as a layer reads it.
+    static func batchNorm(_ store: ParameterStore, on tape: Tape) -> BatchNormParameters {
+        BatchNormParameters(weight: tape.variable(store.tensors["bn.weight"]!), bias: tape.variable(store.tensors["bn.bias"]!),
+                            runningMean: store.tensors["bn.running_mean"]!, runningVar: store.tensors["bn.running_var"]!)
+    }
+
+    /// conv `w` (3x3, padding 1) - BatchNorm `bn` of `store`, inference weights cached in `store` under "w".
+    static func convBatchNorm(_ x: Tape.Variable, _ store: ParameterStore, on tape: Tape, layout: Tensor.Layout, relu: Bool,
+                              residual: Tape.Variable? = nil) -> Tape.Variable {
+        var bn = batchNorm(store, on: tape)
+        return tape.convBatchNorm(x, weight: tape.variable(store.tensors["w"]!), batchNorm: &bn, geometry: Conv2DGeometry(stride: 1, padding: 1),
+                                  layout: layout, relu: relu, residual: residual, cachingIn: store, as: "w")
+    }
+
     /// Inference folds BatchNorm into the convolution and runs the residual add and ReLU as its
     /// post-ops; the same numbers as the separate ops (a training-mode tape records those).
     @Test func fusedInferenceMatchesSeparateOps() {
@@ -187,10 +200,9 @@ struct EngineTests {
         for layout in [Tensor.Layout.nchw, .nChw16c] {
             for (relu, withResidual) in [(true, true), (true, false), (false, false)] {
                 func run(recording: Bool) -> Tensor {
-                    let tape = Tape(store: store, training: false, recordsGradients: recording)
+                    let tape = Tape(training: false, recordsGradients: recording)
                     let input = tape.constant(x.reordered(to: layout))
-                    let y = tape.convBatchNorm(input, weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
-                                               layout: layout, relu: relu, residual: withResidual ? input : nil)
+                    let y = Self.convBatchNorm(input, store, on: tape, layout: layout, relu: relu, residual: withResidual ? input : nil)
                     return tape.value(y).reordered(to: .nchw)
                 }
                 #expect(relativeError(run(recording: false), run(recording: true)) < 1e-6, "\(layout) relu \(relu) residual \(withResidual)")
@@ -207,9 +219,8 @@ struct EngineTests {
             "bn.running_mean": Tensor.zeros([32]), "bn.running_var": Tensor(shape: [32], values: [Float](repeating: 1, count: 32)),
         ]
         func infer(_ store: ParameterStore) -> Tensor {
-            let tape = Tape(store: store, training: false, recordsGradients: false)
-            return tape.value(tape.convBatchNorm(tape.constant(x), weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
-                                                 layout: .nChw16c, relu: true))
+            let tape = Tape(training: false, recordsGradients: false)
+            return tape.value(Self.convBatchNorm(tape.constant(x), store, on: tape, layout: .nChw16c, relu: true))
         }
         let store = ParameterStore(tensors)
         let first = infer(store)
@@ -224,14 +235,12 @@ struct EngineTests {
         // a pyramid's scales) and still compute the right function.
         let other = Self.random([3, 32, 9, 7], seed: 27).reordered(to: .nChw16c)
         func inferOther(_ store: ParameterStore) -> Tensor {
-            let tape = Tape(store: store, training: false, recordsGradients: false)
-            return tape.value(tape.convBatchNorm(tape.constant(other), weight: "w", batchNorm: "bn", geometry: Conv2DGeometry(stride: 1, padding: 1),
-                                                 layout: .nChw16c, relu: true))
+            let tape = Tape(training: false, recordsGradients: false)
+            return tape.value(Self.convBatchNorm(tape.constant(other), store, on: tape, layout: .nChw16c, relu: true))
         }
         #expect(inferOther(store) == inferOther(ParameterStore(changed)))
-        let recorded = Tape(store: ParameterStore(changed), training: false, recordsGradients: true)
-        let separate = recorded.value(recorded.convBatchNorm(recorded.constant(other), weight: "w", batchNorm: "bn",
-                                                             geometry: Conv2DGeometry(stride: 1, padding: 1), layout: .nChw16c, relu: true))
+        let recorded = Tape(training: false, recordsGradients: true)
+        let separate = recorded.value(Self.convBatchNorm(recorded.constant(other), ParameterStore(changed), on: recorded, layout: .nChw16c, relu: true))
         #expect(relativeError(inferOther(store).reordered(to: .nchw), separate.reordered(to: .nchw)) < 1e-6)
     }
 

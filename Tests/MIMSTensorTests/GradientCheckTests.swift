@@ -132,11 +132,11 @@ struct TapeGradientCheckTests {
             Self.checkOp(x, seed: 41) { tape, v in
                 // Two "scales": the map itself and a slice-resized copy share channels and slices.
                 let small = tape.resize(v, height: 2, width: 1)
-                return tape.bagPool([v, small], bagSizes: [2, 3], aggregation: aggregation, theta: tape.constant(theta))
+                return tape.bagPool([v, small], bagSizes: [2, 3], aggregation: aggregation, theta: tape.constant(theta)).output
             }
         }
         // θ's gradient.
-        Self.checkOp(theta, seed: 43) { tape, t in tape.bagPool([tape.constant(x)], bagSizes: [1, 4], aggregation: .topK(4), theta: t) }
+        Self.checkOp(theta, seed: 43) { tape, t in tape.bagPool([tape.constant(x)], bagSizes: [1, 4], aggregation: .topK(4), theta: t).output }
     }
 
     @Test func shapeOps() {

@@ -28,13 +28,13 @@ struct NetworkGradientTests {
         """, file: "tiny.yaml")
     }
 
-    static func loss(_ network: Network, _ store: ParameterStore, _ input: Tensor, bagSizes: [Int], labels: [Int]) -> (Double, Tape, Tape.Variable) {
+    static func loss(_ network: Network, _ store: ParameterStore, _ input: Tensor, bagSizes: [Int], labels: [Int])
+        -> (Double, ParameterBinding, Tape.Variable) {
         // Fresh running statistics each time: training-mode BN updates them, the loss does not read them.
-        let copy = ParameterStore(store.tensors)
-        let tape = Tape(store: copy, training: true)
+        let parameters = ParameterBinding(ParameterStore(store.tensors), on: Tape(training: true)), tape = parameters.tape
         let x = tape.variable(input)
-        let l = tape.crossEntropy(network.logits(tape, x, bagSizes: bagSizes), labels: labels)
-        return (Double(tape.value(l).values[0]), tape, x)
+        let l = tape.crossEntropy(network.logits(parameters, x, bagSizes: bagSizes), labels: labels)
+        return (Double(tape.value(l).values[0]), parameters, x)
     }
 
     /// Every variant's head on smooth random maps (no ReLU zeros, so no top-k ties that finite
@@ -65,13 +65,14 @@ struct NetworkGradientTests {
             for i in 0..<maps[m].count { maps[m].values[i] = Float(random.unit() * 4 - 2) }
         }
         let bagSizes = [2, 1], labels = [1, 0]
-        func loss(_ maps: [Tensor]) -> (Double, Tape, [Tape.Variable], Tape.Variable) {
-            let tape = Tape(store: ParameterStore(store.tensors), training: true)
+        func loss(_ maps: [Tensor]) -> (Double, ParameterBinding, [Tape.Variable], Tape.Variable) {
+            let parameters = ParameterBinding(ParameterStore(store.tensors), on: Tape(training: true)), tape = parameters.tape
             let vs = maps.map(tape.variable)
-            let l = tape.crossEntropy(network.logits(tape, maps: vs, bagSizes: bagSizes), labels: labels)
-            return (Double(tape.value(l).values[0]), tape, vs, l)
+            let l = tape.crossEntropy(network.logits(parameters, maps: vs, bagSizes: bagSizes), labels: labels)
+            return (Double(tape.value(l).values[0]), parameters, vs, l)
         }
-        let (_, tape, vs, l) = loss(maps)
+        let (_, parameters, vs, l) = loss(maps)
+        let tape = parameters.tape
         tape.backward(from: l)
         let directions = maps.map { m in (0..<m.count).map { _ in Float(random.unit() * 2 - 1) } }
         let step: Float = 1e-3
@@ -87,7 +88,7 @@ struct NetworkGradientTests {
         #expect(abs(numeric - exact) <= 0.01 * max(abs(exact), 1e-2), "\(model): numeric \(numeric) analytic \(exact)")
         // Every head parameter received a gradient.
         for name in network.head.parameterShapes().keys where !name.contains("running") && !name.contains("num_batches") {
-            #expect(tape.gradient(of: "head." + name) != nil, "\(model): no gradient for head.\(name)")
+            #expect(parameters.gradient(of: "head." + name) != nil, "\(model): no gradient for head.\(name)")
         }
     }
 
@@ -99,9 +100,10 @@ struct NetworkGradientTests {
         var random = SplitMix64(seed: 4)
         let input = Tensor(shape: [3, 3, 48, 40], values: (0..<3 * 3 * 48 * 40).map { _ in Float(random.unit() * 2 - 1) })
         let (bagSizes, labels) = ([2, 1], [1, 0])
-        let (_, tape, x) = Self.loss(network, store, input, bagSizes: bagSizes, labels: labels)
+        let (_, parameters, x) = Self.loss(network, store, input, bagSizes: bagSizes, labels: labels)
         let (lossValue, _, _) = Self.loss(network, store, input, bagSizes: bagSizes, labels: labels)
-        tape.backward(from: tape.crossEntropy(network.logits(tape, x, bagSizes: bagSizes), labels: labels))
+        let tape = parameters.tape
+        tape.backward(from: tape.crossEntropy(network.logits(parameters, x, bagSizes: bagSizes), labels: labels))
         _ = lossValue
 
         // Input direction.
@@ -116,7 +118,7 @@ struct NetworkGradientTests {
 
         // A backbone and a head parameter.
         for name in ["backbone.layer1.0.conv1.weight", "head.fc.weight"] {
-            let g = try #require(tape.gradient(of: name), "no gradient for \(name)")
+            let g = try #require(parameters.gradient(of: name), "no gradient for \(name)")
             let p = store.tensors[name]!
             let w = (0..<p.count).map { _ in Float(random.unit() * 2 - 1) }
             func with(_ sign: Float) -> ParameterStore {

@@ -4,7 +4,7 @@ checkpoint names: `backbone.<torchvision ResNet name>` and `head.<MIMSHead name>
 The structure follows the Swift code, which is what checkpoints are trained with:
 `Sources/MIMSTrain/Model/Network.swift` (variants, pyramid, feature layers),
 `Sources/MIMSModels/MIMSHead.swift` (branches, groups, magnitude normalization, pooling),
-`Sources/MIMSModels/ResNetTrunk.swift` and `ResNetBlocks.swift` (torchvision's ResNet), and
+`Sources/MIMSModels/ResNetTrunk.swift` and `ResNetBlock.swift` (torchvision's ResNet), and
 `Sources/MIMSTrain/Model/BagScoring.swift` (how slice scores become a volume's score).
 mims_torch.train trains these modules as they are.
 """

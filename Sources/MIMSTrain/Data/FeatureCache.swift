@@ -203,8 +203,8 @@ public final class FeatureCache: @unchecked Sendable {
         do {
             for index in groups.indices {
                 let batch = try loader.take(index)
-                let tape = Tape(store: store, training: false, recordsGradients: false, precision: network.pipeline.precision)
-                let outputs = network.primaryMaps(tape, tape.constant(batch.input)).map { tape.value($0).reordered(to: .nchw) }
+                let tape = Tape(training: false, recordsGradients: false, precision: network.pipeline.precision)
+                let outputs = network.primaryMaps(ParameterBinding(store, on: tape), tape.constant(batch.input)).map { tape.value($0).reordered(to: .nchw) }
                 if file == nil {
                     let rowBytes = outputs.reduce(0) { $0 + $1.count / $1.shape[0] } * MemoryLayout<Float>.size
                     try Self.checkSpace(for: rowBytes * total, at: path)

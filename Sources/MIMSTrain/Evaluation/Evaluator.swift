@@ -86,8 +86,8 @@ public struct Evaluator {
     /// The class probabilities of every bag of cached trunk features.
     public func probabilities(_ batch: FeatureBatch) -> [[Double]] {
         let scoring = network.scoring
-        let tape = Tape(store: store, training: false, recordsGradients: false, precision: network.pipeline.precision)
-        let logits = network.logits(tape, maps: batch.maps.map(tape.constant), bagSizes: scoring.headBagSizes(batch.bagSizes))
+        let tape = Tape(training: false, recordsGradients: false, precision: network.pipeline.precision)
+        let logits = network.logits(ParameterBinding(store, on: tape), maps: batch.maps.map(tape.constant), bagSizes: scoring.headBagSizes(batch.bagSizes))
         return scoring.bagProbabilities(Scoring.probabilities(tape.value(logits)), bagSizes: batch.bagSizes)
     }
 }

@@ -37,11 +37,11 @@ public struct HeatmapMaker {
     /// The heatmap of a batch holding one bag.
     public func make(_ batch: BagBatch) -> Result {
         precondition(batch.bagSizes.count == 1, "one bag at a time")
-        let tape = Tape(store: store, training: false, precision: network.pipeline.precision)
-        let input = tape.constant(batch.input)
-        let (maps, explained) = network.primaryMaps(tape, input, explaining: layer)
+        let tape = Tape(training: false, precision: network.pipeline.precision)
+        let parameters = ParameterBinding(store, on: tape)
+        let (maps, explained) = network.primaryMaps(parameters, tape.constant(batch.input), explaining: layer)
         let slices = batch.bagSizes[0]
-        let logits = network.logits(tape, maps: maps, bagSizes: network.scoring.headBagSizes([slices]))
+        let (logits, selections) = network.logitsAndSelections(parameters, maps: maps, bagSizes: network.scoring.headBagSizes([slices]))
         let values = tape.value(logits)
         var seed = Tensor.zeros(values.shape)
         for row in 0..<values.shape[0] { seed.values[row * values.shape[1] + targetClass] = 1 }
@@ -59,10 +59,10 @@ public struct HeatmapMaker {
         for i in 0..<t.count where t.values[i] < 0 { t.values[i] = 0 }
 
         var counts = [Int](repeating: 0, count: slices)
-        for (selection, shapes) in tape.selections {
-            for sources in selection.sources {
+        for pooling in selections {
+            for sources in pooling.selection.sources {
                 for source in sources {
-                    let shape = shapes[Int(source.input)]
+                    let shape = pooling.inputShapes[Int(source.input)]
                     counts[Int(source.index) / (shape[1] * shape[2] * shape[3])] += 1
                 }
             }

@@ -345,24 +345,23 @@ public final class Trainer {
 
     /// One optimization step; returns the loss.
     func step(_ batch: BagBatch) -> Double {
-        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { network.primaryMaps($0, $0.constant(batch.input)) }
+        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { network.primaryMaps($0, $0.tape.constant(batch.input)) }
     }
 
     /// One step of the head alone on a frozen trunk's cached maps; returns the loss.
     func step(_ batch: FeatureBatch) -> Double {
-        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { tape in batch.maps.map(tape.constant) }
+        optimize(bagSizes: batch.bagSizes, labels: batch.labels) { parameters in batch.maps.map(parameters.tape.constant) }
     }
 
     /// Head logits from `maps`, the variant's loss, backward and the optimizer update.
-    private func optimize(bagSizes: [Int], labels: [Int], maps: (Tape) -> [Tape.Variable]) -> Double {
-        let tape = Tape(store: store, training: true, precision: network.pipeline.precision)
+    private func optimize(bagSizes: [Int], labels: [Int], maps: (ParameterBinding) -> [Tape.Variable]) -> Double {
+        let tape = Tape(training: true, precision: network.pipeline.precision)
+        let parameters = ParameterBinding(store, on: tape)
         let scoring = network.scoring
-        let logits = network.logits(tape, maps: maps(tape), bagSizes: scoring.headBagSizes(bagSizes))
+        let logits = network.logits(parameters, maps: maps(parameters), bagSizes: scoring.headBagSizes(bagSizes))
         let loss = scoring.loss(tape, logits: logits, bagSizes: bagSizes, labels: labels)
         tape.backward(from: loss)
-        var gradients: [String: Tensor] = [:]
-        for name in tape.parameterNames { if let g = tape.gradient(of: name) { gradients[name] = g } }
-        optimizer.update(store, gradients: gradients)
+        optimizer.update(store, gradients: parameters.gradients)
         return Double(tape.value(loss).values[0])
     }
 

@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
         let trunk = ResNetTrunk(depth)
         let store = ParameterStore()
         trunk.initialize(store, seed: 1)
-        let channels = trunk.channels(afterLayer: 4)
+        let channels = trunk.channels(afterLayer: 4), classifier = LinearLayer("fc", inputs: channels, outputs: 1000)
         store.tensors["fc.weight"] = Tensor(shape: [1000, channels], values: (0..<1000 * channels).map { Float($0 % 13) * 1e-3 })
         store.tensors["fc.bias"] = Tensor.zeros([1000])
         var random = SplitMix64(seed: 2)
@@ -57,13 +57,12 @@ struct BenchCommand: ParsableCommand {
 
         func step(_ precision: Precision) -> Double {
             let start = Date()
-            let tape = Tape(store: store, training: true, precision: precision)
-            let features = tape.globalAveragePool(trunk.forward(tape, tape.constant(input)))
-            let loss = tape.crossEntropy(tape.linear(features, weight: tape.parameter("fc.weight"), bias: tape.parameter("fc.bias")), labels: labels)
+            let tape = Tape(training: true, precision: precision)
+            let parameters = ParameterBinding(store, on: tape)
+            let features = tape.globalAveragePool(trunk(parameters, tape.constant(input)))
+            let loss = tape.crossEntropy(classifier(parameters, features), labels: labels)
             tape.backward(from: loss)
-            var gradients: [String: Tensor] = [:]
-            for name in tape.parameterNames { if let g = tape.gradient(of: name) { gradients[name] = g } }
-            optimizer.update(store, gradients: gradients)
+            optimizer.update(store, gradients: parameters.gradients)
             return Date().timeIntervalSince(start)
         }
         for precision in precisions {
@@ -82,8 +81,8 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<max(1, repeats) + 1 {
                 let start = Date()
                 // As evaluation runs it: running statistics, nothing recorded for a backward pass.
-                let tape = Tape(store: store, training: false, recordsGradients: false, precision: precision)
-                _ = trunk.forward(tape, tape.constant(input))
+                let tape = Tape(training: false, recordsGradients: false, precision: precision)
+                _ = trunk(ParameterBinding(store, on: tape), tape.constant(input))
                 forward = min(forward, Date().timeIntervalSince(start))
             }
             print(String(format: "%@ forward %dx%d %@: %.2f s, %.1f images/s (%.1f GFLOPS)", name, batch, size, precision.rawValue, forward,
