@@ -1,6 +1,6 @@
 /*
- * The engine's elementwise passes over bf16 activations: residual adds (with ReLU), ReLU and its
- * gradient, and gradient accumulation. Each value is widened to float32 (exact), computed, and
+ * The engine's elementwise passes over bf16 activations: residual adds (with ReLU; also gradient
+ * sums), ReLU and its gradient. Each value is widened to float32 (exact), computed, and
  * rounded back to nearest even, the rounding oneDNN's bf16 kernels use. Plain loops, compiled for
  * AVX-512 and a fallback, which the compiler vectorizes.
  */
@@ -33,11 +33,6 @@ void mims_bf16_add(const uint16_t *a, const uint16_t *b, uint16_t *out, size_t b
     } else {
         for (size_t i = begin; i < end; i++) out[i] = narrow(widen(a[i]) + widen(b[i]));
     }
-}
-
-__attribute__((target_clones("avx512bw", "default")))
-void mims_bf16_accumulate(uint16_t *total, const uint16_t *g, size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) total[i] = narrow(widen(total[i]) + widen(g[i]));
 }
 
 __attribute__((target_clones("avx512bw", "default")))

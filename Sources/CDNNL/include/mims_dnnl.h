@@ -112,8 +112,6 @@ int mims_reorder(int n, int c, int h, int w, int src_layout, int src_type, int d
  * result is computed in float32 and rounded to nearest even, as oneDNN's bf16 kernels do. */
 /* out = a + b, or max(0, a + b) with relu. */
 void mims_bf16_add(const uint16_t *a, const uint16_t *b, uint16_t *out, size_t begin, size_t end, int relu);
-/* total += g. */
-void mims_bf16_accumulate(uint16_t *total, const uint16_t *g, size_t begin, size_t end);
 /* y = max(0, x). */
 void mims_bf16_relu(const uint16_t *x, uint16_t *y, size_t begin, size_t end);
 /* dx = dy where y > 0, else 0 (the ReLU gradient from its output). */

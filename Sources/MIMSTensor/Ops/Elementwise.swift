@@ -1,29 +1,37 @@
 import CDNNL
 import MIMSCore
 
-/// The engine's elementwise passes (residual adds, gradient sums), in any ``Tensor/Layout`` and
-/// either element type, split across the cores. bf16 values are summed in float32 and rounded to
-/// nearest even (`mims_bf16_*`), as oneDNN's bf16 kernels round.
+/// The engine's elementwise passes (residual adds, gradient sums, ReLU), in any ``Tensor/Layout``
+/// and either element type, split across the cores. bf16 values are summed in float32 and
+/// rounded to nearest even (`mims_bf16_*`), as oneDNN's bf16 kernels round.
 enum Elementwise {
+    /// A bf16 kernel over [begin, end): the inputs, the output.
+    typealias BF16Kernel = @Sendable (UnsafePointer<UInt16>, UnsafePointer<UInt16>, UnsafeMutablePointer<UInt16>, Int, Int) -> Void
+
+    /// A new bf16 tensor shaped like `a`, written by `kernel` from `a` and `b` (`b` may be `a`
+    /// for a one-input pass) in one part per core.
+    static func bf16(_ a: Tensor, _ b: Tensor, _ kernel: BF16Kernel) -> Tensor {
+        precondition(a.element == .bf16 && b.element == .bf16 && a.count == b.count && a.layout == b.layout,
+                     "bf16 pass over \(a.shape) and \(b.shape)")
+        var out = Tensor.uninitialized(a.shape, layout: a.layout, element: .bf16)
+        a.halves.withUnsafeBufferPointer { xs in
+            b.halves.withUnsafeBufferPointer { ys in
+                out.withUnsafeMutableData { target in
+                    let (x, y, z) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!),
+                                     SendablePointer(target.assumingMemoryBound(to: UInt16.self)))
+                    ElementwiseParallel.run(xs.count) { range in kernel(x.pointer, y.pointer, z.pointer, range.lowerBound, range.upperBound) }
+                }
+            }
+        }
+        return out
+    }
+
     /// a + b, or max(0, a + b) with `relu`; both in one layout and element type.
     static func add(_ x: Tensor, _ y: Tensor, relu: Bool) -> Tensor {
         precondition(x.shape == y.shape && x.layout == y.layout && x.element == y.element,
                      "add: shapes \(x.shape) and \(y.shape), layouts \(x.layout) and \(y.layout), elements \(x.element) and \(y.element)")
-        var sum = Tensor.uninitialized(x.shape, layout: x.layout, element: x.element)
-        if x.element == .bf16 {
-            x.halves.withUnsafeBufferPointer { xs in
-                y.halves.withUnsafeBufferPointer { ys in
-                    sum.withUnsafeMutableData { out in
-                        let (a, b, c) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!),
-                                         SendablePointer(out.assumingMemoryBound(to: UInt16.self)))
-                        ElementwiseParallel.run(xs.count) { range in
-                            mims_bf16_add(a.pointer, b.pointer, c.pointer, range.lowerBound, range.upperBound, relu ? 1 : 0)
-                        }
-                    }
-                }
-            }
-            return sum
-        }
+        if x.element == .bf16 { return bf16(x, y) { a, b, c, begin, end in mims_bf16_add(a, b, c, begin, end, relu ? 1 : 0) } }
+        var sum = Tensor.uninitialized(x.shape, layout: x.layout)
         x.values.withUnsafeBufferPointer { xs in
             y.values.withUnsafeBufferPointer { ys in
                 sum.values.withUnsafeMutableBufferPointer { out in
@@ -46,12 +54,7 @@ enum Elementwise {
         precondition(total.shape == g.shape && total.layout == g.layout && total.element == g.element,
                      "gradients of one value in two layouts or element types")
         if g.element == .bf16 {
-            total.withUnsafeMutableData { out in
-                g.halves.withUnsafeBufferPointer { gs in
-                    let (t, a) = (SendablePointer(out.assumingMemoryBound(to: UInt16.self)), SendablePointer(gs.baseAddress!))
-                    ElementwiseParallel.run(gs.count) { range in mims_bf16_accumulate(t.pointer, a.pointer, range.lowerBound, range.upperBound) }
-                }
-            }
+            total = add(total, g, relu: false)
             return
         }
         total.values.withUnsafeMutableBufferPointer { sum in

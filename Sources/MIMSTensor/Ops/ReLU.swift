@@ -5,16 +5,8 @@ import MIMSCore
 /// any ``Tensor/Layout`` and either element type goes through unchanged.
 public enum ReLU {
     public static func forward(_ x: Tensor) -> Tensor {
-        var y = Tensor.uninitialized(x.shape, layout: x.layout, element: x.element)
-        if x.element == .bf16 {
-            x.halves.withUnsafeBufferPointer { xs in
-                y.withUnsafeMutableData { ys in
-                    let (input, output) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.assumingMemoryBound(to: UInt16.self)))
-                    ElementwiseParallel.run(xs.count) { range in mims_bf16_relu(input.pointer, output.pointer, range.lowerBound, range.upperBound) }
-                }
-            }
-            return y
-        }
+        if x.element == .bf16 { return Elementwise.bf16(x, x) { input, _, output, begin, end in mims_bf16_relu(input, output, begin, end) } }
+        var y = Tensor.uninitialized(x.shape, layout: x.layout)
         x.values.withUnsafeBufferPointer { xs in
             y.values.withUnsafeMutableBufferPointer { ys in
                 let (input, output) = (SendablePointer(xs.baseAddress!), SendablePointer(ys.baseAddress!))
@@ -28,21 +20,10 @@ public enum ReLU {
 
     public static func backward(_ gradY: Tensor, output: Tensor) -> Tensor {
         precondition(gradY.layout == output.layout && gradY.element == output.element, "relu gradient and output in different layouts or element types")
-        var gx = Tensor.uninitialized(gradY.shape, layout: gradY.layout, element: gradY.element)
         if gradY.element == .bf16 {
-            gradY.halves.withUnsafeBufferPointer { gys in
-                output.halves.withUnsafeBufferPointer { ys in
-                    gx.withUnsafeMutableData { gxs in
-                        let (g, y, out) = (SendablePointer(gys.baseAddress!), SendablePointer(ys.baseAddress!),
-                                           SendablePointer(gxs.assumingMemoryBound(to: UInt16.self)))
-                        ElementwiseParallel.run(gys.count) { range in
-                            mims_bf16_relu_backward(g.pointer, y.pointer, out.pointer, range.lowerBound, range.upperBound)
-                        }
-                    }
-                }
-            }
-            return gx
+            return Elementwise.bf16(gradY, output) { g, y, out, begin, end in mims_bf16_relu_backward(g, y, out, begin, end) }
         }
+        var gx = Tensor.uninitialized(gradY.shape, layout: gradY.layout)
         gradY.values.withUnsafeBufferPointer { gys in
             output.values.withUnsafeBufferPointer { ys in
                 gx.values.withUnsafeMutableBufferPointer { gxs in
