@@ -86,7 +86,7 @@ public struct FrameMaker: Sendable {
                 throw Failure.file(path: path, reason: "no such file or folder")
             }
             guard isFolder.boolValue else { records.append(path); continue }
-            if recipe.kind == .volume3d, reader == .sliceFolder || (reader == .auto && OCTReader.detect(path: path) == .sliceFolder) {
+            if recipe.kind == .volume3d, reader == .volume(.sliceFolder) || (reader == .auto && OCTReader.detect(path: path) == .sliceFolder) {
                 records.append(path)
                 continue
             }

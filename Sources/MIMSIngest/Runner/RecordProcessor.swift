@@ -175,16 +175,11 @@ public struct RecordProcessor: Sendable {
         return volumes[0]
     }
 
-    /// SHA-256 of a file, of a slice folder's files in natural order, or of a Heyex export's XML
-    /// and the images it lists, in its order.
-    static func hashSource(_ path: String, format: OCTFormat? = nil) throws -> String {
-        var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    /// SHA-256 of the files the export consists of, in its reader's order (`sourceFiles`: the file
+    /// itself, a slice folder's files in natural order, a Heyex export's XML and the images it lists).
+    static func hashSource(_ path: String, format: OCTFormat) throws -> String {
         var hasher = SHA256()
-        let files = format == .heyexXML ? try HeyexXMLReader.sourceFiles(path: path) : isDirectory.boolValue
-            ? try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted(by: StackReaders.naturalOrder).map { path + "/" + $0 }
-            : [path]
-        for file in files {
+        for file in try OCTReader.reader(for: format).sourceFiles(path: path) {
             let mapped = try LoadedFile(path: file)
             hasher.update(mapped.bytes)
         }
