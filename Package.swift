@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
 
         .executableTarget(name: "mims-ingest", dependencies: [
             "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest", "MIMSOCT", "MIMSCore",
