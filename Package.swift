@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "MIMSCommandSupport", dependencies: [
             "MIMSBLAS", "MIMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
 
         .executableTarget(name: "mims-ingest", dependencies: [
             "MIMSCommandSupport", "MIMSShards", "MIMSImage", "MIMSIngest", "MIMSOCT", "MIMSCore",
@@ -85,6 +85,8 @@ let package = Package(
 
         // MIMSIngest and MIMSOCT only for the fixtures that unit and end-to-end tests share.
         .target(name: "MIMSTestSupport", dependencies: ["MIMSCore", "MIMSTensor", "MIMSImage", "MIMSOCT", "MIMSIngest", "MIMSShards"], path: "Tests/MIMSTestSupport"),
+        .testTarget(name: "MIMSCoreTests", dependencies: ["MIMSCore", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSConfigTests", dependencies: ["MIMSConfig"]),
         .testTarget(name: "MIMSBLASTests", dependencies: ["MIMSBLAS"]),
         .testTarget(name: "MIMSShardsTests", dependencies: ["MIMSShards", "CKernels", "MIMSTestSupport"]),
         .testTarget(name: "MIMSImageTests", dependencies: ["MIMSImage", "MIMSTestSupport"]),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport"]),
         // The commands as a user runs them: these tests start the built mims-* binaries.
         .testTarget(name: "EndToEndTests", dependencies: [
-            "MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport",
+            "MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSBLAS", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport",
         ]),
     ]
 )

@@ -28,10 +28,13 @@ public struct OCTCandidate: Sendable {
 }
 
 /// One OCT export format: how it is recognised, read, and where it records the patient. A new
-/// format is one type conforming to this (in `<Reader>+OCTFormatReader.swift`) plus its entry in
-/// ``OCTReader/registry``; detection, `mims-ingest inspect`, ingest and `patient: header` follow.
+/// format is one type conforming to this (in `<Reader>+OCTFormatReader.swift`) plus its
+/// `OCTFormat` case and entry in ``OCTReader/registry``; detection, `mims-ingest inspect`, the
+/// manifest's `reader:` names, ingest and `patient: header` follow.
 public protocol OCTFormatReader {
     static var format: OCTFormat { get }
+    /// The format in words, as error messages and help list it ("Spectralis .vol").
+    static var name: String { get }
     /// False for formats without a signature (Cirrus `.img` is recognised by name and size), so
     /// a manifest may name the reader for files detection cannot place.
     static var recognizedByContent: Bool { get }
@@ -42,6 +45,9 @@ public protocol OCTFormatReader {
     /// The metadata of the export's first volume, without decoding pixels where the format allows
     /// (manifest filters read it before splitting).
     static func headerMetadata(path: String) throws -> OCTMetadata
+    /// The files the export at `path` consists of, in the order the record's source digest reads
+    /// them; by default the file itself.
+    static func sourceFiles(path: String) throws -> [String]
 }
 
 extension OCTFormatReader {
@@ -51,4 +57,5 @@ extension OCTFormatReader {
         guard let first = try readVolumes(path: path, transform: .fourthRoot).first else { throw OCTError.inconsistent(file: path, reason: "the export holds no volume") }
         return first.metadata
     }
+    public static func sourceFiles(path: String) throws -> [String] { [path] }
 }

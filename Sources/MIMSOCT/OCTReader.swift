@@ -1,14 +1,36 @@
 import Foundation
 
+/// The vendor format a volume came from. Its raw value is the format's name in manifests
+/// (`reader:`) and shard metadata; each case has one reader in ``OCTReader/registry``.
+public enum OCTFormat: String, Sendable, CaseIterable, Codable {
+    case cirrusImg = "cirrus-img"
+    case spectralisVol = "spectralis-vol"
+    case heidelbergE2E = "heidelberg-e2e"
+    case tiffStack = "tiff-stack"
+    case sliceFolder = "slice-folder"
+    case topcon = "topcon"
+    case heyexXML = "heyex-xml"
+    case dicomOPT = "dicom-opt"
+}
+
 /// Reads any supported OCT export through the registry of formats, recognising each file by
 /// content (magic bytes) and, for headerless Cirrus files, by name and size.
 public enum OCTReader {
-    /// Every format, in detection order (signatures first, Heyex XML before slice folders since its folders hold images too; Cirrus, recognised by name, last but
-    /// one; a folder is a slice folder).
+    /// Every format, in detection order (signatures first, Heyex XML before slice folders since its
+    /// folders hold images too; any other folder is a slice folder; Cirrus, recognised by name and
+    /// size, last, and only among files). A new format is its `OCTFormat` case above, its entry
+    /// here and its reader's file: manifests, `inspect` and error texts take the list from here.
     public static let registry: [any OCTFormatReader.Type] = [
         SpectralisVolReader.self, HeidelbergE2EReader.self, TopconReader.self, HeyexXMLReader.self, TIFFStackFormat.self, DICOMOPTReader.self,
-        CirrusImgReader.self, SliceFolderFormat.self,
+        SliceFolderFormat.self, CirrusImgReader.self,
     ]
+
+    /// The formats' names in registry order, the last joined by `conjunction`: "Spectralis .vol,
+    /// ..., slice folder or Cirrus .img".
+    public static func formatNames(conjunction: String) -> String {
+        let names = registry.map { $0.name }
+        return names.dropLast().joined(separator: ", ") + " \(conjunction) " + names.last!
+    }
 
     /// The reader of `format`.
     public static func reader(for format: OCTFormat) -> any OCTFormatReader.Type {
@@ -39,7 +61,7 @@ public enum OCTReader {
             throw OCTError.empty(file: path)
         }
         guard let format = format ?? detect(path: path) else {
-            throw OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML, TIFF stack, DICOM, slice folder or Cirrus .img export")
+            throw OCTError.unrecognized(file: path, reason: "not a \(formatNames(conjunction: "or")) export")
         }
         return try reader(for: format).readVolumes(path: path, transform: transform)
     }

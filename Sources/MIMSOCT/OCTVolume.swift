@@ -1,17 +1,5 @@
 import MIMSImage
 
-/// The vendor format a volume came from.
-public enum OCTFormat: String, Sendable, CaseIterable, Codable {
-    case cirrusImg = "cirrus-img"
-    case spectralisVol = "spectralis-vol"
-    case heidelbergE2E = "heidelberg-e2e"
-    case tiffStack = "tiff-stack"
-    case sliceFolder = "slice-folder"
-    case topcon = "topcon"
-    case heyexXML = "heyex-xml"
-    case dicomOPT = "dicom-opt"
-}
-
 /// Which eye.
 public enum Laterality: String, Sendable, Codable {
     case od = "OD"  // right

@@ -31,7 +31,7 @@ struct HeyexIngestTests {
 
     @Test func filterSectionIsValidated() throws {
         let parsed = try ManifestParser.parse(Self.manifest, file: "m.yaml")
-        #expect(parsed.reader == .heyexXML && parsed.patientFromHeader)
+        #expect(parsed.reader == .volume(.heyexXML) && parsed.patientFromHeader)
         #expect(parsed.filter?.accepted == ["laterality": ["OD"], "device": ["Heidelberg Engineering Spectralis", "Heidelberg Engineering Spectralis OCT2"]])
         let cases: [(String, String, String)] = [
             ("  laterality: OD", "  lateraliti: OD", "m.yaml:13: 'filter.lateraliti': not a known key here; known keys: laterality, scan_pattern, device, format"),

@@ -124,8 +124,8 @@ struct ManifestTests {
         case "mmd.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3))
         case "topcon.yaml":
             #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3))
-            #expect(manifest.reader == .topcon && manifest.patientFromHeader)
-        case "dicom-opt.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3) && manifest.reader == .dicomOPT)
+            #expect(manifest.reader == .volume(.topcon) && manifest.patientFromHeader)
+        case "dicom-opt.yaml": #expect(manifest.split == .ratio(train: 0.7, val: 0, test: 0.3) && manifest.reader == .volume(.dicomOPT))
         default: #expect(manifest.split == .officialMove(fraction: 0.02))
         }
     }
@@ -144,5 +144,8 @@ struct ManifestTests {
             #expect(ReaderChoice.allCases.contains { $0.volumeFormat == format }, "\(format)")
         }
         #expect(ReaderChoice.auto.volumeFormat == nil && ReaderChoice.auto.readsVolumes && !ReaderChoice.png.readsVolumes)
+        #expect(ReaderChoice.allCases.map(\.rawValue) == ["auto", "png", "jpeg", "tiff", "cirrus-img", "spectralis-vol", "heidelberg-e2e", "tiff-stack",
+                                                          "slice-folder", "topcon", "heyex-xml", "dicom-opt"])
+        #expect(ReaderChoice(rawValue: "topcon") == .volume(.topcon) && ReaderChoice(rawValue: "tiff") == .tiff && ReaderChoice(rawValue: "bmp") == nil)
     }
 }

@@ -18,4 +18,14 @@ struct RegistryTests {
         // Named as another format, the file is read as that format (and refused by its reader).
         #expect(throws: OCTError.self) { try OCTReader.read(path: vol, as: .heidelbergE2E) }
     }
+
+    /// The list of formats an unrecognised file is told it is not, from the registry.
+    @Test func unrecognizedFileNamesEveryFormat() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/x.bin"
+        try Data("not an export".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: OCTError.unrecognized(file: path, reason: "not a Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML, TIFF stack, DICOM, slice folder or Cirrus .img export")) {
+            try OCTReader.read(path: path)
+        }
+    }
 }

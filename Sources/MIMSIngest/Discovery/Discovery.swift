@@ -49,7 +49,7 @@ public enum Discovery {
             }
         }
         var candidates: [(relative: String, identity: FileIdentity?)] = []
-        if manifest.reader == .sliceFolder {
+        if manifest.reader == .volume(.sliceFolder) {
             var folders = Set<String>()
             for file in tree.files {
                 let lower = file.relative.lowercased()

@@ -37,27 +37,38 @@ public struct Manifest: Equatable, Sendable {
     public var text: String
 }
 
-/// Which reader decodes the files.
-public enum ReaderChoice: String, Sendable, CaseIterable {
+/// Which reader decodes the files: `auto`, an image reader, or an OCT format's reader under its
+/// `OCTFormat` name (`cirrus-img`, `topcon`, ...; the names and their order come from `OCTFormat`).
+public enum ReaderChoice: Hashable, Sendable, CaseIterable, RawRepresentable {
     /// Recognise each file by its content.
     case auto
     case png, jpeg, tiff
-    case cirrusImg = "cirrus-img"
-    case spectralisVol = "spectralis-vol"
-    case heidelbergE2E = "heidelberg-e2e"
-    case tiffStack = "tiff-stack"
-    case sliceFolder = "slice-folder"
-    /// Topcon `.fds` and `.fda`.
-    case topcon
-    case heyexXML = "heyex-xml"
-    case dicomOPT = "dicom-opt"
+    case volume(OCTFormat)
+
+    public static var allCases: [ReaderChoice] { [.auto, .png, .jpeg, .tiff] + OCTFormat.allCases.map(ReaderChoice.volume) }
+
+    public init?(rawValue: String) {
+        guard let choice = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = choice
+    }
+
+    /// The name a manifest spells.
+    public var rawValue: String {
+        switch self {
+        case .auto: "auto"
+        case .png: "png"
+        case .jpeg: "jpeg"
+        case .tiff: "tiff"
+        case let .volume(format): format.rawValue
+        }
+    }
 
     /// The OCT format a volume reader names; nil for `auto` (detect each file) and image readers.
     public var volumeFormat: OCTFormat? {
         switch self {
         case .auto, .png, .jpeg: nil
         case .tiff: .tiffStack
-        default: OCTFormat(rawValue: rawValue)
+        case let .volume(format): format
         }
     }
 

@@ -75,7 +75,7 @@ public enum ManifestParser {
         if let patient = try top.optional("patient"), patient.node.scalar != nil {
             guard try patient.string() == "header" else { throw patient.error("header, or {regex: PATTERN}") }
             guard kind == .volume3d else { throw patient.error("{regex: PATTERN}: patient: header reads OCT export headers (volume3d)") }
-            guard ![.tiff, .tiffStack, .sliceFolder].contains(reader) else {
+            guard ![.tiff, .volume(.tiffStack), .volume(.sliceFolder)].contains(reader) else {
                 throw patient.error("{regex: PATTERN}: reader \(reader.rawValue) has no patient field in its files")
             }
             patientFromHeader = true

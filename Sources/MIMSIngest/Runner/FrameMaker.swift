@@ -57,12 +57,13 @@ public struct FrameMaker: Sendable {
     /// file's own size (all of its frames must share it), as ingest kept its records'.
     public func make(path: String) throws -> Made {
         do {
-            let decoded = try RecordProcessor.decodeFrames(path: path, kind: recipe.kind, reader: reader, normalize: normalize)
+            let decoded = RecordProcessor.selectSlices(try RecordProcessor.read(path: path, kind: recipe.kind, reader: reader, intensity: normalize.intensity),
+                                                       normalize.slices)
             try normalize.requireMinFrames(decoded.originalShape[0], requiredBy: "the model's training data")
             guard let first = decoded.frames.first else { throw IngestRejection("holds no frames") }
             let shape = recipe.size.map { FrameShape(height: $0[0], width: $0[1], channels: recipe.channels) }
                 ?? FrameShape(height: first.height, width: first.width, channels: recipe.channels)
-            let pixels = try RecordProcessor.normalizedPixels(decoded.frames, frameShape: shape, resizes: recipe.size != nil)
+            let pixels = try RecordProcessor.resizeAndConvert(decoded.frames, frameShape: shape, resizes: recipe.size != nil)
             return Made(pixels: pixels, frameCount: decoded.frames.count, frameShape: shape, warnings: decoded.warnings)
         } catch let rejection as IngestRejection {
             throw Failure.file(path: path, reason: rejection.reason)
@@ -86,7 +87,7 @@ public struct FrameMaker: Sendable {
                 throw Failure.file(path: path, reason: "no such file or folder")
             }
             guard isFolder.boolValue else { records.append(path); continue }
-            if recipe.kind == .volume3d, reader == .sliceFolder || (reader == .auto && OCTReader.detect(path: path) == .sliceFolder) {
+            if recipe.kind == .volume3d, reader == .volume(.sliceFolder) || (reader == .auto && OCTReader.detect(path: path) == .sliceFolder) {
                 records.append(path)
                 continue
             }

@@ -23,7 +23,8 @@ public struct RecordProcessor: Sendable {
             return FrameShape(height: size.height, width: size.width, channels: manifest.normalize.channels)
         }
         for record in records {
-            if let frames = try? decodeFrames(path: record.path, kind: manifest.kind, reader: manifest.reader, normalize: manifest.normalize) {
+            if let source = try? read(path: record.path, kind: manifest.kind, reader: manifest.reader, intensity: manifest.normalize.intensity) {
+                let frames = selectSlices(source, manifest.normalize.slices)
                 return FrameShape(height: frames.frames[0].height, width: frames.frames[0].width, channels: manifest.normalize.channels)
             }
         }
@@ -43,9 +44,10 @@ public struct RecordProcessor: Sendable {
         process(record).map(\.encoded)
     }
 
+    /// One record through the stages, in order: read, select slices, resize and convert, encode.
     public func process(_ record: SourceRecord) -> Result<Output, Rejection> {
         do {
-            let decoded = try Self.decodeFrames(path: record.path, kind: manifest.kind, reader: manifest.reader, normalize: manifest.normalize)
+            let source = try Self.read(path: record.path, kind: manifest.kind, reader: manifest.reader, intensity: manifest.normalize.intensity)
             // The file must be the one discovery saw, unchanged, through the whole read: a file
             // rewritten or truncated meanwhile may have been decoded from a mix of versions.
             if let seen = record.identity {
@@ -58,20 +60,14 @@ public struct RecordProcessor: Sendable {
                         : "changed while being read: it was modified (or replaced) after it was found")
                 }
             }
+            let decoded = Self.selectSlices(source, manifest.normalize.slices)
             var shortFrames: (Int, Int)? = nil
             if case let .central(wanted) = manifest.normalize.slices, decoded.originalShape[0] < wanted {
                 shortFrames = (decoded.frames.count, wanted)
             }
             try manifest.normalize.requireMinFrames(decoded.originalShape[0])
-            let pixels = try Self.normalizedPixels(decoded.frames, frameShape: frameShape, resizes: manifest.normalize.size != nil)
-            var metadata = decoded.metadata
-            metadata.sourceSpacingMM = decoded.spacing
-            let shardRecord = ShardRecord(
-                id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
-                label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
-                spacingMM: decoded.spacing.map { Self.gridSpacing($0, from: decoded.originalShape, to: frameShape) },
-                originalShape: decoded.originalShape, metadata: metadata)
-            let encoded = try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel)
+            let pixels = try Self.resizeAndConvert(decoded.frames, frameShape: frameShape, resizes: manifest.normalize.size != nil)
+            let encoded = try encode(record, decoded, pixels: pixels)
             return .success(Output(encoded: encoded, warnings: decoded.warnings, shortFrames: shortFrames))
         } catch let rejection as IngestRejection {
             return .failure(Rejection(id: record.id, path: record.path, reason: rejection.reason, label: record.label))
@@ -80,14 +76,44 @@ public struct RecordProcessor: Sendable {
         }
     }
 
-    struct DecodedFrames {
-        var frames: [Frame]
+    /// The read stage's result: the source at its own size, every frame, and what it records.
+    struct SourceFrames {
+        /// A 2D image is one frame; a volume's frames stay in the volume until slice selection
+        /// copies out the ones kept.
+        enum Pixels {
+            case image(Frame)
+            case volume(OCTVolume)
+        }
+        var pixels: Pixels
         var warnings: [String] = []
         var sourceSHA256: String
         var laterality: String?
         var spacing: [Double]?
         var originalShape: [Int]
         var metadata = RecordMetadata()
+    }
+
+    /// The slice-selection stage's result: the frames kept, at the source's size.
+    struct DecodedFrames {
+        var frames: [Frame]
+        var warnings: [String]
+        var sourceSHA256: String
+        var laterality: String?
+        var spacing: [Double]?
+        var originalShape: [Int]
+        var metadata: RecordMetadata
+    }
+
+    /// The encode stage: the record with its frames' pixels, as the shard writer stores it.
+    func encode(_ record: SourceRecord, _ decoded: DecodedFrames, pixels: [UInt8]) throws -> EncodedRecord {
+        var metadata = decoded.metadata
+        metadata.sourceSpacingMM = decoded.spacing
+        let shardRecord = ShardRecord(
+            id: record.id, patient: record.patient, source: record.relativePath, sourceSHA256: decoded.sourceSHA256,
+            label: record.label, frameCount: decoded.frames.count, pixels: pixels, laterality: decoded.laterality ?? "",
+            spacingMM: decoded.spacing.map { Self.gridSpacing($0, from: decoded.originalShape, to: frameShape) },
+            originalShape: decoded.originalShape, metadata: metadata)
+        return try ShardWriter.encode(shardRecord, frameShape: frameShape, deflateLevel: manifest.shards.deflateLevel)
     }
 
     /// The spacing of the stored frames' grid: a frame resized from H x W to H' x W' has pixels
@@ -104,9 +130,11 @@ public struct RecordProcessor: Sendable {
                        scanPattern: meta.scanPattern ?? "", device: meta.device ?? "")
     }
 
-    /// The frames at `frameShape` (resized when `resizes`, else they must have its size), with
-    /// its channel count, concatenated.
-    static func normalizedPixels(_ frames: [Frame], frameShape: FrameShape, resizes: Bool) throws -> [UInt8] {
+    /// The resize and convert stages: the frames at `frameShape` (resized when `resizes`, else
+    /// they must have its size), with its channel count, concatenated. One loop over the frames,
+    /// each resized then converted then appended, so that only one frame at a time exists at the
+    /// target size: two passes would hold a resized copy of every frame between them.
+    static func resizeAndConvert(_ frames: [Frame], frameShape: FrameShape, resizes: Bool) throws -> [UInt8] {
         var pixels = [UInt8]()
         pixels.reserveCapacity(frames.count * frameShape.byteCount)
         for (index, var frame) in frames.enumerated() {
@@ -121,8 +149,8 @@ public struct RecordProcessor: Sendable {
         return pixels
     }
 
-    /// The frames of the file (or folder) at `path` as decoded (native size), after slice selection.
-    static func decodeFrames(path: String, kind: DatasetKind, reader: ReaderChoice, normalize: Normalization) throws -> DecodedFrames {
+    /// The read stage: the file (or folder) at `path` as decoded (its own size), every frame.
+    static func read(path: String, kind: DatasetKind, reader: ReaderChoice, intensity: IntensityTransform) throws -> SourceFrames {
         switch kind {
         case .image2d:
             let bytes = try FileBytes.read(path)
@@ -139,24 +167,36 @@ public struct RecordProcessor: Sendable {
             let image = try ImageDecoder.decode(bytes, file: path)
             let warnings = image.pageCount > 1
                 ? ["the TIFF holds \(image.pageCount) pages; the first is ingested (a stack of B-scans belongs in a volume3d dataset)"] : []
-            return DecodedFrames(frames: [image.to8Bit()], warnings: warnings, sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
-                                 originalShape: [1, image.height, image.width])
+            return SourceFrames(pixels: .image(image.to8Bit()), warnings: warnings, sourceSHA256: SHA256.hex(of: bytes), laterality: nil, spacing: nil,
+                                originalShape: [1, image.height, image.width])
         case .volume3d:
-            let volume = try readVolume(path: path, reader: reader, intensity: normalize.intensity)
+            let volume = try readVolume(path: path, reader: reader, intensity: intensity)
+            let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
+            return SourceFrames(pixels: .volume(volume), warnings: volume.metadata.warnings,
+                                sourceSHA256: try hashSource(path, format: volume.metadata.format),
+                                laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
+                                originalShape: [volume.frameCount, volume.height, volume.width], metadata: recordMetadata(volume.metadata))
+        }
+    }
+
+    /// The slice-selection stage: a volume's B-scans that `selection` keeps (an image's one frame).
+    static func selectSlices(_ source: SourceFrames, _ selection: SliceSelection) -> DecodedFrames {
+        let frames: [Frame]
+        switch source.pixels {
+        case let .image(frame): frames = [frame]
+        case let .volume(volume):
             let keep: Range<Int>
-            switch normalize.slices {
+            switch selection {
             case .all: keep = 0..<volume.frameCount
             case let .central(count):
                 let n = min(count, volume.frameCount)
                 let start = (volume.frameCount - n) / 2
                 keep = start..<start + n
             }
-            let spacing = volume.metadata.spacing.map { [$0.depth, $0.width, $0.betweenFrames] }
-            return DecodedFrames(frames: keep.map { volume.frame($0) }, warnings: volume.metadata.warnings,
-                                 sourceSHA256: try hashSource(path, format: volume.metadata.format),
-                                 laterality: volume.metadata.laterality?.rawValue, spacing: spacing,
-                                 originalShape: [volume.frameCount, volume.height, volume.width], metadata: recordMetadata(volume.metadata))
+            frames = keep.map { volume.frame($0) }
         }
+        return DecodedFrames(frames: frames, warnings: source.warnings, sourceSHA256: source.sourceSHA256, laterality: source.laterality,
+                             spacing: source.spacing, originalShape: source.originalShape, metadata: source.metadata)
     }
 
     static func readVolume(path: String, reader: ReaderChoice, intensity: IntensityTransform) throws -> OCTVolume {
@@ -175,16 +215,11 @@ public struct RecordProcessor: Sendable {
         return volumes[0]
     }
 
-    /// SHA-256 of a file, of a slice folder's files in natural order, or of a Heyex export's XML
-    /// and the images it lists, in its order.
-    static func hashSource(_ path: String, format: OCTFormat? = nil) throws -> String {
-        var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    /// SHA-256 of the files the export consists of, in its reader's order (`sourceFiles`: the file
+    /// itself, a slice folder's files in natural order, a Heyex export's XML and the images it lists).
+    static func hashSource(_ path: String, format: OCTFormat) throws -> String {
         var hasher = SHA256()
-        let files = format == .heyexXML ? try HeyexXMLReader.sourceFiles(path: path) : isDirectory.boolValue
-            ? try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted(by: StackReaders.naturalOrder).map { path + "/" + $0 }
-            : [path]
-        for file in files {
+        for file in try OCTReader.reader(for: format).sourceFiles(path: path) {
             let mapped = try LoadedFile(path: file)
             hasher.update(mapped.bytes)
         }

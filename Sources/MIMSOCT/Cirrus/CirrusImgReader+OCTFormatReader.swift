@@ -1,5 +1,6 @@
 extension CirrusImgReader: OCTFormatReader {
     public static var format: OCTFormat { .cirrusImg }
+    public static var name: String { "Cirrus .img" }
     public static var recognizedByContent: Bool { false }
 
     /// By the export's file name, or an `.img` of a known cube size.

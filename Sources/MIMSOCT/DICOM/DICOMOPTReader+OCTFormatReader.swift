@@ -1,5 +1,6 @@
 extension DICOMOPTReader: OCTFormatReader {
     public static var format: OCTFormat { .dicomOPT }
+    public static var name: String { "DICOM" }
 
     /// "DICM" after the 128-byte preamble; whether the object is an OCT volume (its SOP class) is
     /// checked when it is read, so that any other DICOM object is refused by name.

@@ -2,6 +2,7 @@ import Foundation
 
 extension HeidelbergE2EReader: OCTFormatReader {
     public static var format: OCTFormat { .heidelbergE2E }
+    public static var name: String { "Heidelberg .E2E" }
 
     public static func recognizes(_ candidate: OCTCandidate) -> Bool {
         candidate.head.starts(with: Array("CMDb".utf8))

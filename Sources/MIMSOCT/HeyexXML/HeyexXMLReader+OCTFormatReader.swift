@@ -2,6 +2,7 @@ import Foundation
 
 extension HeyexXMLReader: OCTFormatReader {
     public static var format: OCTFormat { .heyexXML }
+    public static var name: String { "Heyex XML" }
 
     /// An `.xml` file whose first 4 KiB open a `HEDX` element, or a folder holding exactly one.
     public static func recognizes(_ candidate: OCTCandidate) -> Bool {

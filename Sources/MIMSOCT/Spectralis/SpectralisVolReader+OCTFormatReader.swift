@@ -1,5 +1,6 @@
 extension SpectralisVolReader: OCTFormatReader {
     public static var format: OCTFormat { .spectralisVol }
+    public static var name: String { "Spectralis .vol" }
 
     public static func recognizes(_ candidate: OCTCandidate) -> Bool {
         candidate.head.starts(with: Array("HSF-OCT-".utf8))

@@ -1,5 +1,6 @@
 extension TopconReader: OCTFormatReader {
     public static var format: OCTFormat { .topcon }
+    public static var name: String { "Topcon .fds/.fda" }
 
     /// `FOCT`, the signature of both `.fds` and `.fda`.
     public static func recognizes(_ candidate: OCTCandidate) -> Bool {

@@ -5,8 +5,8 @@ import MIMSTensor
 /// the variant-dependent pipeline keys it reads (``Pipeline/parse(_:file:)`` refuses the others),
 /// its trunk (input pyramid, feature layers, a fixed depth), how it builds its ``MIMSHead``, and
 /// its bag-scoring rule. ``Network``, ``BagScoring``, the parser and the trainer read this table
-/// rather than deciding by variant, so adding a variant is a row in ``Pipeline/Variant/spec`` and,
-/// if no existing head fits, a head builder here.
+/// rather than deciding by variant, so adding a variant is a ``Pipeline/Variant`` case and its row in
+/// ``Pipeline/Variant/spec``, both in this file, and, if no existing head fits, a head builder here.
 public struct VariantSpec: Sendable {
     /// The pipeline keys whose meaning depends on the variant; every other key means the same to
     /// all of them. A variant that reads ``kernels`` also requires it.
@@ -114,6 +114,26 @@ extension VariantSpec {
         return MIMSHead(inputChannels: h.mapChannels, branches: h.branchPerMap,
                         groups: h.mapChannels.indices.map { .init(kernel: 3, channels: half, branches: [$0]) },
                         aggregation: h.aggregation, classes: h.classes)
+    }
+}
+
+extension Pipeline {
+    /// A model variant (docs/MODEL.md's table), named as pipelines spell it; its row is
+    /// ``Pipeline/Variant/spec`` below.
+    public enum Variant: String, CaseIterable, Sendable {
+        case mims, miPre = "mi-pre", pyramidMiPre = "pyramid-mi-pre", miPreConv = "mi-pre-conv"
+        case mimsNoResizing = "mims-noresizing", pyramidMims = "pyramid-mims", miPreTrident = "mi-pre-trident"
+        case featpyra45 = "featpyra-4-5", resnet34Scratch = "resnet34-scratch"
+        case mimsPatchcls = "mims-patchcls", miPreConvPatchcls = "mi-pre-conv-patchcls"
+
+        /// Whether the head has MSConv layers built from `msconv.kernels` (``VariantSpec/reads``;
+        /// mi-pre-conv, the trident and the feature pyramid take only the kernels' total channel
+        /// count, as 3x3 layers).
+        public var usesMSConv: Bool { spec.reads.contains(.kernels) }
+
+        /// Whether the head resizes the feature map by `msconv.scales` (``VariantSpec/reads``; the
+        /// others run at one scale, or take their scales from the image pyramid).
+        public var usesScales: Bool { spec.reads.contains(.scales) }
     }
 }
 

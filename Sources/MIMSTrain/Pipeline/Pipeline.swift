@@ -7,21 +7,7 @@ import MIMSTensor
 /// backbone and head settings, the optimizer and the training schedule. Every key is checked;
 /// an unknown or misspelt key is an error naming it and its line.
 public struct Pipeline: Equatable, Sendable {
-    public enum Variant: String, CaseIterable, Sendable {
-        case mims, miPre = "mi-pre", pyramidMiPre = "pyramid-mi-pre", miPreConv = "mi-pre-conv"
-        case mimsNoResizing = "mims-noresizing", pyramidMims = "pyramid-mims", miPreTrident = "mi-pre-trident"
-        case featpyra45 = "featpyra-4-5", resnet34Scratch = "resnet34-scratch"
-        case mimsPatchcls = "mims-patchcls", miPreConvPatchcls = "mi-pre-conv-patchcls"
-
-        /// Whether the head has MSConv layers built from `msconv.kernels` (``VariantSpec/reads``;
-        /// mi-pre-conv, the trident and the feature pyramid take only the kernels' total channel
-        /// count, as 3x3 layers).
-        public var usesMSConv: Bool { spec.reads.contains(.kernels) }
-
-        /// Whether the head resizes the feature map by `msconv.scales` (``VariantSpec/reads``; the
-        /// others run at one scale, or take their scales from the image pyramid).
-        public var usesScales: Bool { spec.reads.contains(.scales) }
-    }
+    // `Variant`, the model variant, is declared beside its table in Model/VariantSpec.swift.
 
     public enum Aggregation: Equatable, Sendable {
         case topK(Int), mean, max, maxInstance

@@ -7,7 +7,7 @@ import MIMSOCT
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Describe OCT exports (Cirrus .img, Spectralis .vol, Heidelberg .E2E, Topcon .fds/.fda, Heyex XML folders, TIFF stacks, slice folders).",
+        abstract: "Describe OCT exports (\(OCTReader.formatNames(conjunction: "or"))).",
         discussion: """
         Prints, per file, the detected format, dimensions (A-scans x depth x B-scans), voxel spacing, \
         laterality, patient and visit ids, scan pattern, device and the source value range. Nothing is written. \
