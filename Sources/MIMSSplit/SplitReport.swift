@@ -137,9 +137,8 @@ public struct SplitReport: Sendable {
         var moved: [String] = []
         var movedPerClass: [Int: Int] = [:]
         if let splitsFile {
-            if let expected = splitsFile.setDigest, allDigested, RecordDigest.ofSet(digests) != expected {
-                inconsistencies.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after ingest")
-            }
+            inconsistencies += ShardSet.digestProblems(splits: splitsFile, recordDigests: allDigested ? digests : nil, flagUndigested: false,
+                                                       sealed: "ingest")
             inconsistencies += ShardSet.assignmentProblems(splits: splitsFile, stored: stored, rejections: rejected)
             moved = splitsFile.moved
             for id in moved { if let label = labelOfID[id] { movedPerClass[Int(label), default: 0] += 1 } }
