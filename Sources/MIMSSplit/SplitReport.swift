@@ -1,5 +1,4 @@
 import Foundation
-import MIMSConfig
 import MIMSShards
 
 /// Everything a reviewer asks about a shard folder's splits, computed from the shards alone (plus
@@ -137,17 +136,16 @@ public struct SplitReport: Sendable {
         var moved: [String] = []
         var movedPerClass: [Int: Int] = [:]
         if let splitsFile {
-            if let expected = splitsFile.setDigest, allDigested, RecordDigest.ofSet(digests) != expected {
-                inconsistencies.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after ingest")
-            }
+            inconsistencies += ShardSet.digestProblems(splits: splitsFile, recordDigests: allDigested ? digests : nil, flagUndigested: false,
+                                                       sealed: "ingest")
             inconsistencies += ShardSet.assignmentProblems(splits: splitsFile, stored: stored, rejections: rejected)
             moved = splitsFile.moved
             for id in moved { if let label = labelOfID[id] { movedPerClass[Int(label), default: 0] += 1 } }
         } else {
             inconsistencies.append("no splits.json beside the shards")
         }
-        let manifest = manifestCopy(set)
-        let names_ = classNames(manifest)
+        let manifest = set.manifestCopy()
+        let names_ = ShardSet.classNames(in: manifest)
         var report = SplitReport(
             directory: directory, dataset: dataset, kind: kind, policy: splitsFile?.policy ?? "unknown", seed: splitsFile?.seed,
             classNames: names_,
@@ -160,27 +158,9 @@ public struct SplitReport: Sendable {
             for rejection in rejected where rejection.stage == .decode { if let label = rejection.label { labels[rejection.id] = label } }
             report.splitDrift = SplitDrift.lines(assignment: splitsFile.assignment, rejected: decodeRejected, labels: labels, classes: names_)
         }
-        if kind == DatasetKind.volume3d.rawValue, let wanted = centralSlices(manifest) {
+        if kind == DatasetKind.volume3d.rawValue, let wanted = ShardSet.centralSlices(in: manifest) {
             report.shortVolumes = frameCounts.filter { $0.1 < wanted }.sorted { $0.0 < $1.0 }.map { "\($0.0) (\($0.1) of \(wanted))" }
         }
         return report
-    }
-
-    /// The manifest copy beside the shards, read with the field cursor the manifest parser uses,
-    /// so the report sees the values ingest saw; nil when there is none or it is not YAML (the
-    /// report then goes without class names and slice counts).
-    static func manifestCopy(_ set: ShardSet) -> Field? {
-        guard let text = set.manifestText() else { return nil }
-        return try? Field.document(text, file: set.manifestPath)
-    }
-
-    /// `normalize.slices.central` of the manifest copy, when it has one.
-    static func centralSlices(_ manifest: Field?) -> Int? {
-        try? manifest?.child("normalize")?.child("slices")?.child("central")?.integer()
-    }
-
-    /// Class names from the manifest copy (labels.classes), or [] (classes then print as "class N").
-    static func classNames(_ manifest: Field?) -> [String] {
-        (try? manifest?.child("labels")?.child("classes")?.strings()) ?? []
     }
 }

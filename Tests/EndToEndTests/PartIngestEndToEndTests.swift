@@ -65,7 +65,7 @@ struct PartIngestEndToEndTests: PartIngestFixtures {
         // In the single run's order, numbered without gaps, as a single run is.
         #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
         for split in ShardSchema.splits {
-            let indices = try ShardSet(directory: dir.path + "/merged").shardNames(split: split).compactMap { ShardSchema.parseFileName($0)?.index }
+            let indices = try ShardSet(directory: dir.path + "/merged").shardNames(split: split).compactMap { ShardSet.parseShardName($0)?.index }
             #expect(indices == Array(0..<indices.count), "\(split)")
         }
         let verify = try ingest(["verify", dir.path + "/merged"])

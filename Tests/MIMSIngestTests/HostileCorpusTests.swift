@@ -155,7 +155,7 @@ struct HostileCorpusTests {
         #expect(report.warnings.contains { $0.text.contains("valid/loop") })
         #expect(report.problems.isEmpty)
         var stored: [String: (ShardReader, Int)] = [:]
-        for name in try fm.contentsOfDirectory(atPath: out) where ShardSchema.parseFileName(name) != nil {
+        for name in try fm.contentsOfDirectory(atPath: out) where ShardSet.parseShardName(name) != nil {
             let reader = try ShardReader(path: out + "/" + name)
             for (index, record) in reader.records.enumerated() { stored[record.id] = (reader, index) }
         }

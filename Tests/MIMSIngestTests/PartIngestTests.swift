@@ -153,7 +153,7 @@ struct PartIngestTests: PartIngestFixtures {
         #expect(report.renumbered.count == train.count && report.copied == train.count)
         #expect(report.rejections.count == 4 && report.written == 36)
         #expect(try recordOrder(dir.path + "/merged") == recordOrder(dir.path + "/single"))
-        #expect(train == (0..<train.count).map { ShardSchema.fileName(split: "train", index: $0) })
+        #expect(train == (0..<train.count).map { ShardSet.shardName(split: "train", index: $0) })
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/merged").problems.isEmpty)
         #expect(try ShardSetVerifier.verify(directory: dir.path + "/p1").problems.isEmpty)  // the part is untouched
         #expect(NSDictionary(dictionary: try records(dir.path + "/single")) == NSDictionary(dictionary: try records(dir.path + "/merged")))

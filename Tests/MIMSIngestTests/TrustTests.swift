@@ -24,7 +24,7 @@ struct TrustTests {
 
     func records(_ out: String) throws -> [String: ShardRecordInfo] {
         var all: [String: ShardRecordInfo] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: out) where ShardSchema.parseFileName(name) != nil {
+        for name in try FileManager.default.contentsOfDirectory(atPath: out) where ShardSet.parseShardName(name) != nil {
             for record in try ShardReader(path: out + "/" + name).records { all[record.id] = record }
         }
         return all

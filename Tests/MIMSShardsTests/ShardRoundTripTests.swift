@@ -184,9 +184,9 @@ struct ShardRoundTripTests {
     }
 
     @Test func fileNames() {
-        #expect(ShardSchema.fileName(split: "val", index: 12) == "val-00012.h5")
-        #expect(ShardSchema.parseFileName("train-00007.h5")! == ("train", 7))
-        #expect(ShardSchema.parseFileName("train-7.h5") == nil)
-        #expect(ShardSchema.parseFileName("dev-00001.h5") == nil)
+        #expect(ShardSet.shardName(split: "val", index: 12) == "val-00012.h5")
+        #expect(ShardSet.parseShardName("train-00007.h5")! == ("train", 7))
+        #expect(ShardSet.parseShardName("train-7.h5") == nil)
+        #expect(ShardSet.parseShardName("dev-00001.h5") == nil)
     }
 }

@@ -100,7 +100,7 @@ struct ResplitTests {
 
     func records(_ directory: String) throws -> [String: (split: String, patient: String, pixels: String, frames: [UInt8])] {
         var result: [String: (String, String, String, [UInt8])] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where ShardSchema.parseFileName(name) != nil {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where ShardSet.parseShardName(name) != nil {
             let reader = try ShardReader(path: directory + "/" + name)
             for (index, record) in reader.records.enumerated() {
                 #expect(result[record.id] == nil, "\(record.id) twice")

@@ -203,7 +203,7 @@ public enum ShardSetMerger {
             func fail(_ reason: String) -> MergeError { .inconsistentPart(part: part.name, reason: "\(name): \(reason)") }
             let reader = try ShardReader(path: part.set.path(of: name))
             let header = reader.header
-            guard let parsed = ShardSchema.parseFileName(name), parsed.split == header.split, parsed.index == header.shardIndex else {
+            guard let parsed = ShardSet.parseShardName(name), parsed.split == header.split, parsed.index == header.shardIndex else {
                 throw fail("its name does not match its header (split \(header.split), shard \(header.shardIndex))")
             }
             guard header.manifestSHA256 == part.file.manifestSHA256, header.toolVersion == part.file.toolVersion else {
@@ -310,7 +310,7 @@ public enum ShardSetMerger {
             let members = all.filter { $0.split == split }.sorted { ($0.part, $0.index) < ($1.part, $1.index) }
             for (index, shard) in members.enumerated() {
                 let source = parts[shard.part].set.path(of: shard.name)
-                let name = ShardSchema.fileName(split: split, index: index)
+                let name = ShardSet.shardName(split: split, index: index)
                 if shard.index == index {
                     if try FileDurability.linkOrCopy(source, to: set.path(of: name)) { linked += 1 } else { copied += 1 }
                 } else {

@@ -171,7 +171,7 @@ public final class IngestRunner {
             let pending = records.filter { split.assignment[$0.id] == splitName && !done.contains($0.id) }
             if pending.isEmpty { continue }
             // A part's records go to their planned shards (``PartPlan/shardIndices(of:)``) instead.
-            let firstIndex = state.shards.keys.compactMap { ShardSchema.parseFileName($0) }.filter { $0.split == splitName }
+            let firstIndex = state.shards.keys.compactMap { ShardSet.parseShardName($0) }.filter { $0.split == splitName }
                 .map(\.index).max().map { $0 + 1 } ?? 0
             let created = options.createdUTC ?? UTCTimestamp.now()
             let writer = ShardSetWriter(directory: output, split: splitName, frameShape: frameShape,
@@ -306,9 +306,9 @@ public final class IngestRunner {
         try IngestJournal.repairTornTail(path: journalPath)
         let journal = IngestJournal(path: journalPath)
         for name in try FileManager.default.contentsOfDirectory(atPath: output).sorted() {
-            if name.hasSuffix(".h5.part") {
+            if ShardSet.isUnfinishedShard(name) {
                 FileDurability.remove(set.path(of: name))
-            } else if ShardSchema.parseFileName(name) != nil, state.shards[name] == nil {
+            } else if ShardSet.parseShardName(name) != nil, state.shards[name] == nil {
                 let reader = try ShardReader(path: set.path(of: name))
                 let ids = reader.records.map(\.id)
                 try journal.append(["event": "shard", "split": reader.header.split, "file": name, "ids": ids])

@@ -78,13 +78,7 @@ public enum ShardSetVerifier {
             } else {
                 notes.append("splits.json does not record how many files were matched (a re-split, or a set made before accounting existed)")
             }
-            if let expected = splits.setDigest {
-                if !allDigested {
-                    problems.append("splits.json has a set_digest but not every record carries a digest")
-                } else if RecordDigest.ofSet(digests) != expected {
-                    problems.append("the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after the run")
-                }
-            }
+            problems += ShardSet.digestProblems(splits: splits, recordDigests: allDigested ? digests : nil, flagUndigested: true, sealed: "the run")
             problems += ShardSet.assignmentProblems(splits: splits, stored: location, rejections: rejections)
         }
         return Result(shards: names, perSplit: perSplit, perShard: perShard, problems: problems, notes: notes, accounting: accounting,

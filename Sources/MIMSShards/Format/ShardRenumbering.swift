@@ -8,8 +8,8 @@ public enum ShardRenumbering {
     /// published atomically like a written shard. Returns its path.
     @discardableResult
     public static func copy(_ source: String, split: String, index: Int, into directory: String) throws -> String {
-        let final = directory + "/" + ShardSchema.fileName(split: split, index: index)
-        let part = final + ".part"
+        let final = directory + "/" + ShardSet.shardName(split: split, index: index)
+        let part = ShardSet.unfinishedName(of: final)
         try FileDurability.copy(source, to: part)
         do {
             let file = try HDF5File.open(part, mode: .readWrite)

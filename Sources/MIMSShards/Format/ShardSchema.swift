@@ -34,21 +34,7 @@ public enum ShardSchema {
 
     /// The splits a shard can belong to.
     public static let splits = ["train", "val", "test"]
-
-    /// `<split>-<index:05d>.h5`
-    public static func fileName(split: String, index: Int) -> String {
-        let digits = String(index)
-        return split + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".h5"
-    }
-
-    /// Parses a shard file name back into its split and index, or nil when it is not one.
-    public static func parseFileName(_ name: String) -> (split: String, index: Int)? {
-        guard name.hasSuffix(".h5"), let dash = name.lastIndex(of: "-") else { return nil }
-        let split = String(name[..<dash])
-        let digits = name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -3)]
-        guard splits.contains(split), digits.count >= 5, let index = Int(digits) else { return nil }
-        return (split, index)
-    }
+    // Shard file names live in ShardSet: shardName(split:index:) and parseShardName(_:).
 }
 
 /// Whether a dataset holds single images or volumes of frames.

@@ -32,7 +32,7 @@ public enum ShardVerifier {
             return ShardVerification(path: path, recordCount: 0, frameCount: 0, problems: [ReadableError.describe(error)])
         }
         let name = String(path.split(separator: "/").last ?? "")
-        if let parsed = ShardSchema.parseFileName(name) {
+        if let parsed = ShardSet.parseShardName(name) {
             if parsed.split != reader.header.split {
                 problems.append("file name says split '\(parsed.split)' but the header says '\(reader.header.split)'")
             }

@@ -54,8 +54,8 @@ public final class ShardWriter {
         self.header = header
         self.frameShape = frameShape
         self.deflateLevel = deflateLevel.map { min(9, max(1, $0)) }
-        path = directory + "/" + ShardSchema.fileName(split: header.split, index: header.shardIndex)
-        partPath = path + ".part"
+        path = directory + "/" + ShardSet.shardName(split: header.split, index: header.shardIndex)
+        partPath = ShardSet.unfinishedName(of: path)
         let file = try HDF5File.create(partPath)
         let root = try file.root()
         frames = try root.createDataset(

@@ -16,4 +16,20 @@ extension ShardSet {
         }
         return RecordDigest.ofSet(digests)
     }
+
+    /// The check of `splits.json`'s `set_digest` against the records read: none when it records no
+    /// digest. `recordDigests` are every record's digests, nil when some record carries none.
+    ///
+    /// The two callers differ, and keep doing so: `mims-ingest verify` (`flagUndigested: true`)
+    /// calls a recorded digest over records without digests a problem, while the split report
+    /// (`false`) leaves such a set unchecked, as it reads format-1 sets without complaint. `sealed`
+    /// names when the set was finished in the sentence ("the run", "ingest").
+    public static func digestProblems(splits: SplitsFile, recordDigests: [String]?, flagUndigested: Bool, sealed: String) -> [String] {
+        guard let expected = splits.setDigest else { return [] }
+        guard let recordDigests else {
+            return flagUndigested ? ["splits.json has a set_digest but not every record carries a digest"] : []
+        }
+        guard RecordDigest.ofSet(recordDigests) != expected else { return [] }
+        return ["the shard set's digest differs from splits.json's set_digest: records were added, removed or changed after \(sealed)"]
+    }
 }

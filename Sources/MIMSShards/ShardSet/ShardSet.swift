@@ -13,6 +13,32 @@ public struct ShardSet: Sendable {
     public static let manifestName = "manifest.yaml"
     public static let partName = "part.json"
 
+    /// A finished shard's name ends so.
+    public static let shardSuffix = ".h5"
+    /// A shard being written is its final name with this added; renamed away when it is sealed.
+    public static let unfinishedSuffix = ".part"
+
+    /// `<split>-<index:05d>.h5`
+    public static func shardName(split: String, index: Int) -> String {
+        let digits = String(index)
+        return split + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + shardSuffix
+    }
+
+    /// Parses a shard file name back into its split and index, or nil when it is not one.
+    public static func parseShardName(_ name: String) -> (split: String, index: Int)? {
+        guard name.hasSuffix(shardSuffix), let dash = name.lastIndex(of: "-") else { return nil }
+        let split = String(name[..<dash])
+        let digits = name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -shardSuffix.count)]
+        guard ShardSchema.splits.contains(split), digits.count >= 5, let index = Int(digits) else { return nil }
+        return (split, index)
+    }
+
+    /// The name (or path) a shard has while it is written: `<split>-<index:05d>.h5.part`.
+    public static func unfinishedName(of shard: String) -> String { shard + unfinishedSuffix }
+
+    /// Whether `name` is a shard left unfinished by a killed run (`*.h5.part`).
+    public static func isUnfinishedShard(_ name: String) -> Bool { name.hasSuffix(shardSuffix + unfinishedSuffix) }
+
     public let directory: String
 
     public init(directory: String) {
@@ -37,7 +63,7 @@ public struct ShardSet: Sendable {
     /// The shard files (`<split>-<index:05d>.h5`), sorted by name; of one split when given.
     public func shardNames(split: String? = nil) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { name in
-            guard let parsed = ShardSchema.parseFileName(name) else { return false }
+            guard let parsed = Self.parseShardName(name) else { return false }
             return split == nil || parsed.split == split
         }.sorted()
     }

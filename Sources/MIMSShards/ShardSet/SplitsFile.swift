@@ -68,7 +68,15 @@ public struct SplitsFile: Equatable, Sendable {
         var file = SplitsFile(policy: policy, seed: seed.uint64Value, assignment: splits, moved: object["moved"] as? [String] ?? [],
                               straddlingPatients: object["straddling_patients"] as? [String] ?? [])
         file.filesMatched = (object["files_matched"] as? NSNumber)?.intValue
-        file.setDigest = object["set_digest"] as? String
+        file.setDigest = setDigest(in: object)
         return file
     }
+
+    /// The `set_digest` of a splits.json's bytes alone, nil when it has none or is not JSON: the
+    /// other keys are not needed, so a splits.json of another writer still yields its digest.
+    public static func setDigest(of data: Data) -> String? {
+        (try? JSONSerialization.jsonObject(with: data) as? [String: Any]).flatMap { setDigest(in: $0) }
+    }
+
+    private static func setDigest(in object: [String: Any]) -> String? { object["set_digest"] as? String }
 }

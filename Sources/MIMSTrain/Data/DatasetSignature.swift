@@ -1,7 +1,7 @@
 import Foundation
 import MIMSCore
-import MIMSConfig
 import MIMSShards
+import MIMSSplit
 
 /// What a model was trained on, as far as using it elsewhere depends on it: the kind of data
 /// (image2d or volume3d), the channels of the stored frames, the class names (from the manifest
@@ -34,7 +34,7 @@ public struct DatasetSignature: Equatable, Sendable {
 
     /// The signature of `dataset` as seen through `pipeline` (whose input size the model uses).
     public init(_ dataset: ShardDataset, pipeline: Pipeline) {
-        let names = Self.classNames(folder: dataset.folder)
+        let names = ShardSet(directory: dataset.folder).classNames()
         // The manifest's class list decides the classifier's outputs (a split may lack a class);
         // shards without one count up to their largest label.
         let count = dataset.isUnlabelled ? 0 : names.isEmpty ? max(2, (dataset.labels.max() ?? 1) + 1) : names.count
@@ -74,14 +74,5 @@ public struct DatasetSignature: Equatable, Sendable {
             return "checkpoint was trained on classes \(classNames.joined(separator: ", ")), these shards have \(shards.classNames.joined(separator: ", "))"
         }
         return nil
-    }
-
-    /// labels.classes of the manifest copy beside the shards, or [] when there is none.
-    static func classNames(folder: String) -> [String] {
-        let set = ShardSet(directory: folder)
-        guard let text = set.manifestText(),
-              let top = try? Field.document(text, file: set.manifestPath),
-              let classes = try? top.optional("labels")?.optional("classes")?.strings() else { return [] }
-        return classes
     }
 }

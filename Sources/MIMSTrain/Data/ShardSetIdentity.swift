@@ -10,8 +10,7 @@ public enum ShardSetIdentity {
         let set = ShardSet(directory: folder)
         if let data = FileManager.default.contents(atPath: set.splitsPath) {
             // Only the one key is read, so a splits.json of another writer still identifies its set.
-            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let digest = object["set_digest"] as? String, !digest.isEmpty {
+            if let digest = SplitsFile.setDigest(of: data), !digest.isEmpty {
                 return "set_digest:" + digest
             }
             return "splits.json:" + SHA256.hex(of: [UInt8](data))
