@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "MIMSPlotTests", dependencies: ["MIMSPlot", "MIMSImage", "MIMSTestSupport"]),
         .testTarget(name: "MIMSTrainTests", dependencies: ["MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
         .testTarget(name: "MIMSSplitTests", dependencies: ["MIMSSplit", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSCore", "MIMSTestSupport"]),
-        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport"]),
+        .testTarget(name: "MIMSIngestTests", dependencies: ["MIMSIngest", "MIMSConfig", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport"]),
         // The commands as a user runs them: these tests start the built mims-* binaries.
         .testTarget(name: "EndToEndTests", dependencies: [
             "MIMSTrain", "MIMSModels", "MIMSTensor", "MIMSBLAS", "MIMSIngest", "MIMSShards", "MIMSImage", "MIMSOCT", "MIMSSplit", "MIMSCore", "MIMSTestSupport",

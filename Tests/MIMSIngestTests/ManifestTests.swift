@@ -1,5 +1,6 @@
 import Foundation
 import MIMSTestSupport
+import MIMSConfig
 import MIMSOCT
 import MIMSShards
 import Testing
@@ -61,7 +62,7 @@ struct ManifestTests {
         do {
             _ = try ManifestParser.parse(text, file: "m.yaml", environment: ["DATA": "/data"])
             Issue.record("accepted: \(change.1)")
-        } catch let error as ManifestError {
+        } catch let error as ConfigError {
             #expect("\(error)" == change.2)
         }
     }
@@ -70,10 +71,10 @@ struct ManifestTests {
         let noSplit = Self.valid.components(separatedBy: "\n").filter {
             !$0.hasPrefix("split:") && !$0.hasPrefix("  policy") && !$0.hasPrefix("  train") && !$0.hasPrefix("  test") && !$0.hasPrefix("  seed")
         }.joined(separator: "\n")
-        #expect(throws: ManifestError(file: "m.yaml", key: "split", line: 1, expected: "missing; expected a value")) {
+        #expect(throws: ConfigError(file: "m.yaml", key: "split", line: 1, expected: "missing; expected a value")) {
             try ManifestParser.parse(noSplit, file: "m.yaml", environment: ["DATA": "/d"])
         }
-        #expect(throws: ManifestError.self) { try ManifestParser.parse("dataset: [unclosed", file: "m.yaml") }
+        #expect(throws: ConfigError.self) { try ManifestParser.parse("dataset: [unclosed", file: "m.yaml") }
     }
 
     /// `labels: none`: no classes, every record in test, and a split section is refused by line.
@@ -101,13 +102,13 @@ struct ManifestTests {
         do {
             _ = try ManifestParser.parse(replacingLabels(with: ["labels: none"], keepSplit: true), file: "m.yaml", environment: ["DATA": "/d"])
             Issue.record("labels: none with a split section was accepted")
-        } catch let error as ManifestError {
+        } catch let error as ConfigError {
             #expect("\(error)".hasPrefix("m.yaml:") && "\(error)".contains("'split': no split section: with labels: none"), "\(error)")
         }
         do {
             _ = try ManifestParser.parse(replacingLabels(with: ["labels: nothing"], keepSplit: false), file: "m.yaml", environment: ["DATA": "/d"])
             Issue.record("labels: nothing was accepted")
-        } catch let error as ManifestError {
+        } catch let error as ConfigError {
             #expect("\(error)".contains("'labels': none (unlabelled data to score)"), "\(error)")
         }
     }

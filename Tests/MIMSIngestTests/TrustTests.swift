@@ -1,4 +1,5 @@
 import Foundation
+import MIMSConfig
 import MIMSImage
 import MIMSOCT
 import MIMSShards
@@ -359,7 +360,7 @@ struct TrustTests {
         let splits = try SplitsFile.read(from: dir.path + "/out/splits.json")
         #expect(splits.assignment["a/scan1"] == splits.assignment["b/scan2"])
         #expect(try SplitReport.build(directory: dir.path + "/out").overlaps.isEmpty)
-        #expect(throws: ManifestError.self) {
+        #expect(throws: ConfigError.self) {
             try ManifestParser.parse("dataset: x\nkind: image2d\nsource: {root: .}\nlabels: {from: folder, classes: [a], map: {a: a}}\npatient: header\nsplit: {policy: official}\nnormalize: {channels: 1}\n", file: "m.yaml")
         }
     }

@@ -12,13 +12,13 @@ public enum ManifestParser {
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Manifest {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ManifestError(file: path, key: "", line: 0, expected: "a manifest file, but there is no such file")
+            throw ConfigError(file: path, key: "", line: 0, expected: "a manifest file, but there is no such file")
         }
         guard !isDirectory.boolValue else {
-            throw ManifestError(file: path, key: "", line: 0, expected: "a manifest file (YAML), but this is a folder")
+            throw ConfigError(file: path, key: "", line: 0, expected: "a manifest file (YAML), but this is a folder")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ManifestError(file: path, key: "", line: 0, expected: "a readable manifest file (permission denied?)")
+            throw ConfigError(file: path, key: "", line: 0, expected: "a readable manifest file (permission denied?)")
         }
         let folder = (path as NSString).deletingLastPathComponent
         return try parse(String(decoding: data, as: UTF8.self), file: path, baseFolder: folder.isEmpty ? "." : folder,
@@ -31,10 +31,10 @@ public enum ManifestParser {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ManifestError(file: file, key: "", line: Field.line(of: error), expected: "valid YAML (\(error))")
+            throw ConfigError(file: file, key: "", line: Field.line(of: error), expected: "valid YAML (\(error))")
         }
         guard let node, node.mapping != nil else {
-            throw ManifestError(file: file, key: "", line: 1, expected: "a mapping of manifest keys (dataset, kind, source, ...)")
+            throw ConfigError(file: file, key: "", line: 1, expected: "a mapping of manifest keys (dataset, kind, source, ...)")
         }
         let top = Field(node: node, path: "", file: file)
         try top.allow(["dataset", "kind", "source", "reader", "labels", "patient", "official_split", "split", "normalize", "shards", "filter"])

@@ -290,8 +290,8 @@ public enum ShardSetMerger {
         let first = parts[0].file
         // The journal's first line says which merge the folder belongs to, so that a killed merge
         // is recognised before anything else is written.
-        var journal = [IngestJournal.encode(["event": "start", "manifest_sha256": first.manifestSHA256, "records": first.records,
-                                             "files_matched": first.filesMatched, "merge_key": key, "parts": first.parts])]
+        var journal = [JournalEvent.start(manifestSHA256: first.manifestSHA256, records: first.records, filesMatched: first.filesMatched,
+                                          mergeKey: key, parts: first.parts).line]
         try AtomicFile.write(Data((journal[0] + "\n").utf8), to: set.journalPath)
 
         let all = shards.joined()
@@ -319,7 +319,7 @@ public enum ShardSetMerger {
                     renumbered.append("\(source) -> \(name)")
                 }
                 names.append(name)
-                journal.append(IngestJournal.encode(["event": "shard", "split": split, "file": name, "ids": shard.ids]))
+                journal.append(JournalEvent.shard(split: split, file: name, ids: shard.ids).line)
             }
         }
 
@@ -339,23 +339,22 @@ public enum ShardSetMerger {
         try WarningsFile.write(warnings, to: set.warningsPath)
         try AtomicFile.write(Data(parts[0].manifestText.utf8), to: set.manifestPath)
 
-        for rejection in rejections where rejection.stage == .decode { journal.append(IngestJournal.encode(IngestJournal.rejectEvent(rejection))) }
+        for rejection in rejections where rejection.stage == .decode { journal.append(JournalEvent.reject(rejection).line) }
         for warning in warnings where !warning.path.isEmpty {
-            journal.append(IngestJournal.encode(["event": "warning", "path": warning.path, "warning": warning.text]))
+            journal.append(JournalEvent.warning(path: warning.path, text: warning.text).line)
         }
         let shortVolumes = parts.flatMap(\.journal.shortVolumes)
         for short in shortVolumes {
-            journal.append(IngestJournal.encode(["event": "short", "id": short.id, "kept": short.kept, "wanted": short.wanted]))
+            journal.append(JournalEvent.short(id: short.id, kept: short.kept, wanted: short.wanted).line)
         }
-        journal.append(IngestJournal.encode(["event": "merge", "parts": parts.map { "\($0.file.label) \($0.path)" }]))
+        journal.append(JournalEvent.merge(parts: parts.map { "\($0.file.label) \($0.path)" }).line)
         try AtomicFile.write(Data(journal.map { $0 + "\n" }.joined().utf8), to: set.journalPath)
 
         let written = all.reduce(0) { $0 + $1.ids.count }
         guard written > 0 else { throw MergeError.nothingWritten(reasons: RejectedFile.commonReasons(rejections)) }
         let verification = try ShardSetVerifier.verify(directory: partial, checkPixels: false)
         guard verification.problems.isEmpty else { throw MergeError.verification(problems: verification.problems) }
-        try IngestJournal(path: set.journalPath).append(["event": "done", "written": written, "rejected": rejections.count,
-                                                        "files_matched": first.filesMatched])
+        try IngestJournal(path: set.journalPath).append(.done(written: written, rejected: rejections.count, filesMatched: first.filesMatched))
 
         var labels: [String: Int32] = [:]
         for shard in all { for (id, label) in zip(shard.ids, shard.labels) { labels[id] = label } }

@@ -2,8 +2,8 @@ import Foundation
 import MIMSCore
 import MIMSShards
 
-/// `ingest.journal`: an append-only log of JSON lines, each fsynced before the run goes on, from
-/// which `--resume` learns what is done. A shard is journaled only after it is published under its
+/// `ingest.journal`: an append-only log of JSON lines (``JournalEvent``), each fsynced before the
+/// run goes on, from which `--resume` learns what is done. A shard is journaled only after it is published under its
 /// final name; a torn last line (a kill mid-write) is ignored.
 public final class IngestJournal {
     public let path: String
@@ -79,7 +79,7 @@ public final class IngestJournal {
     }
 
     /// Appends one event and fsyncs it.
-    public func append(_ event: [String: Any]) throws {
+    public func append(_ event: JournalEvent) throws {
         if handle == nil {
             if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
             guard let opened = FileHandle(forWritingAtPath: path) else {
@@ -88,32 +88,10 @@ public final class IngestJournal {
             opened.seekToEndOfFile()
             handle = opened
         }
-        var line = Data(Self.encode(event).utf8)
+        var line = Data(event.line.utf8)
         line.append(UInt8(ascii: "\n"))
         try handle!.write(contentsOf: line)
         try handle!.synchronize()
-    }
-
-    /// The journal line of a rejection.
-    public static func rejectEvent(_ rejection: Rejection) -> [String: Any] {
-        var event: [String: Any] = ["event": "reject", "id": rejection.id, "path": rejection.path, "reason": rejection.reason, "stage": rejection.stage.rawValue]
-        if let label = rejection.label { event["label"] = Int(label) }
-        return event
-    }
-
-    /// One event as a JSON line: strings, integers and string lists (ids) are all a journal holds.
-    static func encode(_ event: [String: Any]) -> String {
-        var members: [String: String] = [:]
-        for (key, value) in event {
-            switch value {
-            case let text as String: members[key] = JSONText.string(text)
-            case let list as [String]: members[key] = JSONText.array(list)
-            case let number as Int: members[key] = String(number)
-            case let flag as Bool: members[key] = flag ? "true" : "false"
-            default: members[key] = JSONText.string("\(value)")
-            }
-        }
-        return JSONText.object(members)
     }
 
     deinit { try? handle?.close() }

@@ -118,9 +118,7 @@ public final class IngestRunner {
             try AtomicFile.write(Data(manifest.text.utf8), to: set.manifestPath)
             try splits.write(to: set.splitsPath)
             try partFile?.write(to: set.partPath)
-            var start: [String: Any] = ["event": "start", "manifest_sha256": manifest.sha256, "records": records.count, "files_matched": matched]
-            if let part { start["part"] = part.description }
-            try journal.append(start)
+            try journal.append(.start(manifestSHA256: manifest.sha256, records: records.count, filesMatched: matched, part: part?.description))
             state.manifestSHA256 = manifest.sha256
         }
         var startFields: [String: Any] = ["matched": discovery.matched, "records": discovery.records.count, "dataset": manifest.dataset,
@@ -182,7 +180,7 @@ public final class IngestRunner {
             }
             writer.onShardFinished = { [reporter] summary in
                 let name = (summary.path as NSString).lastPathComponent
-                try journal.append(["event": "shard", "split": splitName, "file": name, "ids": summary.ids])
+                try journal.append(.shard(split: splitName, file: name, ids: summary.ids))
                 verifier.submit(summary)
                 reporter.event("shard", ["file": name, "records": summary.recordCount], text: "  wrote \(name) (\(summary.recordCount) records)")
             }
@@ -197,12 +195,12 @@ public final class IngestRunner {
                         // Warnings and short volumes are journaled before the record can be
                         // published, so a resumed run reports them as an uninterrupted one does.
                         for text in output.warnings {
-                            try journal.append(["event": "warning", "path": record.relativePath, "warning": text])
+                            try journal.append(.warning(path: record.relativePath, text: text))
                             warnings.append(.init(path: record.relativePath, text: text))
                             reporter.event("warning", ["path": record.relativePath, "warning": text], text: "  warning \(record.relativePath): \(text)")
                         }
                         if let short = output.shortFrames {
-                            try journal.append(["event": "short", "id": record.id, "kept": short.kept, "wanted": short.wanted])
+                            try journal.append(.short(id: record.id, kept: short.kept, wanted: short.wanted))
                             shortVolumes.append(ShortVolume(id: record.id, kept: short.kept, wanted: short.wanted))
                         }
                         if let index = plannedShard?[record.id] {
@@ -212,7 +210,7 @@ public final class IngestRunner {
                         }
                         written += 1
                     case let .failure(rejection):
-                        try journal.append(IngestJournal.rejectEvent(rejection))
+                        try journal.append(.reject(rejection))
                         rejections.append(rejection)
                         reporter.event("reject", ["id": rejection.id, "path": rejection.path, "reason": rejection.reason],
                                        text: "  rejected \(rejection.path): \(rejection.reason)")
@@ -242,7 +240,7 @@ public final class IngestRunner {
             throw IngestError.allRejected(count: discovery.matched, output: output, reasons: RejectedFile.commonReasons(rejections))
         }
         if verification.problems.isEmpty {
-            try journal.append(["event": "done", "written": written, "rejected": rejections.count, "files_matched": matched])
+            try journal.append(.done(written: written, rejected: rejections.count, filesMatched: matched))
         }
         // Drift is a property of the whole set: a part leaves it to the merge.
         let drift = part != nil || manifest.isUnlabelled ? [] : SplitDrift.lines(
@@ -311,7 +309,7 @@ public final class IngestRunner {
             } else if ShardSet.parseShardName(name) != nil, state.shards[name] == nil {
                 let reader = try ShardReader(path: set.path(of: name))
                 let ids = reader.records.map(\.id)
-                try journal.append(["event": "shard", "split": reader.header.split, "file": name, "ids": ids])
+                try journal.append(.shard(split: reader.header.split, file: name, ids: ids))
                 state.shards[name] = ids
             }
         }

@@ -1,3 +1,5 @@
+import MIMSCore
+
 /// A finished shard under another index. Merging the parts of a split ingest needs this where
 /// rejects left a part with fewer shards than planned: the shards after the gap move into it, so
 /// the merged set is numbered without holes, as a single run's is.

@@ -1,4 +1,5 @@
 import CDeflate
+import MIMSCore
 
 /// Writes one shard: records stream in, frames go straight to the file, and the shard becomes
 /// visible under its final name only when ``finish()`` has written, flushed and fsynced it.

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 
 /// `part.json` in the folder of one part of a split ingest (`mims-ingest run --part I/N`): what
 /// the part is and which records it owns, so that `mims-ingest merge` can check that the parts

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSPlot
 import MIMSShards
 

@@ -1,4 +1,5 @@
 import Foundation
+import MIMSCore
 import MIMSShards
 
 /// `RUN/run.json`: what a run was started with (the pipeline text and its SHA-256, the shard

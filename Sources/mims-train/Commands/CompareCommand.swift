@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MIMSCore
 import MIMSShards
 import MIMSTrain
 

@@ -3,22 +3,37 @@ import Foundation
 import Glibc
 #endif
 
+/// A file-system call that failed, naming the file: "path: cannot operation: reason".
+public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var path: String
+    public var operation: String
+    public var reason: String
+
+    public init(path: String, operation: String, reason: String) {
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): cannot \(operation): \(reason)" }
+}
+
 /// The steps that make a finished file survive a crash or a power cut: flush its bytes to the disk,
 /// then publish it under its final name in one atomic rename, then persist the rename itself.
 public enum FileDurability {
     /// `fsync` on a file or directory path.
     public static func sync(_ path: String, directory: Bool = false) throws {
         let fd = open(path, directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY)
-        guard fd >= 0 else { throw ShardError.io(path: path, operation: "open for fsync", reason: errnoText()) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open for fsync", reason: errnoText()) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw ShardError.io(path: path, operation: "fsync", reason: errnoText()) }
+        guard fsync(fd) == 0 else { throw FileError(path: path, operation: "fsync", reason: errnoText()) }
     }
 
     /// fsyncs `temporary`, renames it to `final` (replacing any file there) and fsyncs the folder.
     public static func publish(_ temporary: String, as final: String) throws {
         try sync(temporary)
         guard rename(temporary, final) == 0 else {
-            throw ShardError.io(path: final, operation: "rename \(temporary) to it", reason: errnoText())
+            throw FileError(path: final, operation: "rename \(temporary) to it", reason: errnoText())
         }
         try sync(parentDirectory(of: final), directory: true)
     }
@@ -31,7 +46,7 @@ public enum FileDurability {
     public static func linkOrCopy(_ source: String, to destination: String) throws -> Bool {
         if link(source, destination) == 0 { return true }
         guard [EXDEV, EPERM, EMLINK, ENOTSUP, EOPNOTSUPP].contains(errno) else {
-            throw ShardError.io(path: destination, operation: "link \(source) to it", reason: errnoText())
+            throw FileError(path: destination, operation: "link \(source) to it", reason: errnoText())
         }
         try copy(source, to: destination)
         return false
@@ -40,21 +55,21 @@ public enum FileDurability {
     /// Copies a file to `destination` through `destination.part`, fsynced and renamed.
     public static func copy(_ source: String, to destination: String) throws {
         let input = open(source, O_RDONLY)
-        guard input >= 0 else { throw ShardError.io(path: source, operation: "open for copying", reason: errnoText()) }
+        guard input >= 0 else { throw FileError(path: source, operation: "open for copying", reason: errnoText()) }
         defer { close(input) }
         let part = destination + ".part"
         let output = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard output >= 0 else { throw ShardError.io(path: part, operation: "create", reason: errnoText()) }
+        guard output >= 0 else { throw FileError(path: part, operation: "create", reason: errnoText()) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         do {
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if count < 0 { throw ShardError.io(path: source, operation: "read", reason: errnoText()) }
+                if count < 0 { throw FileError(path: source, operation: "read", reason: errnoText()) }
                 if count == 0 { break }
                 var written = 0
                 while written < count {
                     let step = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
-                    if step < 0 { throw ShardError.io(path: part, operation: "write", reason: errnoText()) }
+                    if step < 0 { throw FileError(path: part, operation: "write", reason: errnoText()) }
                     written += step
                 }
             }
@@ -78,7 +93,7 @@ public enum FileDurability {
         for component in path.split(separator: "/") {
             prefix += component + "/"
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw ShardError.io(path: path, operation: "create folder", reason: errnoText())
+                throw FileError(path: path, operation: "create folder", reason: errnoText())
             }
         }
     }
@@ -96,7 +111,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let part = path + ".part"
         guard FileManager.default.createFile(atPath: part, contents: data) else {
-            throw ShardError.io(path: part, operation: "write", reason: "cannot create file")
+            throw FileError(path: part, operation: "write", reason: "cannot create file")
         }
         try FileDurability.publish(part, as: path)
     }
