@@ -239,6 +239,26 @@ public struct SyntheticDatasetWriter: Sendable {
 
     // MARK: - Manifests
 
+    /// The end every OCT manifest shares: a seeded ratio split, one-channel central slices (at
+    /// `normalizedSize` when set), 16 records a shard; `intensity` adds that key.
+    private func volumeManifestTail(train: String, test: String, intensity: String? = nil) -> String {
+        let size = normalizedSize.map { "\n  size: [\($0.0), \($0.1)]" } ?? ""
+        return """
+            split:
+              policy: ratio
+              train: \(train)
+              test: \(test)
+              seed: \(seed)
+            normalize:\(size)
+              channels: 1
+              slices: {central: \(centralSlices)}\(intensity.map { "\n  intensity: \($0)" } ?? "")
+            shards:
+              records_per_shard: 16
+              compression: 4
+
+            """
+    }
+
     var manifest: String {
         let size = normalizedSize.map { "\n  size: [\($0.0), \($0.1)]" } ?? ""
         switch dataset {
@@ -316,18 +336,7 @@ public struct SyntheticDatasetWriter: Sendable {
               classes: [normal, DME]
             patient:
               regex: '^(.+)_[^_]+ \\d+x\\d+_'
-            split:
-              policy: ratio
-              train: 0.67
-              test: 0.33
-              seed: \(seed)
-            normalize:\(size)
-              channels: 1
-              slices: {central: \(centralSlices)}
-            shards:
-              records_per_shard: 16
-              compression: 4
-
+            \(volumeManifestTail(train: "0.67", test: "0.33"))
             """
         case .heyexXML:
             return """
@@ -343,18 +352,7 @@ public struct SyntheticDatasetWriter: Sendable {
               classes: [normal, DME]
               map: {normal: normal, DME: DME}
             patient: header
-            split:
-              policy: ratio
-              train: 0.5
-              test: 0.5
-              seed: \(seed)
-            normalize:\(size)
-              channels: 1
-              slices: {central: \(centralSlices)}
-            shards:
-              records_per_shard: 16
-              compression: 4
-
+            \(volumeManifestTail(train: "0.5", test: "0.5"))
             """
         case .spectralis:
             return """
@@ -371,19 +369,7 @@ public struct SyntheticDatasetWriter: Sendable {
               map: {normal: normal, DME: DME}
             patient:
               regex: 'S\\d+'
-            split:
-              policy: ratio
-              train: 0.5
-              test: 0.5
-              seed: \(seed)
-            normalize:\(size)
-              channels: 1
-              slices: {central: \(centralSlices)}
-              intensity: fourth-root
-            shards:
-              records_per_shard: 16
-              compression: 4
-
+            \(volumeManifestTail(train: "0.5", test: "0.5", intensity: "fourth-root"))
             """
         }
     }
