@@ -145,14 +145,13 @@ extension Tape {
             guard let residual else { return self.batchNorm(conv, &batchNorm, relu: relu) }
             return add(self.batchNorm(conv, &batchNorm), residual, relu: relu)
         }
-        let input = value(x), bn = batchNorm, precision = self.precision
+        let input = value(x), bn = batchNorm, precision = self.precision, element = activationElement(layout)
         let prepared = store.preparedWeights(key + "@" + precision.rawValue + (residual != nil ? "+" : "") + (relu ? "r" : ""), fitting: input) {
             let (folded, bias) = BatchNorm2D.folded(value(weight), weight: value(bn.weight), bias: value(bn.bias),
                                                     runningMean: bn.runningMean, runningVar: bn.runningVar)
             return Conv2D.prepare(for: input, weight: folded, bias: bias, geometry: geometry, outputLayout: layout,
-                                  outputElement: activationElement(layout), precision: precision, residual: residual != nil, relu: relu)
+                                  outputElement: element, precision: precision, residual: residual != nil, relu: relu)
         }
-        let element = activationElement(layout)
         return constant(Conv2D.fusedForward(input, prepared: prepared, residual: residual.map { value($0).reordered(to: layout, element: element) }))
     }
 

@@ -166,8 +166,8 @@ public enum Conv2D {
                 gradY.withUnsafeData { gys in
                     gradW.values.withUnsafeMutableBufferPointer { gws in
                         withOptionalData(&gradX) { gx in
-                            withOptionalPointer(&gradB) { gb in
-                                mims_conv_backward(&s, xs, ws.baseAddress!, gys, gx, gws.baseAddress!, gb)
+                            withOptionalData(&gradB) { gb in
+                                mims_conv_backward(&s, xs, ws.baseAddress!, gys, gx, gws.baseAddress!, gb?.assumingMemoryBound(to: Float.self))
                             }
                         }
                     }
@@ -188,10 +188,5 @@ public enum Conv2D {
     private static func withOptionalData<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutableRawPointer?) -> R) -> R {
         guard tensor != nil else { return body(nil) }
         return tensor!.withUnsafeMutableData { body($0) }
-    }
-
-    private static func withOptionalPointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-        guard tensor != nil else { return body(nil) }
-        return tensor!.values.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 }
